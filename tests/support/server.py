@@ -1,0 +1,99 @@
+"""Run the real ``presshold serve`` in a subprocess on a free loopback port.
+
+Tests talk to it exactly as a user's browser would: HTTP with httpx, the websocket with the
+``websockets`` client. A subprocess (not an in-process app) also lets tests kill -9 it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal as _stdsignal  # the standard module, named apart from presshold.signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """``presshold serve`` as a context manager; ``url`` is its base URL once started."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        source: str = "sim",
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        startup_timeout_s: float = 20.0,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.source = source
+        self.extra_args = list(extra_args)
+        self.env = {**os.environ, **(env or {})}
+        self.startup_timeout_s = startup_timeout_s
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/live"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = self.data_dir / f"server-{self.port}.log"
+
+    def start(self) -> ServerProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable, "-m", "presshold", "serve",
+            "--source", self.source,
+            "--http-port", str(self.port),
+            "--data-dir", str(self.data_dir),
+            "--no-browser",
+            *self.extra_args,
+        ]  # fmt: skip
+        log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout_s: float = 10.0) -> int | None:
+        """Ask politely (SIGINT, as Ctrl-C would), then kill."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(_stdsignal.SIGINT)
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL: what a crash or ``kill -9`` does."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
