@@ -1,0 +1,29 @@
+"""Sensor sources: the serial line protocol, a simulated hand, CSV replay, calibration."""
+
+from presshold.firmware_bridge.calibration import Calibration, CalibrationStore
+from presshold.firmware_bridge.protocol import LineParser
+from presshold.firmware_bridge.source import ReadingBatch, Source, SourceSink, SourceStatus
+from presshold.firmware_bridge.sources import (
+    ReplaySource,
+    SerialSource,
+    SimulatedSource,
+    choose_default_source,
+    list_candidate_ports,
+    open_source,
+)
+
+__all__ = [
+    "Calibration",
+    "CalibrationStore",
+    "LineParser",
+    "ReadingBatch",
+    "ReplaySource",
+    "SerialSource",
+    "SimulatedSource",
+    "Source",
+    "SourceSink",
+    "SourceStatus",
+    "choose_default_source",
+    "list_candidate_ports",
+    "open_source",
+]

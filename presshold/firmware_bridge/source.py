@@ -10,11 +10,15 @@ re-anchored after a device reset or reconnect, so time never runs backwards acro
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
+
+from presshold.errors import CalibrationError
+from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, fit
 
 SourceKind = Literal["sim", "serial", "replay"]
 
@@ -67,7 +71,22 @@ class SourceSink(Protocol):
 
 
 class Source(ABC):
-    """A stream of force readings: simulated, serial or replayed."""
+    """A stream of force readings: simulated, serial or replayed.
+
+    Concrete shared part: a ring buffer of recent (t_s, raw) so tare and known-weight points can be
+    taken from what the sensor just measured, and the calibration that turns raw into newtons.
+    """
+
+    RING = 4096
+
+    def __init__(self, store: CalibrationStore | None = None) -> None:
+        self._store = store
+        self._cal_lock = threading.Lock()
+        self._calibration = Calibration()
+        self._points: list[dict[str, float]] = []
+        self._ring_t = np.zeros(self.RING)
+        self._ring_raw = np.zeros(self.RING)
+        self._ring_n = 0
 
     @abstractmethod
     def start(self, sink: SourceSink) -> None:
@@ -81,3 +100,77 @@ class Source(ABC):
     @abstractmethod
     def status(self) -> SourceStatus:
         """The current status (a copy)."""
+
+    def request_hello(self) -> None:
+        """Ask the device to announce itself; only serial sources do anything."""
+        return None
+
+    # -- calibration -------------------------------------------------------------------------
+    @property
+    def calibration(self) -> Calibration:
+        return self._calibration
+
+    def _use_calibration(self, sensor_id: str | None, default: Calibration) -> None:
+        """Load the stored calibration for this sensor, else ``default``."""
+        stored = self._store.load(sensor_id) if (self._store and sensor_id) else None
+        with self._cal_lock:
+            self._calibration = stored or default
+            self._calibration.sensor_id = sensor_id
+
+    def _make_batch(self, t_s: np.ndarray, raw: np.ndarray) -> ReadingBatch:
+        """Calibrate and remember the readings for tare/points."""
+        with self._cal_lock:
+            force = self._calibration.apply(raw)
+            k = min(len(raw), self.RING)
+            self._ring_t = np.roll(self._ring_t, -k)
+            self._ring_raw = np.roll(self._ring_raw, -k)
+            self._ring_t[-k:] = t_s[-k:]
+            self._ring_raw[-k:] = raw[-k:]
+            self._ring_n = min(self.RING, self._ring_n + k)
+        return ReadingBatch(t_s=t_s, raw=raw, force_n=force)
+
+    def _window(self, window_s: float) -> np.ndarray:
+        with self._cal_lock:
+            n = self._ring_n
+            t, raw = self._ring_t[-n:], self._ring_raw[-n:]
+        if n == 0:
+            raise CalibrationError("no readings yet: is the sensor connected?")
+        sel = raw[t >= t[-1] - window_s]
+        if len(sel) < 3:
+            raise CalibrationError("too few readings in the window; wait a moment and retry")
+        # steadiness: robust spread vs. the current scale; 0.5 N allowed for hand/weight settling
+        spread_n = float(np.percentile(sel, 95) - np.percentile(sel, 5)) * abs(
+            self._calibration.scale_n_per_raw
+        )
+        if spread_n > 0.5:
+            raise CalibrationError(f"sensor is not steady ({spread_n:.2f} N spread); keep it still")
+        return sel
+
+    def tare(self, window_s: float = 0.5) -> Calibration:
+        """Zero at the mean of the last ``window_s`` at rest; saved for this sensor."""
+        sel = self._window(window_s)
+        with self._cal_lock:
+            self._calibration.offset_raw = float(np.median(sel))
+            self._points = [p for p in self._points if p["known_n"] != 0.0]
+            self._points.append({"known_n": 0.0, "raw": float(np.median(sel))})
+            cal = self._calibration
+        if self._store:
+            self._store.save(cal)
+        return cal
+
+    def add_calibration_point(self, known_n: float, window_s: float = 1.0) -> dict[str, float]:
+        sel = self._window(window_s)
+        point = {"known_n": float(known_n), "raw": float(np.median(sel))}
+        self._points.append(point)
+        return point
+
+    def clear_calibration_points(self) -> None:
+        self._points = []
+
+    def fit_calibration(self) -> dict[str, object]:
+        cal = fit(self._points, self._calibration.sensor_id)
+        with self._cal_lock:
+            self._calibration = cal
+        if self._store:
+            self._store.save(cal)
+        return cal.to_dict()
