@@ -3,7 +3,7 @@
 Device -> host, ASCII lines ending in ``\\n`` (``\\r`` tolerated)::
 
     # presshold 1 sensor=<name> rate=<Hz> unit=<raw|N|kgf|g>   hello; other ``#`` lines: comments
-    t_us:<micros>,<label>:<value>                                a reading (label: raw, force_n, ...)
+    t_us:<micros>,<label>:<value>                              a reading (label: raw, force_n)
 
 No I/O, no threads: the reader feeds whatever bytes arrived and gets readings back. Every malformed
 input is counted by reason (``garbage``, ``too_long``, ``non_finite``, ``partial``), never raised.
