@@ -314,3 +314,5 @@ makePlot();
 drawBandOnGauge();
 connect();
 requestAnimationFrame(tick);
+// Read-only handle for tests and the benchmark (no behaviour depends on it).
+window.presshold = { state, ring, plot: () => plot };
