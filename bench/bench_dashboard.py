@@ -13,6 +13,7 @@ machine's, so the difference is line-written -> gauge-updated. Reports mean/p95/
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
@@ -27,14 +28,18 @@ from support.server import ServerProcess
 
 FPS_JS = """(ms) => new Promise((done) => {
   const times = []; const end = performance.now() + ms;
-  const step = (t) => { times.push(t); if (t < end) requestAnimationFrame(step); else done(times); };
+  const step = (t) => {
+    times.push(t);
+    if (t < end) requestAnimationFrame(step); else done(times);
+  };
   requestAnimationFrame(step);
 })"""
 
 WATCH_JS = """() => {
   window.__changes = [];
   const m = document.querySelector('[role=meter]');
-  new MutationObserver(() => window.__changes.push([Date.now(), parseFloat(m.getAttribute('aria-valuenow'))]))
+  const seen = () => [Date.now(), parseFloat(m.getAttribute('aria-valuenow'))];
+  new MutationObserver(() => window.__changes.push(seen()))
     .observe(m, {attributes: true, attributeFilter: ['aria-valuenow']});
 }"""
 
@@ -51,8 +56,12 @@ def main() -> None:
     args = ap.parse_args()
 
     level = [0.0]
-    with tempfile.TemporaryDirectory() as tmp, launch_browser() as browser:
-        with PtyDevice(Path(tmp) / "ttyBENCH", rate_hz=1000) as dev:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        launch_browser() as browser,
+        PtyDevice(Path(tmp) / "ttyBENCH", rate_hz=1000) as dev,
+    ):
+        if True:  # keeps the measuring block readable at one indentation level
             dev.send_hello(sensor="bench", rate=1000)
             dev.start_stream(lambda t: level[0])
             with ServerProcess(Path(tmp) / "data", source=dev.path) as server:
@@ -61,7 +70,7 @@ def main() -> None:
                 page.get_by_role("meter").wait_for()
                 time.sleep(3)  # fill part of the window
                 frames = page.evaluate(FPS_JS, args.seconds * 1000)
-                dts = [b - a for a, b in zip(frames, frames[1:], strict=False)]
+                dts = [b - a for a, b in itertools.pairwise(frames)]
                 fps = len(dts) / (sum(dts) / 1000)
                 n_points = page.evaluate("() => window.presshold.plot().data[0].length")
                 print(f"fps: {fps:.1f} (frame time p95 {pct(dts, 0.95):.1f} ms, "
@@ -86,7 +95,8 @@ def main() -> None:
                         time.sleep(0.005)
                 if latencies:
                     print(f"latency line->gauge over {len(latencies)} steps: "
-                          f"mean {statistics.mean(latencies):.1f} ms, p95 {pct(latencies, 0.95):.1f} ms, "
+                          f"mean {statistics.mean(latencies):.1f} ms, "
+                          f"p95 {pct(latencies, 0.95):.1f} ms, "
                           f"p99 {pct(latencies, 0.99):.1f} ms")  # fmt: skip
 
 
