@@ -61,43 +61,42 @@ def main() -> None:
         launch_browser() as browser,
         PtyDevice(Path(tmp) / "ttyBENCH", rate_hz=1000) as dev,
     ):
-        if True:  # keeps the measuring block readable at one indentation level
-            dev.send_hello(sensor="bench", rate=1000)
-            dev.start_stream(lambda t: level[0])
-            with ServerProcess(Path(tmp) / "data", source=dev.path) as server:
-                page = browser.new_page(viewport={"width": 1280, "height": 860})
-                page.goto(server.url + "/")
-                page.get_by_role("meter").wait_for()
-                time.sleep(3)  # fill part of the window
-                frames = page.evaluate(FPS_JS, args.seconds * 1000)
-                dts = [b - a for a, b in itertools.pairwise(frames)]
-                fps = len(dts) / (sum(dts) / 1000)
-                n_points = page.evaluate("() => window.presshold.plot().data[0].length")
-                print(f"fps: {fps:.1f} (frame time p95 {pct(dts, 0.95):.1f} ms, "
-                      f"max {max(dts):.1f} ms) with {n_points} points drawn")  # fmt: skip
+        dev.send_hello(sensor="bench", rate=1000)
+        dev.start_stream(lambda t: level[0])
+        with ServerProcess(Path(tmp) / "data", source=dev.path) as server:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.goto(server.url + "/")
+            page.get_by_role("meter").wait_for()
+            time.sleep(3)  # fill part of the window
+            frames = page.evaluate(FPS_JS, args.seconds * 1000)
+            dts = [b - a for a, b in itertools.pairwise(frames)]
+            fps = len(dts) / (sum(dts) / 1000)
+            n_points = page.evaluate("() => window.presshold.plot().data[0].length")
+            print(f"fps: {fps:.1f} (frame time p95 {pct(dts, 0.95):.1f} ms, "
+                  f"max {max(dts):.1f} ms) with {n_points} points drawn")  # fmt: skip
 
-                page.evaluate(WATCH_JS)
-                latencies = []
-                for i in range(args.steps):
-                    target = 20.0 if i % 2 == 0 else 0.0
-                    time.sleep(0.4)
-                    page.evaluate("() => { window.__changes = []; }")
-                    level[0] = target
-                    written_ms = time.time() * 1000
-                    deadline = time.monotonic() + 2
-                    while time.monotonic() < deadline:
-                        hits = page.evaluate(
-                            "(t) => window.__changes.filter(([, v]) => Math.abs(v - t) < 5)", target
-                        )
-                        if hits:
-                            latencies.append(hits[0][0] - written_ms)
-                            break
-                        time.sleep(0.005)
-                if latencies:
-                    print(f"latency line->gauge over {len(latencies)} steps: "
-                          f"mean {statistics.mean(latencies):.1f} ms, "
-                          f"p95 {pct(latencies, 0.95):.1f} ms, "
-                          f"p99 {pct(latencies, 0.99):.1f} ms")  # fmt: skip
+            page.evaluate(WATCH_JS)
+            latencies = []
+            for i in range(args.steps):
+                target = 20.0 if i % 2 == 0 else 0.0
+                time.sleep(0.4)
+                page.evaluate("() => { window.__changes = []; }")
+                level[0] = target
+                written_ms = time.time() * 1000
+                deadline = time.monotonic() + 2
+                while time.monotonic() < deadline:
+                    hits = page.evaluate(
+                        "(t) => window.__changes.filter(([, v]) => Math.abs(v - t) < 5)", target
+                    )
+                    if hits:
+                        latencies.append(hits[0][0] - written_ms)
+                        break
+                    time.sleep(0.005)
+            if latencies:
+                print(f"latency line->gauge over {len(latencies)} steps: "
+                      f"mean {statistics.mean(latencies):.1f} ms, "
+                      f"p95 {pct(latencies, 0.95):.1f} ms, "
+                      f"p99 {pct(latencies, 0.99):.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
