@@ -1,0 +1,86 @@
+"""``presshold simulate --pty``: the hand model (or a CSV profile) as a protocol-v1 device on a pty.
+
+POSIX only (the stdlib :mod:`pty`); on Windows use ``--source sim`` instead. Prints the device path
+as the first line of stdout, answers ``?`` with a hello, runs until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal as _stdsignal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from presshold.errors import ConfigError
+
+
+def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | None = None) -> int:
+    try:
+        import pty
+        import tty
+    except ImportError as exc:
+        raise ConfigError("--pty needs a POSIX system; use '--source sim' instead") from exc
+    from presshold.firmware_bridge.simulator import HandModel
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    os.set_blocking(master, False)  # with no reader, drop samples rather than stall
+    if profile is not None:
+        from presshold.firmware_bridge.sources import _read_trace
+
+        pt, pf = _read_trace(profile)
+        period = float(pt[-1] - pt[0]) or 1.0
+
+        def values(k0: int, n: int) -> np.ndarray:
+            t = ((np.arange(k0, k0 + n) / rate_hz) % period) + pt[0]
+            return np.interp(t, pt, pf)
+
+        hello = f"# presshold 1 sensor=sim-profile rate={rate_hz:g} unit=N\n"
+        label, fmt = "force_n", "{:.4f}"
+    else:
+        model = HandModel(rate_hz, seed=int(time.time()) if seed is None else seed)
+
+        def values(k0: int, n: int) -> np.ndarray:
+            return model.samples(n)
+
+        hello = f"# presshold 1 sensor=sim-hand rate={rate_hz:g} unit=raw\n"
+        label, fmt = "raw", "{:.0f}"
+
+    stop = threading.Event()
+    _stdsignal.signal(_stdsignal.SIGTERM, lambda *_: stop.set())
+    print(os.ttyname(slave), flush=True)
+    os.write(master, hello.encode())
+    t0 = time.monotonic()
+    sent = 0
+    try:
+        while not stop.is_set():
+            readable, _, _ = select.select([master], [], [], 0.005)
+            if readable:
+                try:
+                    if b"?" in os.read(master, 256):
+                        os.write(master, hello.encode())
+                except OSError:
+                    pass
+            due = int((time.monotonic() - t0) * rate_hz)
+            if due > sent:
+                vals = values(sent, due - sent)
+                lines = "".join(
+                    f"t_us:{int(k * 1e6 / rate_hz) & 0xFFFFFFFF},{label}:{fmt.format(v)}\n"
+                    for k, v in zip(range(sent, due), vals, strict=True)
+                )
+                sent = due
+                with contextlib.suppress(BlockingIOError):  # nobody reading: drop, like a device
+                    os.write(master, lines.encode())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        os.close(master)
+        os.close(slave)
+    print("simulator stopped", file=sys.stderr)
+    return 0

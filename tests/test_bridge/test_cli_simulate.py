@@ -1,0 +1,46 @@
+"""``presshold simulate --pty`` prints its device first and feeds a real SerialSource."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from presshold.firmware_bridge import open_source
+
+
+def test_simulate_pty_feeds_serial_source(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "presshold", "simulate", "--pty", "--rate", "200", "--seed", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        path = proc.stdout.readline().strip()
+        assert path.startswith("/dev/")
+        src = open_source(path, data_dir=tmp_path)
+        got = []
+
+        class Sink:
+            def on_readings(self, b):  # type: ignore[no-untyped-def]
+                got.append(b)
+
+            def on_status(self, s):  # type: ignore[no-untyped-def]
+                pass
+
+        src.start(Sink())
+        time.sleep(1.0)
+        status = src.status
+        src.stop()
+        assert status.connected and status.sensor == "sim-hand" and status.unit == "raw"
+        t = np.concatenate([b.t_s for b in got])
+        assert len(t) > 100 and np.all(np.diff(t) > 0)
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=5) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()
