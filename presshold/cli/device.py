@@ -36,10 +36,12 @@ def _ports(args: argparse.Namespace) -> int:
 
     from presshold.errors import SourceError
     from presshold.firmware_bridge import choose_default_source
+    from presshold.firmware_bridge.sources import LIKELY_VIDS
 
     for p in serial.tools.list_ports.comports():
         usb = f"USB {p.vid:04x}:{p.pid:04x} serial={p.serial_number}" if p.vid is not None else "-"
-        print(f"{p.device}\t{p.description}\t{usb}")
+        likely = f"  <- likely sensor ({LIKELY_VIDS[p.vid]})" if p.vid in LIKELY_VIDS else ""
+        print(f"{p.device}\t{p.description}\t{usb}{likely}")
     try:
         print(f"default source: {choose_default_source()}")
     except SourceError as exc:

@@ -38,6 +38,8 @@ class Parsed:
     hellos: list[Hello] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     resets: int = 0
+    arrival_values: list[float] = field(default_factory=list)
+    """Serial-Plotter-style lines without ``t_us``: the reader timestamps them on arrival."""
 
 
 class LineParser:
@@ -102,7 +104,7 @@ class LineParser:
             return
         parts = text.split(",")
         if len(parts) != 2 or not parts[0].startswith("t_us:") or ":" not in parts[1]:
-            self._reject("garbage")
+            self._plotter_line(text, out)
             return
         try:
             raw_t = int(parts[0][5:])
@@ -124,6 +126,15 @@ class LineParser:
         out.t_us.append(t)
         out.values.append(value)
 
+    def _plotter_line(self, text: str, out: Parsed) -> None:
+        value = plotter_value(text)
+        if value is None:
+            self._reject("garbage")
+        elif not math.isfinite(value):
+            self._reject("non_finite")
+        else:
+            out.arrival_values.append(value)
+
     def _unwrap(self, raw_t: int, out: Parsed) -> int:
         last = self._last_raw
         if last is not None and raw_t < last:
@@ -135,6 +146,26 @@ class LineParser:
                 self._epoch += (last + 1) - raw_t  # continue right after the last reading
         self._last_raw = raw_t
         return self._epoch + raw_t
+
+
+PLOTTER_LABELS = ("force", "force_n", "load", "weight", "raw")
+
+
+def plotter_value(text: str) -> float | None:
+    """Serial Plotter line: the field labelled force/load/weight/raw, else the first number."""
+    fields = text.replace("\t", " ").replace(",", " ").split()
+    first: float | None = None
+    for f in fields:
+        label, _, num = f.rpartition(":")
+        try:
+            value = float(num)
+        except ValueError:
+            continue
+        if label.lower() in PLOTTER_LABELS:
+            return value
+        if first is None:
+            first = value
+    return first
 
 
 def parse_hello(text: str) -> Hello | None:

@@ -214,6 +214,13 @@ class SerialSource(_Threaded):
                     self._sink.on_readings(
                         self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
                     )
+            if got.arrival_values:  # Serial-Plotter-style sketch: no device clock, stamp now
+                n = len(got.arrival_values)
+                t_s = now - np.arange(n - 1, -1, -1) * 1e-6
+                if self._sink is not None:
+                    self._sink.on_readings(
+                        self._make_batch(t_s, np.asarray(got.arrival_values, dtype=np.float64))
+                    )
             if parser.rejected != reported and now - last_status >= 0.5:
                 reported = dict(parser.rejected)
                 last_status = now
@@ -289,11 +296,22 @@ def open_source(spec: str, *, data_dir: Path, rate_hz: float | None = None) -> S
     return SerialSource(spec, store)
 
 
+# USB vendor ids of boards and USB-serial chips a PressHold sensor is built on
+LIKELY_VIDS = {
+    0x2341: "Arduino",
+    0x2A03: "Arduino",
+    0x1A86: "CH340",
+    0x10C4: "CP210x",
+    0x0403: "FTDI",
+    0x239A: "Adafruit",
+}
+
+
 def list_candidate_ports() -> list[str]:
-    """Ports that look like a sensor board (USB serial), most specific name first."""
+    """Ports that look like a sensor board (Arduino, CH340, CP210x, FTDI USB serial)."""
     import serial.tools.list_ports
 
-    return [p.device for p in serial.tools.list_ports.comports() if p.vid is not None]
+    return [p.device for p in serial.tools.list_ports.comports() if p.vid in LIKELY_VIDS]
 
 
 def choose_default_source() -> str:

@@ -57,3 +57,11 @@ def test_valid_lines_survive_interleaved_garbage(garbage: list[bytes]) -> None:
     out = p.feed(stream)
     assert out.t_us == [(i + 1) * 1000 for i in range(len(garbage))]
     assert out.values == [float(i) for i in range(len(garbage))]
+
+
+def test_serial_plotter_lines_are_accepted_on_arrival() -> None:
+    p = LineParser()
+    out = p.feed(b"# hi\nforce:1.5 other:2\n3.25\t7\nload:4,x:1\n")
+    assert out.arrival_values == [1.5, 3.25, 4.0] and out.t_us == []
+    assert p.feed(b"no numbers here\n").arrival_values == []
+    assert p.rejected == {"garbage": 1}
