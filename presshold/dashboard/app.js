@@ -17,7 +17,16 @@ const ring = new Ring(200000); // > 120 s at 1 kHz
 
 // ---------- gauge ----------
 const G_MIN_ANGLE = Math.PI, G_MAX_ANGLE = 0; // semicircle, left → right
-function gaugeMax() { return Math.max(10, state.band[1] * 1.6); }
+// Dial/trace range: a round number in the display unit above 1.5× the band's upper edge. It
+// depends only on the settings (never on the signal), so nothing jumps while pressing.
+function niceCeil(x) {
+  const p = 10 ** Math.floor(Math.log10(x));
+  return [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((v) => v >= x);
+}
+function gaugeMax() {
+  const s = state.settings;
+  return toNewtons(niceCeil(Math.max(toDisplay(state.band[1] * 1.5, s), 1e-3)), s);
+}
 function polar(frac, r = 80) {
   const a = G_MIN_ANGLE + (G_MAX_ANGLE - G_MIN_ANGLE) * Math.min(1, Math.max(0, frac));
   return [100 + r * Math.cos(a), 110 - r * Math.sin(a)];
@@ -37,7 +46,7 @@ function drawBandOnGauge() {
   $("band-text").textContent = `Target ${fmt(s.target_n, s)} ${u} · band ${fmt(lo, s)}–${fmt(hi, s)} ${u}`;
   const m = $("gauge");
   m.setAttribute("aria-valuemin", "0");
-  m.setAttribute("aria-valuemax", toDisplay(max, s).toFixed(unitOf(s).digits));
+  m.setAttribute("aria-valuemax", String(+toDisplay(max, s).toPrecision(6)));
   if (plot) plot.setScale("y", { min: 0, max: toDisplay(max, s) });
   state.dirty = true;
 }
@@ -125,7 +134,7 @@ function makePlot() {
   const s = state.settings, axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") }, ticks: { stroke: cssVar("--line") } };
   plot = new uPlot({
     width: el.clientWidth || 600, height: 260, legend: { show: false }, cursor: { show: false },
-    scales: { x: { time: false }, y: { auto: false, range: () => [0, toDisplay(gaugeMax(), s)] } },
+    scales: { x: { time: false }, y: { auto: false, range: () => [0, toDisplay(gaugeMax(), state.settings)] } },
     axes: [{ ...axis, label: "s" }, { ...axis, label: unitOf(s).label }],
     series: [{}, { stroke: cssVar("--accent"), width: 2, points: { show: false } }],
     plugins: [bandPlugin()],
@@ -209,6 +218,7 @@ function applySettings(s) {
   const st = state.settings, u = unitOf(st);
   document.querySelectorAll(".u").forEach((e) => { e.textContent = u.label; });
   $("unit").textContent = u.label;
+  $("tol-abs-opt").textContent = `± ${u.label}`;
   if (document.activeElement !== $("target")) $("target").value = toDisplay(st.target_n, st).toFixed(u.digits);
   const pct = st.tolerance_pct != null;
   $("tol-mode").value = pct ? "pct" : "abs";
