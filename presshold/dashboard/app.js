@@ -128,12 +128,16 @@ function bandPlugin() {
     ctx.fillRect(u.bbox.left, y0, u.bbox.width, y1 - y0); ctx.restore();
   } } };
 }
+function traceWidth() {
+  const panel = $("trace").parentElement, cs = getComputedStyle(panel);
+  return Math.max(200, panel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
+}
 function makePlot() {
   const el = $("trace");
   if (plot) plot.destroy();
   const s = state.settings, axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") }, ticks: { stroke: cssVar("--line") } };
   plot = new uPlot({
-    width: el.clientWidth || 600, height: 260, legend: { show: false }, cursor: { show: false },
+    width: traceWidth(), height: 260, legend: { show: false }, cursor: { show: false },
     scales: { x: { time: false }, y: { auto: false, range: () => [0, toDisplay(gaugeMax(), state.settings)] } },
     axes: [{ ...axis, label: "s" }, { ...axis, label: unitOf(s).label }],
     series: [{}, { stroke: cssVar("--accent"), width: 2, points: { show: false } }],
@@ -312,7 +316,9 @@ function wireControls() {
     else return;
     e.preventDefault();
   });
-  window.addEventListener("resize", () => plot?.setSize({ width: $("trace").clientWidth, height: 260 }));
+  // Follow the panel's width (not the canvas's own), so the trace shrinks as well as grows.
+  const panel = $("trace").parentElement;
+  new ResizeObserver(() => plot?.setSize({ width: traceWidth(), height: 260 })).observe(panel);
   window.addEventListener("presshold-theme", makePlot);
 }
 
