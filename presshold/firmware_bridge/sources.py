@@ -116,6 +116,7 @@ class SerialSource(_Threaded):
         self.port = port
         self.baud = baud
         self._serial_number: str | None = None
+        self._last_t_s = float("-inf")  # across reconnects: t_s never runs backwards
         self._ser = None  # type: ignore[var-annotated]
         self._use_calibration(port, Calibration())
 
@@ -210,13 +211,19 @@ class SerialSource(_Threaded):
                 if anchor is None or t_us[0] < anchor[1]:
                     anchor = (now - (t_us[-1] - t_us[0]) / 1e6, int(t_us[0]))
                 t_s = anchor[0] + (t_us - anchor[1]) / 1e6
+                if t_s[0] <= self._last_t_s:  # re-anchored behind a device clock running fast
+                    shift = self._last_t_s - t_s[0] + 1e-6
+                    anchor = (anchor[0] + shift, anchor[1])
+                    t_s = t_s + shift
+                self._last_t_s = float(t_s[-1])
                 if self._sink is not None:
                     self._sink.on_readings(
                         self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
                     )
             if got.arrival_values:  # Serial-Plotter-style sketch: no device clock, stamp now
                 n = len(got.arrival_values)
-                t_s = now - np.arange(n - 1, -1, -1) * 1e-6
+                t_s = max(now, self._last_t_s + 1e-6) + np.arange(n) * 1e-6
+                self._last_t_s = float(t_s[-1])
                 if self._sink is not None:
                     self._sink.on_readings(
                         self._make_batch(t_s, np.asarray(got.arrival_values, dtype=np.float64))

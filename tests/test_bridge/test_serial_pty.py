@@ -109,3 +109,25 @@ def test_unplug_and_replug_behind_same_link(device, tmp_path: Path) -> None:
         assert np.all(np.diff(sink.times()) > 0)
     finally:
         src.stop()
+
+
+def test_device_reset_and_plotter_lines_keep_time_monotonic(device, tmp_path: Path) -> None:
+    src = open_source(device.path, data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected)
+        device.send_hello()
+        device.send_readings([5_000_000, 5_001_000], [1, 2])
+        device.send_readings([300], [3])  # reset without a hello
+        assert sink.wait(lambda: len(sink.values()) == 3)
+        device.write(b"force:4 temp:21\n")  # a device sends one format; batches keep their order
+        assert sink.wait(lambda: len(sink.values()) == 4)
+        device.send_hello()
+        device.send_readings([100, 200], [5, 6])
+        assert sink.wait(lambda: len(sink.values()) == 6)
+        np.testing.assert_allclose(sink.values(), [1, 2, 3, 4, 5, 6])
+        assert np.all(np.diff(sink.times()) > 0)
+        assert sink.wait(lambda: src.status.rejected.get("reset") == 1)
+    finally:
+        src.stop()
