@@ -67,3 +67,15 @@ def test_sessions_page_loads(sim: tuple[object, ServerProcess]) -> None:
     page.wait_for_timeout(300)
     assert console.errors == []
     page.close()
+
+
+def test_reconnecting_state_when_the_server_goes_away(sim: tuple[object, ServerProcess]) -> None:
+    """Runs last in this module: it kills the module's server."""
+    browser, server = sim
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(server.url + "/")
+    page.locator("#status[data-state='simulated']").wait_for(timeout=5000)
+    server.kill()
+    page.locator("#status[data-state='reconnecting']").wait_for(timeout=5000)
+    assert page.locator("#conn-text").text_content() == "Reconnecting…"
+    page.close()
