@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ class SerialSource(_Threaded):
         self.baud = baud
         self._serial_number: str | None = None
         self._last_t_s = float("-inf")  # across reconnects: t_s never runs backwards
-        self._ser = None  # type: ignore[var-annotated]
+        self._ser: Any = None  # a serial.Serial while connected
         self._use_calibration(port, Calibration())
 
     def request_hello(self) -> None:
@@ -222,7 +223,7 @@ class SerialSource(_Threaded):
                     )
             if got.arrival_values:  # Serial-Plotter-style sketch: no device clock, stamp now
                 n = len(got.arrival_values)
-                t_s = max(now, self._last_t_s + 1e-6) + np.arange(n) * 1e-6
+                t_s = np.asarray(max(now, self._last_t_s + 1e-6) + np.arange(n) * 1e-6, np.float64)
                 self._last_t_s = float(t_s[-1])
                 if self._sink is not None:
                     self._sink.on_readings(
