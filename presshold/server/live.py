@@ -1,0 +1,128 @@
+"""Live hub: source batches (reader thread) → bounded history → per-viewer 30 Hz frames.
+
+Hold detection is not wired yet (``presshold.signal`` had no pipeline when this was written), so
+frames carry calibrated samples and the newest force; hold/alert fields are null.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import asdict
+from typing import Any
+
+from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
+
+HISTORY_S = 30.0
+FRAME_PERIOD_S = 1 / 30
+VIEWER_QUEUE = 90  # 3 s of frames; overflow drops the viewer's own oldest frames
+
+
+class LiveHub:
+    """Owns the source; keeps the last 30 s and fans frames out without blocking ingest."""
+
+    def __init__(self, source: Source, loop: asyncio.AbstractEventLoop) -> None:
+        self.source = source
+        self.loop = loop
+        self.t0 = time.monotonic()
+        self.history: deque[tuple[float, float]] = deque(maxlen=int(HISTORY_S * 2000))
+        self.pending: list[list[float]] = []
+        self.viewers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.dropped: dict[int, int] = {}
+        self.seq = 0
+        self.status_obj: SourceStatus = source.status
+
+    # --- reader thread -> loop
+    def on_readings(self, batch: ReadingBatch) -> None:
+        self.loop.call_soon_threadsafe(self._ingest, batch)
+
+    def on_status(self, status: SourceStatus) -> None:
+        self.loop.call_soon_threadsafe(self._set_status, status)
+
+    def _ingest(self, batch: ReadingBatch) -> None:
+        for t, f in zip((batch.t_s - self.t0).tolist(), batch.force_n.tolist(), strict=True):
+            self.history.append((t, f))
+            self.pending.append([round(t, 4), round(f, 3)])
+
+    def _set_status(self, status: SourceStatus) -> None:
+        self.status_obj = status
+        self._broadcast(self.status_message())
+
+    # --- messages
+    def status_message(self) -> dict[str, Any]:
+        s = asdict(self.status_obj)
+        return {
+            "type": "status",
+            "connected": s["connected"],
+            "source": s["source"],
+            "source_kind": s["kind"],
+            "device": s["device"],
+            "sensor": s["sensor"],
+            "sensor_id": s["sensor_id"],
+            "sample_rate_hz": s["rate_hz"],
+            "rejected": s["rejected"],
+            "rejected_total": sum(s["rejected"].values()),
+            "message": s["message"],
+            "settings": None,
+            "session": None,
+            "storage": {"ok": False, "error": "session recording is not implemented yet"},
+        }
+
+    def history_message(self) -> dict[str, Any]:
+        cutoff = (self.history[-1][0] - HISTORY_S) if self.history else 0.0
+        return {
+            "type": "history",
+            "samples": [[round(t, 4), round(f, 3)] for t, f in self.history if t >= cutoff],
+        }
+
+    def add_viewer(self) -> asyncio.Queue[dict[str, Any]]:
+        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(VIEWER_QUEUE)
+        q.put_nowait(self.status_message())
+        q.put_nowait(self.history_message())
+        self.viewers.add(q)
+        return q
+
+    def remove_viewer(self, q: asyncio.Queue[dict[str, Any]]) -> None:
+        self.viewers.discard(q)
+        self.dropped.pop(id(q), None)
+
+    def _broadcast(self, msg: dict[str, Any]) -> None:
+        for q in self.viewers:
+            while q.full():  # a slow viewer loses its own oldest frames, nobody else waits
+                q.get_nowait()
+                self.dropped[id(q)] = self.dropped.get(id(q), 0) + 1
+            if self.dropped.get(id(q)):
+                q.put_nowait({"type": "dropped", "frames": self.dropped.pop(id(q))})
+                if q.full():
+                    continue
+            q.put_nowait(msg)
+
+    async def run_frames(self) -> None:
+        """Paced 30 Hz frames when samples arrived; a 1 Hz heartbeat otherwise."""
+        last_sent = 0.0
+        while True:
+            await asyncio.sleep(FRAME_PERIOD_S)
+            now = time.monotonic()
+            if not self.pending and now - last_sent < 1.0:
+                continue
+            samples, self.pending = self.pending, []
+            self.seq += 1
+            t, f = self.history[-1] if self.history else (now - self.t0, None)
+            self._broadcast(
+                {
+                    "type": "frame",
+                    "seq": self.seq,
+                    "t_s": round(t, 4),
+                    "force_n": f,
+                    "in_band": None,
+                    "pressing": None,
+                    "hold_s": None,
+                    "hold_target_s": None,
+                    "holds_completed": None,
+                    "alert": None,
+                    "band_n": None,
+                    "samples": samples,
+                }
+            )
+            last_sent = now

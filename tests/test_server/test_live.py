@@ -1,0 +1,31 @@
+"""The real server on the simulator: health, pages, and the websocket stream contract."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import websockets
+from support.server import ServerProcess
+
+
+def test_health_pages_and_live_stream(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path) as srv:
+        health = httpx.get(f"{srv.url}/api/health").json()
+        assert health["status"] == "ok"
+        assert httpx.get(f"{srv.url}/").status_code == 200
+        assert httpx.get(f"{srv.url}/static/app.js").status_code == 200
+
+        async def read() -> list[dict[str, object]]:
+            async with websockets.connect(srv.ws_url) as ws:
+                return [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(20)]
+
+        msgs = asyncio.run(read())
+        assert msgs[0]["type"] == "status" and msgs[1]["type"] == "history"
+        frames = [m for m in msgs if m["type"] == "frame"]
+        assert len(frames) >= 10
+        ts = [s[0] for f in frames for s in f["samples"]]  # type: ignore[union-attr]
+        assert ts == sorted(ts) and len(ts) > 0
+        assert all(-50 < s[1] < 500 for f in frames for s in f["samples"])  # type: ignore[union-attr]
