@@ -42,5 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"PressHold live view: {url}", flush=True)
     if args.demo and not args.no_browser:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
-    uvicorn.run(create_app(source), host=args.host, port=args.http_port, log_level="warning")
+    uvicorn.run(
+        create_app(source, data_dir), host=args.host, port=args.http_port, log_level="warning"
+    )
     return 0

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from presshold import __version__
 from presshold.firmware_bridge.source import Source
+from presshold.firmware_bridge.sources import SimulatedSource
+from presshold.server import settings_api
 from presshold.server.live import LiveHub
 
 
@@ -21,13 +23,21 @@ def dashboard_dir() -> Path:
     return Path(str(resources.files("presshold.dashboard")))
 
 
-def create_app(source: Source) -> FastAPI:
+def create_app(source: Source, data_dir: Path) -> FastAPI:
     state: dict[str, LiveHub] = {}
+    settings_path = data_dir / "settings.json"
+    current = {"settings": settings_api.load(settings_path)}
+
+    def follow(s: settings_api.TreatmentSettings) -> None:
+        if isinstance(source, SimulatedSource):
+            source.follow_settings(s.target_n, s.tolerance_n, s.hold_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub = LiveHub(source, asyncio.get_running_loop())
         state["hub"] = hub
+        hub.settings = current["settings"].model_dump()
+        follow(current["settings"])
         source.start(hub)
         task = asyncio.create_task(hub.run_frames())
         try:
@@ -61,6 +71,28 @@ def create_app(source: Source) -> FastAPI:
             "connected": hub.status_obj.connected,
             "recording": False,
         }
+
+    @app.get("/api/settings")
+    def get_settings() -> dict[str, object]:
+        return current["settings"].model_dump()
+
+    @app.put("/api/settings")
+    def put_settings(patch: settings_api.SettingsPatch) -> dict[str, object]:
+        try:
+            new = settings_api.apply(current["settings"], patch)
+        except ValueError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+        current["settings"] = new
+        try:
+            settings_api.save(settings_path, new)
+        except OSError as exc:
+            raise HTTPException(507, detail=f"settings applied but not saved: {exc}") from None
+        finally:
+            follow(new)
+            hub = state["hub"]
+            hub.settings = new.model_dump()
+            hub.broadcast_status()
+        return new.model_dump()
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:

@@ -32,6 +32,7 @@ class LiveHub:
         self.dropped: dict[int, int] = {}
         self.seq = 0
         self.status_obj: SourceStatus = source.status
+        self.settings: dict[str, Any] | None = None
 
     # --- reader thread -> loop
     def on_readings(self, batch: ReadingBatch) -> None:
@@ -47,6 +48,9 @@ class LiveHub:
 
     def _set_status(self, status: SourceStatus) -> None:
         self.status_obj = status
+        self.broadcast_status()
+
+    def broadcast_status(self) -> None:
         self._broadcast(self.status_message())
 
     # --- messages
@@ -64,7 +68,7 @@ class LiveHub:
             "rejected": s["rejected"],
             "rejected_total": sum(s["rejected"].values()),
             "message": s["message"],
-            "settings": None,
+            "settings": self.settings,
             "session": None,
             "storage": {"ok": False, "error": "session recording is not implemented yet"},
         }
