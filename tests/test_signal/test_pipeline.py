@@ -51,3 +51,15 @@ def test_block_split_equals_whole(sizes):
     assert np.allclose(np.concatenate([p.display for p in parts]), w.display)
     assert [(e.kind, e.t_s) for p in parts for e in p.events] == [(e.kind, e.t_s) for e in w.events]
     assert live.state == whole.state
+
+
+def test_gap_event_and_short_excursion_bridged():
+    t, f = trace()
+    f[(t > 5) & (t < 5.2)] = 40.0  # shorter than grace (after filtering): no alert
+    t = np.where(t > 8, t + 1.0, t)  # a 1 s gap inside the hold
+    pipe = LivePipeline(P, 80.0)
+    res = pipe.process(t, f)
+    kinds = [e.kind for e in res.events]
+    assert kinds.count("gap") == 1
+    assert kinds.count("alert_start") == 1  # only the long over excursion
+    assert set(np.unique(res.state_code)) <= {0, 1, 2, 3}
