@@ -17,6 +17,9 @@ from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SimulatedSource
 from presshold.server import settings_api
 from presshold.server.live import LiveHub
+from presshold.server.recorder import Recorder
+from presshold.server.sessions_routes import build_router
+from presshold.server.store import SessionStore
 
 
 def dashboard_dir() -> Path:
@@ -34,7 +37,9 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub = LiveHub(source, asyncio.get_running_loop())
+        store = SessionStore(data_dir)
+        store.open()
+        hub = LiveHub(source, asyncio.get_running_loop(), Recorder(store))
         state["hub"] = hub
         hub.settings = current["settings"].model_dump()
         follow(current["settings"])
@@ -45,6 +50,8 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
         finally:
             task.cancel()
             source.stop()
+            hub.recorder.stop()
+            store.close()  # flush: Ctrl-C / SIGTERM lose nothing
 
     app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
     static = dashboard_dir()
@@ -69,8 +76,10 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
             "status": "ok",
             "version": __version__,
             "connected": hub.status_obj.connected,
-            "recording": False,
+            "recording": hub.recorder.recording,
         }
+
+    app.include_router(build_router(lambda: state["hub"]))
 
     @app.get("/api/settings")
     def get_settings() -> dict[str, object]:

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
+from presshold.server.recorder import Recorder
 
 HISTORY_S = 30.0
 FRAME_PERIOD_S = 1 / 30
@@ -22,8 +23,9 @@ VIEWER_QUEUE = 90  # 3 s of frames; overflow drops the viewer's own oldest frame
 class LiveHub:
     """Owns the source; keeps the last 30 s and fans frames out without blocking ingest."""
 
-    def __init__(self, source: Source, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, source: Source, loop: asyncio.AbstractEventLoop, recorder: Recorder) -> None:
         self.source = source
+        self.recorder = recorder
         self.loop = loop
         self.t0 = time.monotonic()
         self.history: deque[tuple[float, float]] = deque(maxlen=int(HISTORY_S * 2000))
@@ -42,11 +44,39 @@ class LiveHub:
         self.loop.call_soon_threadsafe(self._set_status, status)
 
     def _ingest(self, batch: ReadingBatch) -> None:
+        was_recording = self.recorder.recording
+        self.recorder.ingest(batch, self.status_obj.connected, self.session_meta())
+        if self.recorder.recording and not was_recording:
+            self.on_session_change()
         for t, f in zip((batch.t_s - self.t0).tolist(), batch.force_n.tolist(), strict=True):
             self.history.append((t, f))
             self.pending.append([round(t, 4), round(f, 3)])
 
+    def session_meta(self) -> dict[str, Any]:
+        try:
+            calibration = self.source.calibration.to_dict()
+        except Exception:
+            calibration = None
+        return {
+            "sensor": self.status_obj.sensor,
+            "settings": self.settings,
+            "calibration": calibration,
+        }
+
+    def on_session_change(self) -> None:
+        """Session seconds restart at 0: live time base follows, history is cleared."""
+        if self.recorder.recording:
+            self.t0 = self.recorder.t0
+            self.history.clear()
+            self.pending.clear()
+            self._broadcast({"type": "event", "kind": "session_start", "t_s": 0.0})
+        self.broadcast_status()
+
     def _set_status(self, status: SourceStatus) -> None:
+        if self.status_obj.connected and not status.connected:
+            t = time.monotonic() - self.t0
+            self.recorder.event(t, "gap", {"reason": status.message or "disconnected"})
+            self._broadcast({"type": "event", "kind": "gap", "t_s": round(t, 4)})
         self.status_obj = status
         self.broadcast_status()
 
@@ -69,8 +99,8 @@ class LiveHub:
             "rejected_total": sum(s["rejected"].values()),
             "message": s["message"],
             "settings": self.settings,
-            "session": None,
-            "storage": {"ok": False, "error": "session recording is not implemented yet"},
+            "session": self.recorder.session,
+            "storage": {"ok": self.recorder.store.ok, "error": self.recorder.store.error},
         }
 
     def history_message(self) -> dict[str, Any]:
@@ -105,9 +135,17 @@ class LiveHub:
     async def run_frames(self) -> None:
         """Paced 30 Hz frames when samples arrived; a 1 Hz heartbeat otherwise."""
         last_sent = 0.0
+        storage_ok = self.recorder.store.ok
         while True:
             await asyncio.sleep(FRAME_PERIOD_S)
             now = time.monotonic()
+            idle_end_s = float((self.settings or {}).get("idle_end_s", 120.0))
+            if self.recorder.check_idle(idle_end_s):
+                self._broadcast({"type": "event", "kind": "session_end", "t_s": now - self.t0})
+                self.broadcast_status()
+            if self.recorder.store.ok != storage_ok:
+                storage_ok = self.recorder.store.ok
+                self.broadcast_status()
             if not self.pending and now - last_sent < 1.0:
                 continue
             samples, self.pending = self.pending, []

@@ -1,0 +1,88 @@
+"""Session lifecycle: auto-start when a sensor streams, idle end, explicit start/stop, marks, gaps.
+
+Every sample that reaches the hub while a session is open is written (as one block per batch).
+Times stored are session seconds: host ``time.monotonic()`` minus the session's start.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from presshold.firmware_bridge.source import ReadingBatch
+from presshold.server.store import SessionStore
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_session_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+class Recorder:
+    """Owned by the hub and called on the event loop only (no locks needed)."""
+
+    def __init__(self, store: SessionStore, auto_start: bool = True) -> None:
+        self.store = store
+        self.auto_start = auto_start
+        self.session: dict[str, Any] | None = None
+        self.t0 = time.monotonic()
+        self.last_sample = 0.0
+        self.stopped_by_user = False
+
+    @property
+    def recording(self) -> bool:
+        return self.session is not None
+
+    def start(self, *, label: str | None = None, notes: str | None = None, **meta: Any) -> dict:
+        """Begin a session now (ending any current one)."""
+        if self.session is not None:
+            self.stop()
+        self.t0 = time.monotonic()
+        self.session = {
+            "id": new_session_id(),
+            "recording": True,
+            "started_at": _now_iso(),
+            "label": label,
+            "notes": notes,
+            "point": None,
+        }
+        self.store.create_session({**self.session, **meta})
+        self.stopped_by_user = False
+        self.event(0.0, "session_start", {})
+        return self.session
+
+    def stop(self, *, by_user: bool = False) -> dict[str, Any] | None:
+        ended = self.session
+        if ended is not None:
+            self.event(time.monotonic() - self.t0, "session_end", {})
+            self.store.end_session(ended["id"], _now_iso())
+            self.session = None
+        self.stopped_by_user = by_user or self.stopped_by_user
+        return ended
+
+    def ingest(self, batch: ReadingBatch, connected: bool, meta: dict[str, Any]) -> None:
+        if len(batch) == 0:
+            return
+        self.last_sample = time.monotonic()
+        if self.session is None and self.auto_start and connected and not self.stopped_by_user:
+            self.start(**meta)
+        if self.session is not None:
+            t = batch.t_s - self.t0
+            self.store.add_block(self.session["id"], t, batch.force_n, batch.raw)
+
+    def check_idle(self, idle_end_s: float) -> bool:
+        """End the session when no sample arrived for ``idle_end_s``; True if it ended."""
+        if self.session is not None and time.monotonic() - self.last_sample > idle_end_s:
+            self.stop()
+            self.stopped_by_user = False
+            return True
+        return False
+
+    def event(self, t_s: float, kind: str, data: dict[str, Any]) -> None:
+        if self.session is not None:
+            self.store.add_event(self.session["id"], t_s, kind, data)

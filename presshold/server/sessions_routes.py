@@ -1,0 +1,142 @@
+"""``/api/sessions…``: list, start/stop, metadata, marks, trace, CSV/JSON export."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from presshold.errors import StorageError
+from presshold.server import exports
+from presshold.server.live import LiveHub
+
+
+class SessionStart(BaseModel, extra="forbid"):
+    label: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class SessionPatch(SessionStart):
+    pass
+
+
+class Mark(BaseModel, extra="forbid"):
+    label: str = Field(min_length=1, max_length=200)
+    side: Literal["L", "R"] | None = None
+    t_s: float | None = Field(None, ge=0)
+
+
+def build_router(get_hub: Any) -> APIRouter:
+    r = APIRouter(prefix="/api/sessions")
+
+    def hub() -> LiveHub:
+        return get_hub()  # type: ignore[no-any-return]
+
+    def load(sid: str) -> dict[str, Any]:
+        try:
+            meta = hub().recorder.store.get_session(sid)
+        except StorageError as exc:
+            raise HTTPException(404, detail=str(exc)) from None
+        if meta is None:
+            raise HTTPException(404, detail=f"no session {sid!r}")
+        return meta
+
+    @r.get("")
+    def list_sessions() -> list[dict[str, Any]]:
+        try:
+            return hub().recorder.store.list_sessions()
+        except StorageError:
+            return []
+
+    @r.post("", status_code=201)
+    def start(body: SessionStart | None = None) -> dict[str, Any]:
+        h = hub()
+        body = body or SessionStart()
+        s = h.recorder.start(label=body.label, notes=body.notes, **h.session_meta())
+        h.on_session_change()
+        return s
+
+    @r.post("/current/stop")
+    def stop() -> dict[str, Any]:
+        h = hub()
+        ended = h.recorder.stop(by_user=True)
+        if ended is None:
+            raise HTTPException(409, detail="no session is recording")
+        h.on_session_change()
+        return {**ended, "recording": False}
+
+    @r.get("/{sid}")
+    def get(sid: str) -> dict[str, Any]:
+        return load(sid)
+
+    @r.patch("/{sid}")
+    def patch(sid: str, body: SessionPatch) -> dict[str, Any]:
+        load(sid)
+        fields = body.model_dump(exclude_unset=True)
+        if fields:
+            hub().recorder.store.update_session(sid, fields)
+        return {"id": sid, **fields}
+
+    @r.delete("/{sid}", status_code=204)
+    def delete(sid: str) -> None:
+        h = hub()
+        if h.recorder.session and h.recorder.session["id"] == sid:
+            raise HTTPException(409, detail="stop the recording session before deleting it")
+        load(sid)
+        h.recorder.store.delete_session(sid)
+
+    @r.post("/{sid}/marks", status_code=201)
+    def mark(sid: str, body: Mark) -> dict[str, Any]:
+        h = hub()
+        current = h.recorder.session
+        if current is None or current["id"] != sid:
+            raise HTTPException(409, detail="marks can only be added to the recording session")
+        t = body.t_s if body.t_s is not None else time.monotonic() - h.recorder.t0
+        data = {"label": body.label, "side": body.side}
+        h.recorder.event(t, "mark", data)
+        current["point"] = body.label + (f" {body.side}" if body.side else "")
+        h.broadcast_status()
+        return {"t_s": t, "kind": "mark", **data}
+
+    @r.get("/{sid}/trace")
+    def trace(
+        sid: str,
+        from_s: float | None = None,
+        to_s: float | None = None,
+        max_points: int = Query(2000, ge=10, le=100_000),
+    ) -> dict[str, Any]:
+        load(sid)
+        t, f, _ = hub().recorder.store.samples(sid)
+        lo = np.searchsorted(t, from_s) if from_s is not None else 0
+        hi = np.searchsorted(t, to_s, side="right") if to_s is not None else len(t)
+        t, f = t[lo:hi], f[lo:hi]
+        if len(t) <= max_points:
+            return {"t_s": t.tolist(), "min_n": f.tolist(), "max_n": f.tolist(), "decimated": False}
+        edges = np.linspace(0, len(t), max_points + 1).astype(int)[:-1]  # min/max per bucket
+        return {
+            "t_s": t[edges].tolist(),
+            "min_n": np.minimum.reduceat(f, edges).tolist(),
+            "max_n": np.maximum.reduceat(f, edges).tolist(),
+            "decimated": True,
+        }
+
+    @r.get("/{sid}/export.csv")
+    def export_csv(sid: str) -> StreamingResponse:
+        meta = load(sid)
+        t, f, raw = hub().recorder.store.samples(sid)
+        headers = {"Content-Disposition": f'attachment; filename="presshold-{sid}.csv"'}
+        return StreamingResponse(
+            exports.csv_lines(meta, t, f, raw), media_type="text/csv", headers=headers
+        )
+
+    @r.get("/{sid}/export.json")
+    def export_json(sid: str) -> dict[str, Any]:
+        meta = load(sid)
+        t, f, _ = hub().recorder.store.samples(sid)
+        return exports.json_export(meta, t, f)
+
+    return r
