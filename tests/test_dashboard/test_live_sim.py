@@ -31,7 +31,7 @@ def test_live_view_on_the_simulator(sim: tuple[object, ServerProcess], artifacts
         timeout=5000,
     )
     page.get_by_role("timer").wait_for()
-    assert page.get_by_role("alert").count() == 1
+    assert page.locator("[role=alert]").count() == 1
     page.wait_for_timeout(1500)
     page.screenshot(path=str(artifacts_dir / "dashboard-live-sim.png"))
     page.get_by_role("button", name="Theme").click()
