@@ -41,7 +41,7 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
         store.open()
         hub = LiveHub(source, asyncio.get_running_loop(), Recorder(store))
         state["hub"] = hub
-        hub.settings = current["settings"].model_dump()
+        hub.apply_settings(current["settings"].model_dump())
         follow(current["settings"])
         source.start(hub)
         task = asyncio.create_task(hub.run_frames())
@@ -98,9 +98,7 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
             raise HTTPException(507, detail=f"settings applied but not saved: {exc}") from None
         finally:
             follow(new)
-            hub = state["hub"]
-            hub.settings = new.model_dump()
-            hub.broadcast_status()
+            state["hub"].apply_settings(new.model_dump())
         return new.model_dump()
 
     @app.websocket("/ws/live")

@@ -1,7 +1,6 @@
-"""Live hub: source batches (reader thread) → bounded history → per-viewer 30 Hz frames.
+"""Live hub: source batches (reader thread) → signal pipeline + recorder → per-viewer frames.
 
-Hold detection is not wired yet (``presshold.signal`` had no pipeline when this was written), so
-frames carry calibrated samples and the newest force; hold/alert fields are null.
+History is a bounded ring (30 s at up to 2 kHz), so memory stays flat over an 8 h session.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Any
 
 from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
 from presshold.server.recorder import Recorder
+from presshold.signal import HoldParams, LivePipeline
 
 HISTORY_S = 30.0
 FRAME_PERIOD_S = 1 / 30
@@ -35,6 +35,21 @@ class LiveHub:
         self.seq = 0
         self.status_obj: SourceStatus = source.status
         self.settings: dict[str, Any] | None = None
+        self.pipeline = LivePipeline(HoldParams(30.0, 3.0, 30.0), None)
+
+    def apply_settings(self, settings: dict[str, Any]) -> None:
+        """New target/tolerance/hold take effect on the next sample; status tells every viewer."""
+        self.settings = settings
+        self.pipeline.set_params(
+            HoldParams(
+                settings["target_n"],
+                settings["tolerance_n"],
+                settings["hold_s"],
+                grace_s=settings["grace_s"],
+                min_hold_s=settings["min_hold_s"],
+            )
+        )
+        self.broadcast_status()
 
     # --- reader thread -> loop
     def on_readings(self, batch: ReadingBatch) -> None:
@@ -48,7 +63,14 @@ class LiveHub:
         self.recorder.ingest(batch, self.status_obj.connected, self.session_meta())
         if self.recorder.recording and not was_recording:
             self.on_session_change()
-        for t, f in zip((batch.t_s - self.t0).tolist(), batch.force_n.tolist(), strict=True):
+        t_rel = batch.t_s - self.t0
+        if self.pipeline.state.t_s and t_rel[0] < self.pipeline.state.t_s:
+            self.pipeline.reset()  # the time base restarted with a new session
+        result = self.pipeline.process(t_rel, batch.force_n)
+        for ev in result.events:
+            self.recorder.event(ev.t_s, ev.kind, ev.data)
+            self._broadcast({"type": "event", "kind": ev.kind, "t_s": round(ev.t_s, 4), **ev.data})
+        for t, f in zip(t_rel.tolist(), batch.force_n.tolist(), strict=True):
             self.history.append((t, f))
             self.pending.append([round(t, 4), round(f, 3)])
 
@@ -69,6 +91,7 @@ class LiveHub:
             self.t0 = self.recorder.t0
             self.history.clear()
             self.pending.clear()
+            self.pipeline.reset()
             self._broadcast({"type": "event", "kind": "session_start", "t_s": 0.0})
         self.broadcast_status()
 
@@ -150,20 +173,22 @@ class LiveHub:
                 continue
             samples, self.pending = self.pending, []
             self.seq += 1
-            t, f = self.history[-1] if self.history else (now - self.t0, None)
+            t = self.history[-1][0] if self.history else now - self.t0
+            st = self.pipeline.state
+            p = self.pipeline.params
             self._broadcast(
                 {
                     "type": "frame",
                     "seq": self.seq,
                     "t_s": round(t, 4),
-                    "force_n": f,
-                    "in_band": None,
-                    "pressing": None,
-                    "hold_s": None,
-                    "hold_target_s": None,
-                    "holds_completed": None,
-                    "alert": None,
-                    "band_n": None,
+                    "force_n": round(st.force_display_n, 3),
+                    "in_band": st.in_band,
+                    "pressing": st.pressing,
+                    "hold_s": round(st.hold_s, 3),
+                    "hold_target_s": p.hold_s,
+                    "holds_completed": st.holds_completed,
+                    "alert": st.alert,
+                    "band_n": list(p.band),
                     "samples": samples,
                 }
             )

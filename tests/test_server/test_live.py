@@ -26,6 +26,9 @@ def test_health_pages_and_live_stream(tmp_path: Path) -> None:
         assert msgs[0]["type"] == "status" and msgs[1]["type"] == "history"
         frames = [m for m in msgs if m["type"] == "frame"]
         assert len(frames) >= 10
+        last = frames[-1]
+        assert isinstance(last["in_band"], bool) and last["band_n"] == [27.0, 33.0]
+        assert last["hold_target_s"] == 30.0 and isinstance(last["holds_completed"], int)
         ts = [s[0] for f in frames for s in f["samples"]]  # type: ignore[union-attr]
         assert ts == sorted(ts) and len(ts) > 0
         assert all(-50 < s[1] < 500 for f in frames for s in f["samples"])  # type: ignore[union-attr]
