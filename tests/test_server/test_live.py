@@ -32,3 +32,9 @@ def test_health_pages_and_live_stream(tmp_path: Path) -> None:
         ts = [s[0] for f in frames for s in f["samples"]]  # type: ignore[union-attr]
         assert ts == sorted(ts) and len(ts) > 0
         assert all(-50 < s[1] < 500 for f in frames for s in f["samples"])  # type: ignore[union-attr]
+
+
+def test_ctrl_c_exits_cleanly(tmp_path: Path) -> None:
+    srv = ServerProcess(tmp_path).start()
+    assert srv.stop() == 0, srv.log()
+    assert "Traceback" not in srv.log()
