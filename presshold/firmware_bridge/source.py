@@ -158,6 +158,11 @@ class Source(ABC):
             self._store.save(cal)
         return cal
 
+    @property
+    def calibration_points(self) -> list[dict[str, float]]:
+        """Points taken since the last clear (tare at 0 N plus known weights), not yet fitted."""
+        return [dict(p) for p in self._points]
+
     def add_calibration_point(self, known_n: float, window_s: float = 1.0) -> dict[str, float]:
         sel = self._window(window_s)
         point = {"known_n": float(known_n), "raw": float(np.median(sel))}

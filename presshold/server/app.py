@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from presshold import __version__
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SimulatedSource
-from presshold.server import settings_api
+from presshold.server import calibration_routes, http_errors, settings_api
 from presshold.server.live import LiveHub
 from presshold.server.recorder import Recorder
 from presshold.server.sessions_routes import build_router
@@ -54,6 +54,7 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
             store.close()  # flush: Ctrl-C / SIGTERM lose nothing
 
     app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
+    http_errors.install(app)
     static = dashboard_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")
 
@@ -80,6 +81,7 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
         }
 
     app.include_router(build_router(lambda: state["hub"]))
+    app.include_router(calibration_routes.build_router(lambda: state["hub"]))
 
     @app.get("/api/settings")
     def get_settings() -> dict[str, object]:

@@ -122,8 +122,19 @@ class LiveHub:
             "rejected_total": sum(s["rejected"].values()),
             "message": s["message"],
             "settings": self.settings,
+            "calibration": self.calibration_summary(),
             "session": self.recorder.session,
             "storage": {"ok": self.recorder.store.ok, "error": self.recorder.store.error},
+        }
+
+    def calibration_summary(self) -> dict[str, Any]:
+        cal = self.source.calibration
+        return {
+            "offset_raw": cal.offset_raw,
+            "scale_n_per_raw": cal.scale_n_per_raw,
+            "fitted_at": cal.fitted_at,
+            "nonlinearity_pct": cal.nonlinearity_pct,
+            "pending_points": len(self.source.calibration_points),
         }
 
     def history_message(self) -> dict[str, Any]:

@@ -12,10 +12,24 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
+
+
+def wait_for(
+    pred: Callable[[], object], timeout_s: float = 10.0, what: str = "condition"
+) -> object:
+    """Poll ``pred`` until it returns something truthy (and return that); generous under load."""
+    end = time.monotonic() + timeout_s
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} not met within {timeout_s} s")
+        time.sleep(0.05)
 
 
 def free_port() -> int:
