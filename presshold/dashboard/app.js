@@ -1,90 +1,109 @@
 // Live view: websocket /ws/live → gauge, hold timer, alert, scrolling trace; controls → HTTP API.
+// Messages only update `state` and the ring buffer; the DOM and the chart are touched once per
+// animation frame (tick), so a 1 kHz stream costs one redraw per frame at most.
 import { api, setupThemeButtons, cssVar } from "/static/ui.js";
 import { Ring } from "/static/ring.js";
 import { unitOf, toDisplay, toNewtons, fmt } from "/static/units.js";
 import { SITES } from "/static/sites.js";
 
 const $ = (id) => document.getElementById(id);
-const prefs = JSON.parse(localStorage.getItem("presshold.prefs") || "{}");
+const prefs = loadPrefs();
+function loadPrefs() {
+  try { return JSON.parse(localStorage.getItem("presshold.prefs") || "{}"); } catch { return {}; }
+}
 const savePrefs = () => localStorage.setItem("presshold.prefs", JSON.stringify(prefs));
 
+const WINDOWS_S = [10, 30, 60, 120];
 const state = {
   settings: { target_n: 30, tolerance_n: 3, tolerance_pct: null, hold_s: 30, unit: "N", probe_area_cm2: 1 },
-  band: [27, 33], frame: null, session: null, status: null, lastPoint: null,
-  windowS: prefs.windowS || 30, muted: prefs.muted !== false, dirty: true,
+  band: [27, 33], frame: null, frameAt: 0, session: null, status: null,
+  windowS: WINDOWS_S.includes(prefs.windowS) ? prefs.windowS : 30,
+  muted: prefs.muted !== false, dirty: true,
 };
-const ring = new Ring(200000); // > 120 s at 1 kHz
+// Two minutes at 1 kHz (the longest window); values are stored in the display unit (ringK per N).
+const ring = new Ring(150000);
+let ringK = 1;
 
 // ---------- gauge ----------
-const G_MIN_ANGLE = Math.PI, G_MAX_ANGLE = 0; // semicircle, left → right
+const CX = 100, CY = 106, R = 80; // semicircle, left (0) → right (max)
 // Dial/trace range: a round number in the display unit above 1.5× the band's upper edge. It
 // depends only on the settings (never on the signal), so nothing jumps while pressing.
 function niceCeil(x) {
   const p = 10 ** Math.floor(Math.log10(x));
-  return [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((v) => v >= x);
+  return [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((v) => v >= x * (1 - 1e-9));
 }
-function gaugeMax() {
-  const s = state.settings;
-  return toNewtons(niceCeil(Math.max(toDisplay(state.band[1] * 1.5, s), 1e-3)), s);
+function displayMax() { return niceCeil(Math.max(toDisplay(state.band[1] * 1.5, state.settings), 1e-3)); }
+function gaugeMaxN() { return toNewtons(displayMax(), state.settings); }
+function polar(frac, r = R) {
+  const a = Math.PI * (1 - Math.min(1, Math.max(0, frac)));
+  return [CX + r * Math.cos(a), CY - r * Math.sin(a)];
 }
-function polar(frac, r = 80) {
-  const a = G_MIN_ANGLE + (G_MAX_ANGLE - G_MIN_ANGLE) * Math.min(1, Math.max(0, frac));
-  return [100 + r * Math.cos(a), 110 - r * Math.sin(a)];
-}
-function arc(f0, f1, r = 80) {
+function arc(f0, f1, r = R) {
   const [x0, y0] = polar(f0, r), [x1, y1] = polar(f1, r);
   return `M${x0.toFixed(2)} ${y0.toFixed(2)} A${r} ${r} 0 0 1 ${x1.toFixed(2)} ${y1.toFixed(2)}`;
 }
-function drawBandOnGauge() {
-  const max = gaugeMax(), [lo, hi] = state.band;
+function drawBand() {
+  const s = state.settings, max = gaugeMaxN(), [lo, hi] = state.band, u = unitOf(s).label;
   $("band-arc").setAttribute("d", arc(lo / max, hi / max));
   for (const [id, v] of [["band-lo", lo], ["band-hi", hi]]) {
-    const [x0, y0] = polar(v / max, 66), [x1, y1] = polar(v / max, 94);
-    Object.entries({ x1: x0, y1: y0, x2: x1, y2: y1 }).forEach(([k, val]) => $(id).setAttribute(k, val.toFixed(2)));
+    const [x1, y1] = polar(v / max, R - 15), [x2, y2] = polar(v / max, R + 15);
+    for (const [k, val] of Object.entries({ x1, y1, x2, y2 })) $(id).setAttribute(k, val.toFixed(2));
   }
-  const s = state.settings, u = unitOf(s).label;
   $("band-text").textContent = `Target ${fmt(s.target_n, s)} ${u} · band ${fmt(lo, s)}–${fmt(hi, s)} ${u}`;
   const m = $("gauge");
   m.setAttribute("aria-valuemin", "0");
-  m.setAttribute("aria-valuemax", String(+toDisplay(max, s).toPrecision(6)));
-  if (plot) plot.setScale("y", { min: 0, max: toDisplay(max, s) });
+  m.setAttribute("aria-valuemax", String(+displayMax().toPrecision(6)));
+  if (plot) plot.setScale("y", { min: 0, max: displayMax() });
+  lastGauge = null; // re-render the value: its zone may have changed
   state.dirty = true;
 }
 function zoneOf(f) { return f > state.band[1] ? "over" : f >= state.band[0] ? "in" : "below"; }
 const ZONE_WORD = { below: "▼ Below target", in: "● In band", over: "▲ Over target" };
+const ZONE_TEXT = { below: "below target", in: "in band", over: "over target" };
 
+let lastGauge = null;
 function renderGauge(forceN) {
-  const s = state.settings, max = gaugeMax(), zone = zoneOf(forceN);
-  const shown = fmt(forceN, s);
+  const s = state.settings, zone = zoneOf(forceN), shown = fmt(forceN, s);
+  const key = `${shown}|${zone}`;
+  if (key === lastGauge) return;
+  lastGauge = key;
   $("value").textContent = shown;
-  $("value-arc").setAttribute("d", forceN > 0 ? arc(0, Math.min(forceN / max, 1)) : "");
+  $("value-arc").setAttribute("d", forceN > 0 ? arc(0, Math.max(0.004, forceN / gaugeMaxN())) : "");
   const m = $("gauge");
   m.setAttribute("aria-valuenow", shown);
-  m.setAttribute("aria-valuetext", `${shown} ${unitOf(s).label}, ${ZONE_WORD[zone].slice(2).toLowerCase()}`);
+  m.setAttribute("aria-valuetext", `${shown} ${unitOf(s).label}, ${ZONE_TEXT[zone]}`);
   const w = $("gauge-wrap");
   if (w.dataset.zone !== zone) { w.dataset.zone = zone; $("zone-word").textContent = ZONE_WORD[zone]; }
 }
 
 // ---------- hold timer ----------
-let completeUntil = 0;
+const RING_LEN = 2 * Math.PI * 52;
+let completeUntil = 0, holdsSeen = null;
 function renderTimer(f) {
-  const target = f.hold_target_s || state.settings.hold_s, held = f.hold_s || 0;
+  const target = f.hold_target_s || state.settings.hold_s, held = f.hold_s || 0, frac = Math.min(1, held / target);
   $("hold-s").textContent = held.toFixed(1);
-  $("hold-target").textContent = target.toFixed(0);
-  const frac = Math.min(1, held / target);
-  $("ring").setAttribute("stroke-dashoffset", (314.16 * (1 - frac)).toFixed(1));
-  $("ring-pct").textContent = `${Math.round(frac * 100)}%`;
-  $("timer").dataset.complete = String(frac >= 1);
-  $("holds-count").textContent = f.holds_completed ?? 0;
-  if (performance.now() > completeUntil) $("complete").textContent = "";
+  $("hold-target").textContent = String(+target.toFixed(1));
+  $("ring").setAttribute("stroke-dashoffset", (RING_LEN * (1 - frac)).toFixed(2));
+  $("timer-wrap").dataset.complete = String(frac >= 1);
+  const holds = f.holds_completed ?? 0;
+  $("holds-count").textContent = holds;
+  // The event normally announces completion; the counter catches one missed across a reconnect.
+  if (holdsSeen !== null && holds > holdsSeen && performance.now() > completeUntil) holdComplete();
+  holdsSeen = holds;
+  if (completeUntil && performance.now() > completeUntil) {
+    completeUntil = 0; $("complete").textContent = ""; $("timer-wrap").classList.remove("celebrate");
+  }
 }
 function holdComplete() {
   $("complete").textContent = "✔ Hold complete";
+  $("timer-wrap").classList.remove("celebrate");
+  void $("timer-wrap").offsetWidth; // restart the CSS animation
+  $("timer-wrap").classList.add("celebrate");
   completeUntil = performance.now() + 4000;
-  chime([660, 880], 0.18);
+  chime([660, 880, 1320], 0.16);
 }
 
-// ---------- alert ----------
+// ---------- alert (the server applies the grace period, so brief wobbles never reach here) ----------
 let alertKind = null;
 function renderAlert(kind) {
   if (kind === alertKind) return;
@@ -93,19 +112,28 @@ function renderAlert(kind) {
   el.dataset.kind = kind || "";
   el.textContent = kind === "over" ? "⚠ Too much pressure" : kind === "under" ? "⚠ Pressure slipping" : "";
   el.classList.toggle("active", !!kind);
-  if (kind) chime(kind === "over" ? [440, 440] : [330, 330], 0.12);
+  if (kind) chime(kind === "over" ? [523, 392] : [392, 523], 0.14);
 }
 
-// ---------- sound (muted by default; enabling creates the AudioContext on a user gesture) ----------
+// ---------- sound: off by default; the AudioContext is created on the user's gesture ----------
 let audio = null;
+function ensureAudio() {
+  if (state.muted) return;
+  try {
+    audio ??= new AudioContext();
+    if (audio.state === "suspended") audio.resume();
+  } catch { audio = null; }
+}
 function chime(freqs, dur) {
-  if (state.muted || !audio) return;
+  if (state.muted || !audio || audio.state !== "running") return;
   let t = audio.currentTime;
   for (const f of freqs) {
     const o = audio.createOscillator(), g = audio.createGain();
-    o.frequency.value = f; g.gain.setValueAtTime(0.0001, t);
-    g.gain.exponentialRampToValueAtTime(0.2, t + 0.02); g.gain.exponentialRampToValueAtTime(0.0001, t + dur);
-    o.connect(g).connect(audio.destination); o.start(t); o.stop(t + dur + 0.02); t += dur;
+    o.type = "sine"; o.frequency.value = f;
+    g.gain.setValueAtTime(0.0001, t);
+    g.gain.exponentialRampToValueAtTime(0.18, t + 0.02);
+    g.gain.exponentialRampToValueAtTime(0.0001, t + dur);
+    o.connect(g).connect(audio.destination); o.start(t); o.stop(t + dur + 0.02); t += dur * 0.9;
   }
 }
 function renderMute() {
@@ -114,8 +142,9 @@ function renderMute() {
 }
 function toggleMute() {
   state.muted = !state.muted; prefs.muted = state.muted; savePrefs();
-  if (!state.muted && !audio) audio = new AudioContext();
+  ensureAudio();
   renderMute();
+  if (!state.muted) chime([660], 0.12); // confirms the sound works
 }
 
 // ---------- trace ----------
@@ -125,135 +154,209 @@ function bandPlugin() {
     const s = state.settings, ctx = u.ctx;
     const y0 = u.valToPos(toDisplay(state.band[1], s), "y", true), y1 = u.valToPos(toDisplay(state.band[0], s), "y", true);
     ctx.save(); ctx.fillStyle = cssVar("--band");
-    ctx.fillRect(u.bbox.left, y0, u.bbox.width, y1 - y0); ctx.restore();
+    ctx.fillRect(u.bbox.left, y0, u.bbox.width, y1 - y0);
+    ctx.strokeStyle = cssVar("--inband"); ctx.lineWidth = devicePixelRatio; ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+    const yt = u.valToPos(toDisplay(state.settings.target_n, s), "y", true);
+    ctx.beginPath(); ctx.moveTo(u.bbox.left, yt); ctx.lineTo(u.bbox.left + u.bbox.width, yt); ctx.stroke();
+    ctx.restore();
   } } };
 }
-function traceWidth() {
+function traceSize() {
   const panel = $("trace").parentElement, cs = getComputedStyle(panel);
-  return Math.max(200, panel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
+  const width = Math.max(200, panel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
+  // As tall as the rest of the viewport allows (so a laptop sees it whole), within sane limits.
+  const top = $("trace").getBoundingClientRect().top + scrollY;
+  return { width, height: Math.round(Math.min(360, Math.max(180, innerHeight - top - 24))) };
 }
 function makePlot() {
-  const el = $("trace");
   if (plot) plot.destroy();
-  const s = state.settings, axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line") }, ticks: { stroke: cssVar("--line") } };
+  const s = state.settings;
+  const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line"), width: 1 }, ticks: { stroke: cssVar("--line"), width: 1 },
+    font: "13px system-ui, sans-serif", labelFont: "13px system-ui, sans-serif" };
   plot = new uPlot({
-    width: traceWidth(), height: 260, legend: { show: false }, cursor: { show: false },
-    scales: { x: { time: false }, y: { auto: false, range: () => [0, toDisplay(gaugeMax(), state.settings)] } },
-    axes: [{ ...axis, label: "s" }, { ...axis, label: unitOf(s).label }],
-    series: [{}, { stroke: cssVar("--accent"), width: 2, points: { show: false } }],
+    ...traceSize(), legend: { show: false }, cursor: { show: false }, select: { show: false },
+    scales: { x: { time: false }, y: { auto: false, range: () => [0, displayMax()] } },
+    axes: [{ ...axis, values: (u, ticks) => ticks.map((v) => `${+v.toFixed(1)} s`) }, { ...axis, label: unitOf(s).label, labelSize: 22 }],
+    series: [{}, { stroke: cssVar("--trace"), width: 2, points: { show: false } }],
     plugins: [bandPlugin()],
-  }, [[], []], el);
+  }, [[], []], $("trace"));
   state.dirty = true;
 }
 function drawTrace() {
   if (!plot || !state.dirty) return;
   state.dirty = false;
   const tEnd = ring.lastT, from = tEnd - state.windowS;
-  const data = ring.since(from, toDisplay(1, state.settings));
   plot.batch(() => {
-    plot.setData(data, false);
+    plot.setData(ring.window(from), false);
     plot.setScale("x", { min: Math.max(0, from), max: Math.max(tEnd, state.windowS) });
   });
 }
+function rescaleRing() {
+  const k = toDisplay(1, state.settings);
+  if (k !== ringK) { ring.scale(k / ringK); ringK = k; state.dirty = true; }
+}
 
-// ---------- frames: state is updated on message, the DOM once per animation frame ----------
+// ---------- frames ----------
 function onFrame(f) {
-  for (const [t, v] of f.samples || []) ring.push(t, v);
+  for (const [t, v] of f.samples || []) ring.push(t, v * ringK);
   if (f.band_n && (f.band_n[0] !== state.band[0] || f.band_n[1] !== state.band[1])) {
-    state.band = f.band_n; drawBandOnGauge();
+    state.band = f.band_n; drawBand();
   }
-  state.frame = f; state.dirty = true;
+  state.frame = f; state.frameAt = performance.now(); state.dirty = true;
 }
 let renderedSeq = -1;
 function tick() {
   const f = state.frame;
   if (f && f.seq !== renderedSeq) {
     renderedSeq = f.seq;
-    renderGauge(f.force_n); renderTimer(f); renderAlert(f.alert);
+    renderGauge(f.force_n); renderTimer(f); renderAlert(f.alert); renderRecording(f);
   }
   drawTrace();
   requestAnimationFrame(tick);
 }
 
+// ---------- status ----------
 function onStatus(st) {
   state.status = st;
   if (st.settings) applySettings(st.settings);
   const kind = !st.connected ? "disconnected" : st.source_kind === "sim" ? "simulated" : "connected";
+  const device = st.device ? String(st.device).split(/[\\/]/).pop() : st.sensor;
   setConn(kind, !st.connected ? `Sensor disconnected${st.message ? ` — ${st.message}` : ""}`
-    : kind === "simulated" ? `Simulated sensor` : `Sensor connected${st.device ? ` (${st.device})` : ""}`);
-  $("rate-text").textContent = st.sample_rate_hz ? `${Math.round(st.sample_rate_hz)} Hz` : "";
-  $("reject-text").textContent = `${st.rejected_total || 0} rejected lines`;
+    : kind === "simulated" ? "Simulated sensor" : `Sensor connected${device ? ` · ${device}` : ""}`);
+  $("conn-text").title = st.device || "";
+  renderRate();
+  const rej = st.rejected_total || 0;
+  $("reject-text").textContent = `${rej} rejected line${rej === 1 ? "" : "s"}`;
+  $("reject-text").title = Object.entries(st.rejected || {}).map(([k, v]) => `${k}: ${v}`).join(", ");
   state.session = st.session;
   $("session-btn").textContent = st.session?.recording ? "Stop session" : "Start session";
-  $("session-text").textContent = st.session?.recording ? `● Recording ${st.session.id}` : "Not recording";
-  if (st.session?.point) $("point-now").textContent = `Point: ${st.session.point}`;
-  const b = $("storage-banner");
-  b.classList.toggle("show", st.storage && !st.storage.ok);
-  b.textContent = st.storage && !st.storage.ok ? `Recording problem: ${st.storage.error}` : "";
+  $("session-btn").classList.toggle("recording", !!st.session?.recording);
+  renderRecording(state.frame);
+  if (st.session?.point) showPoint(st.session.point);
+  const b = $("storage-banner"), bad = st.storage && !st.storage.ok;
+  b.classList.toggle("show", !!bad);
+  b.textContent = bad ? `Recording problem: ${st.storage.error}` : "";
+}
+function renderRate() {
+  const st = state.status;
+  if (!st) return;
+  const hz = st.connected ? (st.sample_rate_hz || ring.rate()) : 0;
+  $("rate-text").textContent = hz ? `${hz >= 100 ? Math.round(hz) : hz.toFixed(0)} Hz` : "";
+}
+function renderRecording(f) {
+  const el = $("session-text"), rec = !!state.session?.recording;
+  el.dataset.recording = String(rec);
+  if (!rec) { el.textContent = "Not recording"; return; }
+  const t = f?.t_s ?? 0, m = Math.floor(t / 60), s = Math.floor(t % 60);
+  el.textContent = `Recording ${m}:${String(s).padStart(2, "0")}`;
+  el.title = `Session ${state.session.id}`;
 }
 function setConn(kind, text) { $("status").dataset.state = kind; $("conn-text").textContent = text; }
 
-// ---------- websocket with reconnect ----------
-let backoff = 250;
+// ---------- websocket: reconnect with back-off, and a watchdog for silent connections ----------
+let backoff = 250, lastMessageAt = 0, socket = null;
 function connect() {
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
-  ws.onopen = () => { backoff = 250; };
+  socket = ws;
+  ws.onopen = () => { backoff = 250; lastMessageAt = performance.now(); };
   ws.onmessage = (e) => {
+    lastMessageAt = performance.now();
     const m = JSON.parse(e.data);
     if (m.type === "frame") onFrame(m);
     else if (m.type === "status") onStatus(m);
-    else if (m.type === "history") { ring.clear(); for (const [t, v] of m.samples) ring.push(t, v); state.dirty = true; }
-    else if (m.type === "event") onEvent(m);
+    else if (m.type === "history") {
+      ring.clear();
+      for (const [t, v] of m.samples) ring.push(t, v * ringK);
+      state.dirty = true;
+    } else if (m.type === "event") onEvent(m);
   };
   ws.onclose = () => {
+    if (socket !== ws) return;
+    socket = null;
     setConn("reconnecting", "Reconnecting…");
+    $("rate-text").textContent = "";
     setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 4000);
   };
 }
+// The server sends at least one frame a second; three silent seconds mean a dead connection.
+setInterval(() => {
+  if (socket?.readyState === WebSocket.OPEN && performance.now() - lastMessageAt > 3000) socket.close();
+  renderRate();
+}, 1000);
+
 function onEvent(e) {
   if (e.kind === "hold_complete") holdComplete();
-  else if (e.kind === "session_start") ring.clear();
-  else if (e.kind === "mark" && e.label) $("point-now").textContent = `Point: ${e.label}${e.side ? ` ${e.side}` : ""}`;
+  else if (e.kind === "session_start") { ring.clear(); holdsSeen = null; state.dirty = true; }
+  else if (e.kind === "mark" && e.label) showPoint(`${e.label}${e.side ? ` ${e.side}` : ""}`);
+}
+function showPoint(text) {
+  $("point-now").textContent = `Point: ${text}`;
+  $("point-trace").textContent = text;
 }
 
 // ---------- settings ----------
 function applySettings(s) {
   state.settings = { ...state.settings, ...s };
   const st = state.settings, u = unitOf(st);
+  rescaleRing();
   document.querySelectorAll(".u").forEach((e) => { e.textContent = u.label; });
   $("unit").textContent = u.label;
   $("tol-abs-opt").textContent = `± ${u.label}`;
-  if (document.activeElement !== $("target")) $("target").value = toDisplay(st.target_n, st).toFixed(u.digits);
   const pct = st.tolerance_pct != null;
+  setField("target", toDisplay(st.target_n, st).toFixed(u.digits));
   $("tol-mode").value = pct ? "pct" : "abs";
-  if (document.activeElement !== $("tolerance"))
-    $("tolerance").value = pct ? st.tolerance_pct : toDisplay(st.tolerance_n, st).toFixed(u.digits);
-  $("hold").value = st.hold_s; $("unit-sel").value = st.unit; $("area").value = st.probe_area_cm2;
-  $("area").closest("div").hidden = !["kPa", "kgf/cm2"].includes(st.unit);
+  setField("tolerance", pct ? String(st.tolerance_pct) : toDisplay(st.tolerance_n, st).toFixed(u.digits));
+  setField("hold", String(st.hold_s));
+  setField("area", String(st.probe_area_cm2));
+  $("unit-sel").value = st.unit;
+  $("area-field").hidden = !["kPa", "kgf/cm2"].includes(st.unit);
+  document.querySelectorAll("[data-hold]").forEach((b) => b.setAttribute("aria-pressed", String(+b.dataset.hold === st.hold_s)));
   const tol = pct ? st.target_n * st.tolerance_pct / 100 : st.tolerance_n;
   state.band = [st.target_n - tol, st.target_n + tol];
-  drawBandOnGauge();
+  drawBand();
   if (plot && plot.axes[1].label !== u.label) makePlot();
 }
+function setField(id, value) { if (document.activeElement !== $(id)) $(id).value = value; }
+let settingsSeq = 0;
 async function putSettings(patch) {
-  applySettings(patch); // optimistic: the band moves immediately, the server confirms via status
-  try { applySettings(await api("/api/settings", { method: "PUT", body: patch })); }
-  catch (err) { flash(`Settings not saved: ${err.message}`); }
+  const seq = ++settingsSeq;
+  applySettings(patch); // optimistic: the band moves at once; the server confirms (and via status)
+  try {
+    const saved = await api("/api/settings", { method: "PUT", body: patch });
+    if (seq === settingsSeq) applySettings(saved);
+  } catch (err) {
+    flash(`Settings not saved: ${err.message}`);
+    api("/api/settings").then(applySettings).catch(() => {});
+  }
 }
-function flash(msg) { const b = $("storage-banner"); b.textContent = msg; b.classList.add("show"); setTimeout(() => b.classList.remove("show"), 5000); }
-
+let flashTimer = 0;
+function flash(msg) {
+  const b = $("storage-banner"); b.textContent = msg; b.classList.add("show");
+  clearTimeout(flashTimer); flashTimer = setTimeout(() => b.classList.remove("show"), 6000);
+}
 function readTolerancePatch() {
-  const st = state.settings, v = parseFloat($("tolerance").value);
-  if (!(v >= 0)) return null;
-  return $("tol-mode").value === "pct" ? { tolerance_pct: v } : { tolerance_pct: null, tolerance_n: toNewtons(v, st) };
+  const v = parseFloat($("tolerance").value);
+  if (!(v > 0)) return null;
+  return $("tol-mode").value === "pct" ? { tolerance_pct: v } : { tolerance_pct: null, tolerance_n: toNewtons(v, state.settings) };
 }
 
 // ---------- actions ----------
+let tareBusy = false;
 async function tare() {
-  $("tare-btn").disabled = true;
-  try { await api("/api/tare", { method: "POST" }); $("tare-btn").textContent = "Tared ✔"; }
-  catch (err) { flash(`Tare failed: ${err.message}`); }
-  finally { setTimeout(() => { $("tare-btn").textContent = "Tare"; $("tare-btn").disabled = false; }, 1200); }
+  if (tareBusy) return;
+  tareBusy = true;
+  const btn = $("tare-btn");
+  btn.disabled = true; btn.textContent = "Taring…";
+  try {
+    const cal = await api("/api/tare", { method: "POST" });
+    btn.textContent = "Tared ✔";
+    renderCalibration(cal);
+  } catch (err) {
+    btn.textContent = "Tare";
+    flash(`Tare failed: ${err.message}`);
+  } finally {
+    setTimeout(() => { btn.textContent = "Tare"; btn.disabled = false; tareBusy = false; }, 1200);
+  }
 }
 async function toggleSession() {
   try {
@@ -264,8 +367,7 @@ async function toggleSession() {
 let siteIndex = -1;
 async function markPoint(label, side) {
   if (!label) return;
-  state.lastPoint = label;
-  $("point-now").textContent = `Point: ${label}${side ? ` ${side}` : ""}`;
+  showPoint(`${label}${side ? ` ${side}` : ""}`);
   try {
     let id = state.session?.recording ? state.session.id : null;
     if (!id) id = (await api("/api/sessions", { method: "POST", body: {} })).id;
@@ -275,8 +377,33 @@ async function markPoint(label, side) {
 function nextPoint() {
   siteIndex = (siteIndex + 1) % SITES.length;
   markPoint(SITES[siteIndex], $("side").value);
+  highlightSite();
+}
+function highlightSite() {
+  [...$("sites").children].forEach((b, i) => b.setAttribute("aria-pressed", String(i === siteIndex)));
 }
 
+// ---------- calibration (known-weight steps; GET/POST /api/calibration…) ----------
+function renderCalibration(cal) {
+  if (!cal || typeof cal !== "object") return;
+  const parts = [];
+  const pick = (k) => cal[k] ?? cal.calibration?.[k];
+  if (pick("sensor_id") ?? pick("sensor")) parts.push(`sensor ${pick("sensor_id") ?? pick("sensor")}`);
+  if (pick("scale") != null) parts.push(`scale ${(+pick("scale")).toPrecision(6)}`);
+  if (pick("offset_raw") != null) parts.push(`offset ${(+pick("offset_raw")).toPrecision(7)}`);
+  const points = pick("points");
+  if (Array.isArray(points)) parts.push(`${points.length} known-weight point${points.length === 1 ? "" : "s"}`);
+  $("cal-summary").textContent = parts.length ? parts.join(" · ") : "No calibration stored for this sensor.";
+}
+async function calibration(path, method, body) {
+  try {
+    const cal = await api(`/api/calibration${path}`, { method, body });
+    renderCalibration(cal);
+    return cal;
+  } catch (err) { $("cal-result").textContent = err.message; return null; }
+}
+
+// ---------- wiring ----------
 function wireControls() {
   $("target").addEventListener("change", () => {
     const v = parseFloat($("target").value);
@@ -285,7 +412,8 @@ function wireControls() {
   $("tolerance").addEventListener("change", () => { const p = readTolerancePatch(); if (p) putSettings(p); });
   $("tol-mode").addEventListener("change", () => {
     const st = state.settings, tol = st.tolerance_pct != null ? st.target_n * st.tolerance_pct / 100 : st.tolerance_n;
-    putSettings($("tol-mode").value === "pct" ? { tolerance_pct: Math.round(1000 * tol / st.target_n) / 10 } : { tolerance_pct: null, tolerance_n: tol });
+    putSettings($("tol-mode").value === "pct"
+      ? { tolerance_pct: Math.round(1000 * tol / st.target_n) / 10 } : { tolerance_pct: null, tolerance_n: tol });
   });
   $("hold").addEventListener("change", () => { const v = parseFloat($("hold").value); if (v >= 1) putSettings({ hold_s: v }); });
   $("unit-sel").addEventListener("change", () => putSettings({ unit: $("unit-sel").value }));
@@ -295,39 +423,66 @@ function wireControls() {
   $("session-btn").addEventListener("click", toggleSession);
   $("mute-btn").addEventListener("click", toggleMute);
   $("mark-btn").addEventListener("click", () => markPoint($("point-text").value.trim(), $("side").value));
+  $("point-text").addEventListener("keydown", (e) => { if (e.key === "Enter") $("mark-btn").click(); });
   $("window-s").value = String(state.windowS);
-  $("window-s").addEventListener("change", () => { state.windowS = +$("window-s").value; prefs.windowS = state.windowS; savePrefs(); state.dirty = true; });
+  $("window-s").addEventListener("change", () => {
+    state.windowS = +$("window-s").value; prefs.windowS = state.windowS; savePrefs(); state.dirty = true;
+  });
   const chips = $("sites"), list = $("site-list");
   SITES.forEach((name, i) => {
-    const b = document.createElement("button"); b.type = "button"; b.textContent = name;
-    b.addEventListener("click", () => { siteIndex = i; markPoint(name, $("side").value); });
+    const b = document.createElement("button");
+    b.type = "button"; b.textContent = name; b.setAttribute("aria-pressed", "false");
+    b.addEventListener("click", () => { siteIndex = i; highlightSite(); markPoint(name, $("side").value); });
     chips.append(b);
     const o = document.createElement("option"); o.value = name; list.append(o);
   });
+  $("calibration").addEventListener("toggle", () => { if ($("calibration").open) calibration("", "GET"); });
+  $("cal-add").addEventListener("click", async () => {
+    const known = parseFloat($("cal-known").value);
+    if (!(known >= 0)) { $("cal-result").textContent = "Type the known load in newtons first."; return; }
+    if (await calibration("/points", "POST", { known_n: known })) $("cal-result").textContent = `Point added at ${known} N.`;
+  });
+  $("cal-fit").addEventListener("click", async () => {
+    const cal = await calibration("/fit", "POST");
+    if (cal) {
+      const r = cal.max_residual_n ?? cal.fit?.max_residual_n, nl = cal.nonlinearity_pct ?? cal.fit?.nonlinearity_pct;
+      $("cal-result").textContent = `Fitted and saved${r != null ? ` · max residual ${(+r).toFixed(3)} N` : ""}${nl != null ? ` · non-linearity ${(+nl).toFixed(2)} %` : ""}.`;
+    }
+  });
+  $("cal-clear").addEventListener("click", async () => {
+    if (await calibration("/points", "DELETE")) $("cal-result").textContent = "Points cleared.";
+  });
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest("input, select, textarea, summary") || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
     const k = e.key.toLowerCase(), step = toNewtons(1, state.settings);
     if (k === "t") tare();
     else if (k === "s") toggleSession();
     else if (k === "n") nextPoint();
     else if (k === "m") toggleMute();
     else if (k === "+" || k === "=") putSettings({ target_n: state.settings.target_n + step });
-    else if (k === "-") putSettings({ target_n: Math.max(step, state.settings.target_n - step) });
+    else if (k === "-" || k === "−") putSettings({ target_n: Math.max(step, state.settings.target_n - step) });
     else return;
     e.preventDefault();
   });
+  // Browsers only start audio after a gesture: a reload with sound on resumes at the first one.
+  for (const ev of ["pointerdown", "keydown"]) addEventListener(ev, ensureAudio, { passive: true });
   // Follow the panel's width (not the canvas's own), so the trace shrinks as well as grows.
-  const panel = $("trace").parentElement;
-  new ResizeObserver(() => plot?.setSize({ width: traceWidth(), height: 260 })).observe(panel);
-  window.addEventListener("presshold-theme", makePlot);
+  let size = "";
+  const fit = () => {
+    const sz = traceSize(), key = `${sz.width}x${sz.height}`;
+    if (plot && key !== size) { size = key; plot.setSize(sz); }
+  };
+  new ResizeObserver(fit).observe($("trace").parentElement);
+  addEventListener("resize", fit);
+  addEventListener("presshold-theme", makePlot);
 }
 
 setupThemeButtons();
 renderMute();
 wireControls();
-api("/api/settings").then(applySettings).catch(() => {});
 makePlot();
-drawBandOnGauge();
+api("/api/settings").then(applySettings).catch(() => {});
+drawBand();
 connect();
 requestAnimationFrame(tick);
 // Read-only handle for tests and the benchmark (no behaviour depends on it).
