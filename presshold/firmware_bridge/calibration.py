@@ -1,4 +1,4 @@
-"""Linear calibration raw -> newtons, tare, known-weight fits, stored per sensor_id as JSON."""
+"""Linear calibration raw -> newtons, known-weight fits, zero tracking; stored per sensor."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from presshold.errors import CalibrationError
+from presshold.signal.units import FORCE_UNITS, KGF_N
 
-G = 9.80665
-UNIT_SCALE = {"N": 1.0, "kgf": G, "g": G / 1000.0}
+UNIT_SCALE = {**FORCE_UNITS, "g": KGF_N / 1000.0}
+"""Newtons per unit for devices that already send a force (hello ``unit=``)."""
 
 
 @dataclass(slots=True)
@@ -27,6 +28,8 @@ class Calibration:
     sensor_id: str | None = None
     residuals_n: list[float] = field(default_factory=list)
     nonlinearity_pct: float | None = None
+    calibrated: bool = True
+    """False while ``scale_n_per_raw`` is a placeholder (raw counts, never fitted)."""
 
     def apply(self, raw: np.ndarray) -> np.ndarray:
         return (np.asarray(raw, dtype=np.float64) - self.offset_raw) * self.scale_n_per_raw
@@ -41,8 +44,17 @@ class Calibration:
 
 
 def default_for_unit(unit: str, sensor_id: str | None) -> Calibration:
-    """Devices that already send N/kgf/g need only a unit conversion; raw counts start at 1:1."""
-    return Calibration(scale_n_per_raw=UNIT_SCALE.get(unit, 1.0), sensor_id=sensor_id)
+    """Devices that already send N/kgf/g/lbf need only a unit conversion; raw counts start 1:1."""
+    if unit in UNIT_SCALE:
+        return Calibration(scale_n_per_raw=UNIT_SCALE[unit], sensor_id=sensor_id)
+    return Calibration(sensor_id=sensor_id, calibrated=False)
+
+
+def robust_mean(values: np.ndarray, trim: float = 0.1) -> float:
+    """Mean with ``trim`` cut from each tail: sub-count resolution, yet a glitch cannot move it."""
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    k = int(len(v) * trim)
+    return float(v[k : len(v) - k].mean())
 
 
 def fit(points: list[dict[str, float]], sensor_id: str | None) -> Calibration:
@@ -51,6 +63,10 @@ def fit(points: list[dict[str, float]], sensor_id: str | None) -> Calibration:
         raise CalibrationError("need a tare and at least one known weight (two distinct loads)")
     raw = np.array([p["raw"] for p in points])
     n = np.array([p["known_n"] for p in points])
+    if np.ptp(raw) == 0:
+        raise CalibrationError(
+            "calibration is ill-conditioned: raw readings do not change with load"
+        )
     slope, intercept = np.polyfit(raw, n, 1)
     if slope == 0 or not np.isfinite(slope):
         raise CalibrationError(
@@ -69,6 +85,80 @@ def fit(points: list[dict[str, float]], sensor_id: str | None) -> Calibration:
     )
 
 
+@dataclass(slots=True)
+class ZeroTracking:
+    """Automatic zero tracking, as scales do: follow slow drift only while unloaded and steady.
+
+    Off by default. A reading counts as unloaded within ``band_n`` of zero; tracking needs
+    ``window_s`` of such readings with a peak-to-peak spread under ``steady_n``, and ``holdoff_s``
+    since the last reading outside the band, so a press, its release and the creep right after it
+    are never zeroed away. The correction moves at most ``rate_n_per_s`` and ``max_total_n`` in
+    all; beyond that the drift is too large to hide and needs an explicit tare.
+    """
+
+    band_n: float = 0.5
+    steady_n: float = 0.15
+    window_s: float = 2.0
+    holdoff_s: float = 3.0
+    rate_n_per_s: float = 0.05
+    max_total_n: float = 2.0
+    total_n: float = 0.0
+    """Correction applied since the last tare (newtons subtracted from the readings)."""
+    _loaded_at: float = float("-inf")
+    _last_t: float | None = None
+    _blocks: list[tuple[float, float, float, float, int]] = field(default_factory=list)
+    """Per batch: (t_first, min, max, sum, count) of the corrected force inside the window."""
+
+    def reset(self) -> None:
+        """After a tare (or a new sensor): start afresh."""
+        self.total_n = 0.0
+        self._blocks.clear()
+        self._last_t = None
+
+    def update(self, t_s: np.ndarray, force_n: np.ndarray) -> float:
+        """Feed a calibrated batch; return the newtons to take off the zero from now on."""
+        if len(t_s) == 0:
+            return 0.0
+        t_end = float(t_s[-1])
+        dt = 0.0 if self._last_t is None else max(0.0, t_end - self._last_t)
+        self._last_t = t_end
+        outside = np.abs(force_n) > self.band_n
+        if outside.any():
+            self._loaded_at = float(t_s[np.flatnonzero(outside)[-1]])
+            self._blocks.clear()
+            return 0.0
+        self._blocks.append(
+            (
+                float(t_s[0]),
+                float(force_n.min()),
+                float(force_n.max()),
+                float(force_n.sum()),
+                len(t_s),
+            )
+        )
+        while self._blocks and self._blocks[0][0] < t_end - self.window_s:
+            self._blocks.pop(0)
+        span = t_end - self._blocks[0][0]
+        if t_end - self._loaded_at < self.holdoff_s or span < 0.9 * self.window_s:
+            return 0.0
+        lo = min(b[1] for b in self._blocks)
+        hi = max(b[2] for b in self._blocks)
+        if hi - lo > self.steady_n:
+            return 0.0
+        mean = sum(b[3] for b in self._blocks) / sum(b[4] for b in self._blocks)
+        step = float(np.clip(mean, -self.rate_n_per_s * dt, self.rate_n_per_s * dt))
+        step = (
+            float(np.clip(self.total_n + step, -self.max_total_n, self.max_total_n)) - self.total_n
+        )
+        if step:
+            self.total_n += step
+            # the window now describes the corrected signal, so the mean cannot overshoot
+            self._blocks = [
+                (t, a - step, b - step, s - step * n, n) for t, a, b, s, n in self._blocks
+            ]
+        return step
+
+
 class CalibrationStore:
     """``data_dir/calibrations.json``: {sensor_id: calibration dict}, written atomically."""
 
@@ -77,15 +167,14 @@ class CalibrationStore:
 
     def _read(self) -> dict[str, dict[str, object]]:
         try:
-            return dict(json.loads(self.path.read_text()))
-        except FileNotFoundError:
-            return {}
+            data = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            return {}
+            return {}  # missing or damaged: run uncalibrated rather than not at all
+        return data if isinstance(data, dict) else {}
 
     def load(self, sensor_id: str) -> Calibration | None:
         d = self._read().get(sensor_id)
-        return Calibration.from_dict(d) if d else None
+        return Calibration.from_dict(d) if isinstance(d, dict) else None
 
     def save(self, cal: Calibration) -> None:
         if cal.sensor_id is None:

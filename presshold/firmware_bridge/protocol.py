@@ -1,14 +1,22 @@
 """PressHold serial line protocol v1: a pure framing/parser object (bytes in, readings out).
 
-Device -> host, ASCII lines ending in ``\\n`` (``\\r`` tolerated)::
+Device -> host, ASCII lines ending in ``\\n`` (``\\r\\n`` tolerated)::
 
-    # presshold 1 sensor=<name> rate=<Hz> unit=<raw|N|kgf|g>   hello; other ``#`` lines: comments
-    t_us:<micros>,<label>:<value>                              a reading (label: raw, force_n)
+    # presshold 1 sensor=<name> rate=<Hz> unit=<raw|N|kgf|g|lbf>   hello
+    # <free text>                                                  e.g. "# hx711 not responding"
+    t_us:<micros>,<label>:<value>                                  a reading (label: raw, force_n)
+    <Serial-Plotter line>                                          compatibility: stamped on arrival
 
-No I/O, no threads: the reader feeds whatever bytes arrived and gets readings back. Every malformed
-input is counted by reason (``garbage``, ``too_long``, ``non_finite``, ``partial``), never raised.
-``micros()`` wraps at 2**32 us (~71.6 min); wraps are unrolled. Time going backwards by more than a
-wrap-plausible amount means a device reset: the parser re-anchors and counts ``reset``.
+No I/O, no threads, no clock: the reader feeds whatever bytes arrived and gets readings back. Every
+malformed line is counted by reason in ``rejected`` and never raised: ``partial`` (first line after
+opening the port, cut off), ``garbage`` (non-ASCII, unparseable), ``too_long`` (over ``MAX_LINE``),
+``non_finite`` (nan/inf), ``duplicate_time``.
+
+Device time: ``micros()`` wraps at 2**32 us (~71.6 min). A step back is a wrap only when the forward
+distance across the wrap is short (``WRAP_MAX_GAP_US``); otherwise the device restarted. A restart
+after a hello is a normal reboot; one without a hello is counted as ``reset`` (the reading is kept).
+Either way the unwrapped time continues 1 us after the last reading, so it never runs backwards,
+and ``Parsed.reanchor`` tells the host to re-anchor device time to its own clock.
 """
 
 from __future__ import annotations
@@ -16,9 +24,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+PROTOCOL_VERSION = 1
 MAX_LINE = 128
+"""Longest accepted line in bytes, not counting the ``\\r\\n``/``\\n`` terminator."""
 WRAP_US = 1 << 32
-UNITS = ("raw", "N", "kgf", "g")
+WRAP_MAX_GAP_US = 30_000_000
+"""A wrap must land within 30 s of the last reading; a bigger step back is a reset."""
+UNITS = ("raw", "N", "kgf", "g", "lbf")
+PLOTTER_LABELS = ("force", "force_n", "load", "weight", "raw")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +47,15 @@ class Parsed:
     """Result of one ``feed``: device-clock microseconds (unwrapped), values, hellos, comments."""
 
     t_us: list[int] = field(default_factory=list)
+    """Unwrapped device microseconds, strictly increasing across the parser's whole life."""
     values: list[float] = field(default_factory=list)
     hellos: list[Hello] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    """Free-text ``#`` lines from the device, without the ``#``."""
     resets: int = 0
+    """Device clock restarts seen without a hello."""
+    reanchor: bool = False
+    """Device time restarted (reset or reboot): the host must re-anchor its clock mapping."""
     arrival_values: list[float] = field(default_factory=list)
     """Serial-Plotter-style lines without ``t_us``: the reader timestamps them on arrival."""
 
@@ -50,28 +68,27 @@ class LineParser:
         self._discarding = False
         self._started = False
         self._last_raw: int | None = None
-        self._epoch = 0
         self._last_t: int | None = None
+        self._epoch = 0
+        self._rebooted = False
         self.rejected: dict[str, int] = {}
 
     def _reject(self, reason: str) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
 
     def feed(self, data: bytes) -> Parsed:
+        """Take any number of bytes (any chunking); return what the complete lines held."""
         out = Parsed()
         self._buf += data
+        start = 0
+        buf = self._buf
         while True:
-            nl = self._buf.find(b"\n")
+            nl = buf.find(b"\n", start)
             if nl < 0:
-                if len(self._buf) > MAX_LINE:
-                    if not self._discarding:
-                        self._reject("too_long")
-                    self._discarding = True
-                    self._buf.clear()
                 break
-            line = bytes(self._buf[:nl])
-            del self._buf[: nl + 1]
-            if self._discarding:
+            line = bytes(buf[start:nl])
+            start = nl + 1
+            if self._discarding:  # the rest of an over-long line already counted
                 self._discarding = False
                 continue
             if not self._started:
@@ -79,10 +96,18 @@ class LineParser:
                 if not line.startswith((b"#", b"t_us:")):
                     self._reject("partial")  # tail of a line sent before we opened the port
                     continue
+            line = line.removesuffix(b"\r")
             if len(line) > MAX_LINE:
                 self._reject("too_long")
                 continue
-            self._line(line.rstrip(b"\r"), out)
+            self._line(line, out)
+        del buf[:start]
+        if len(buf) > MAX_LINE + 1:  # + a possible '\r': no newline in sight, drop it now
+            if not self._discarding:
+                self._reject("too_long")
+                self._started = True
+            self._discarding = True
+            buf.clear()
         return out
 
     def _line(self, line: bytes, out: Parsed) -> None:
@@ -97,18 +122,21 @@ class LineParser:
             hello = parse_hello(text)
             if hello is not None:
                 out.hellos.append(hello)
-                self._last_raw = None  # a new hello = device (re)started; re-anchor time
-                self._last_t = None
+                self._rebooted = True  # the next reading may start a new device clock
             else:
                 out.comments.append(text[1:].strip())
             return
-        parts = text.split(",")
-        if len(parts) != 2 or not parts[0].startswith("t_us:") or ":" not in parts[1]:
+        if not text.startswith("t_us:"):
             self._plotter_line(text, out)
             return
+        stamp, sep, fields = text[5:].partition(",")
+        _label, colon, number = fields.split(",", 1)[0].partition(":")  # later fields: reserved
+        if not sep or not colon:
+            self._reject("garbage")
+            return
         try:
-            raw_t = int(parts[0][5:])
-            value = float(parts[1].split(":", 1)[1])
+            raw_t = int(stamp)
+            value = float(number)
         except ValueError:
             self._reject("garbage")
             return
@@ -119,10 +147,9 @@ class LineParser:
             self._reject("non_finite")
             return
         t = self._unwrap(raw_t, out)
-        if self._last_t is not None and t <= self._last_t:
+        if t is None:
             self._reject("duplicate_time")
             return
-        self._last_t = t
         out.t_us.append(t)
         out.values.append(value)
 
@@ -135,20 +162,26 @@ class LineParser:
         else:
             out.arrival_values.append(value)
 
-    def _unwrap(self, raw_t: int, out: Parsed) -> int:
-        last = self._last_raw
-        if last is not None and raw_t < last:
-            if last - raw_t > WRAP_US // 2:
+    def _unwrap(self, raw_t: int, out: Parsed) -> int | None:
+        """Unwrapped, strictly increasing device microseconds; None for a repeated timestamp."""
+        last_raw, last_t = self._last_raw, self._last_t
+        rebooted, self._rebooted = self._rebooted, False
+        if last_raw is None or last_t is None:
+            self._epoch = 0
+        elif raw_t == last_raw and not rebooted:
+            return None
+        elif raw_t <= last_raw:
+            if not rebooted and raw_t + WRAP_US - last_raw <= WRAP_MAX_GAP_US:
                 self._epoch += WRAP_US  # micros() wrapped
-            else:
-                out.resets += 1  # clock went back: device reset
-                self._reject("reset")
-                self._epoch += (last + 1) - raw_t  # continue right after the last reading
+            else:  # the device restarted its clock: continue right after the last reading
+                if not rebooted:
+                    out.resets += 1
+                    self._reject("reset")
+                self._epoch = last_t + 1 - raw_t
+                out.reanchor = True
         self._last_raw = raw_t
-        return self._epoch + raw_t
-
-
-PLOTTER_LABELS = ("force", "force_n", "load", "weight", "raw")
+        self._last_t = self._epoch + raw_t
+        return self._last_t
 
 
 def plotter_value(text: str) -> float | None:
@@ -175,8 +208,20 @@ def parse_hello(text: str) -> Hello | None:
         return None
     kv = dict(w.split("=", 1) for w in words[2:] if "=" in w)
     try:
-        rate = float(kv["rate"]) if "rate" in kv else None
+        rate: float | None = float(kv["rate"]) if "rate" in kv else None
     except ValueError:
+        rate = None
+    if rate is not None and not (math.isfinite(rate) and rate > 0):
         rate = None
     unit = kv.get("unit", "raw")
     return Hello(int(words[1]), kv.get("sensor", "unknown"), rate, unit if unit in UNITS else "raw")
+
+
+def format_hello(sensor: str, rate_hz: float, unit: str) -> str:
+    """The hello line a PressHold device sends (used by the simulators)."""
+    return f"# presshold {PROTOCOL_VERSION} sensor={sensor} rate={rate_hz:g} unit={unit}\n"
+
+
+def format_reading(t_us: int, value: str, label: str = "raw") -> str:
+    """One reading line; ``t_us`` is reduced modulo 2**32 like ``micros()``."""
+    return f"t_us:{t_us & (WRAP_US - 1)},{label}:{value}\n"

@@ -24,24 +24,29 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
     try:
         import pty
         import tty
-    except ImportError as exc:
-        raise ConfigError("--pty needs a POSIX system; use '--source sim' instead") from exc
+    except ImportError:
+        raise ConfigError(
+            "--pty needs a pseudo-terminal, which this system (Windows) does not have. "
+            "Use 'presshold serve --source sim' for the built-in simulator, or a virtual COM-port "
+            "pair (e.g. com0com) with a device of your own."
+        ) from None
+    from presshold.firmware_bridge.protocol import format_hello, format_reading
     from presshold.firmware_bridge.simulator import HandModel
 
     master, slave = pty.openpty()
     tty.setraw(slave)
     os.set_blocking(master, False)  # with no reader, drop samples rather than stall
     if profile is not None:
-        from presshold.firmware_bridge.sources import _read_trace
+        from presshold.traces import read_trace
 
-        pt, pf = _read_trace(profile)
+        pt, pf = read_trace(profile)
         period = float(pt[-1] - pt[0]) or 1.0
 
         def values(k0: int, n: int) -> np.ndarray:
             t = ((np.arange(k0, k0 + n) / rate_hz) % period) + pt[0]
             return np.interp(t, pt, pf)
 
-        hello = f"# presshold 1 sensor=sim-profile rate={rate_hz:g} unit=N\n"
+        hello = format_hello("sim-profile", rate_hz, "N")
         label, fmt = "force_n", "{:.4f}"
     else:
         model = HandModel(rate_hz, seed=int(time.time()) if seed is None else seed)
@@ -49,7 +54,7 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
         def values(k0: int, n: int) -> np.ndarray:
             return model.samples(n)
 
-        hello = f"# presshold 1 sensor=sim-hand rate={rate_hz:g} unit=raw\n"
+        hello = format_hello("sim-hand", rate_hz, "raw")
         label, fmt = "raw", "{:.0f}"
 
     stop = threading.Event()
@@ -71,7 +76,7 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
             if due > sent:
                 vals = values(sent, due - sent)
                 lines = "".join(
-                    f"t_us:{int(k * 1e6 / rate_hz) & 0xFFFFFFFF},{label}:{fmt.format(v)}\n"
+                    format_reading(int(k * 1e6 / rate_hz), fmt.format(v), label)
                     for k, v in zip(range(sent, due), vals, strict=True)
                 )
                 sent = due

@@ -4,8 +4,9 @@ A source owns its own thread(s) and pushes to a :class:`SourceSink`; the server 
 to its asyncio loop with ``loop.call_soon_threadsafe``. Sources never call into the server.
 
 Time base: every ``t_s`` is seconds on the host's ``time.monotonic()`` clock. Device timestamps
-(``t_us``) keep their precise spacing but are anchored to the host clock at the first reading and
-re-anchored after a device reset or reconnect, so time never runs backwards across a session.
+(``t_us``) keep their precise spacing and are mapped onto the host clock by
+:class:`~presshold.firmware_bridge.clock.DeviceClock`, so time never runs backwards across a
+session, a device reset or a reconnect.
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from typing import Literal, Protocol
 import numpy as np
 
 from presshold.errors import CalibrationError
-from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, fit
+from presshold.firmware_bridge.calibration import (
+    Calibration,
+    CalibrationStore,
+    ZeroTracking,
+    fit,
+    robust_mean,
+)
 
 SourceKind = Literal["sim", "serial", "replay"]
+DEVICE_MESSAGES = 10
+"""How many recent ``#`` lines from the device a status carries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +64,17 @@ class SourceStatus:
     rate_hz: float | None = None
     """Announced (hello ``rate=``) or configured sample rate."""
     unit: str = "N"
-    """Unit of ``raw``: ``raw`` (counts), ``N``, ``kgf`` or ``g``."""
+    """Unit of ``raw``: ``raw`` (counts), ``N``, ``kgf``, ``g`` or ``lbf``."""
     rejected: dict[str, int] = field(default_factory=dict)
-    """Rejected-line counts by reason (``garbage``, ``too_long``, ``non_finite``, …)."""
+    """Rejected-line counts by reason (``garbage``, ``too_long``, ``non_finite``, …), cumulative
+    over reconnects."""
     message: str | None = None
-    """Last device ``#`` line or error, for the log and the dashboard."""
+    """Latest device ``#`` line or connection event, for the log and the dashboard."""
+    device_messages: list[str] = field(default_factory=list)
+    """The last ``DEVICE_MESSAGES`` free-text ``#`` lines the device sent, oldest first
+    (e.g. ``hx711 not responding``); kept across reconnects so a report is not lost."""
+    calibrated: bool = True
+    """False while readings are raw counts taken 1:1 as newtons (calibrate before use)."""
 
 
 class SourceSink(Protocol):
@@ -74,10 +89,13 @@ class Source(ABC):
     """A stream of force readings: simulated, serial or replayed.
 
     Concrete shared part: a ring buffer of recent (t_s, raw) so tare and known-weight points can be
-    taken from what the sensor just measured, and the calibration that turns raw into newtons.
+    taken from what the sensor just measured, the calibration that turns raw into newtons, and
+    optional automatic zero tracking. Calibration methods may be called from any thread.
     """
 
-    RING = 4096
+    RING = 8192
+    STEADY_N = 0.5
+    """Largest 5-95 % spread (newtons) accepted in a tare or known-weight window."""
 
     def __init__(self, store: CalibrationStore | None = None) -> None:
         self._store = store
@@ -86,7 +104,8 @@ class Source(ABC):
         self._points: list[dict[str, float]] = []
         self._ring_t = np.zeros(self.RING)
         self._ring_raw = np.zeros(self.RING)
-        self._ring_n = 0
+        self._ring_end = 0  # total readings ever written; slot = index % RING
+        self._zero: ZeroTracking | None = None
 
     @abstractmethod
     def start(self, sink: SourceSink) -> None:
@@ -110,72 +129,122 @@ class Source(ABC):
     def calibration(self) -> Calibration:
         return self._calibration
 
+    @property
+    def calibration_points(self) -> list[dict[str, float]]:
+        """Points taken since the last clear (tare at 0 N plus known weights), not yet fitted."""
+        with self._cal_lock:
+            return [dict(p) for p in self._points]
+
     def _use_calibration(self, sensor_id: str | None, default: Calibration) -> None:
         """Load the stored calibration for this sensor, else ``default``."""
         stored = self._store.load(sensor_id) if (self._store and sensor_id) else None
         with self._cal_lock:
             self._calibration = stored or default
             self._calibration.sensor_id = sensor_id
+            if self._zero is not None:
+                self._zero.reset()
 
     def _make_batch(self, t_s: np.ndarray, raw: np.ndarray) -> ReadingBatch:
-        """Calibrate and remember the readings for tare/points."""
+        """Calibrate, remember the readings for tare/points, and track the zero if enabled."""
         with self._cal_lock:
-            force = self._calibration.apply(raw)
+            cal = self._calibration
+            force = cal.apply(raw)
             k = min(len(raw), self.RING)
-            self._ring_t = np.roll(self._ring_t, -k)
-            self._ring_raw = np.roll(self._ring_raw, -k)
-            self._ring_t[-k:] = t_s[-k:]
-            self._ring_raw[-k:] = raw[-k:]
-            self._ring_n = min(self.RING, self._ring_n + k)
+            slots = np.arange(self._ring_end, self._ring_end + k) % self.RING
+            self._ring_t[slots] = t_s[-k:]
+            self._ring_raw[slots] = raw[-k:]
+            self._ring_end += k
+            if self._zero is not None and cal.calibrated and cal.scale_n_per_raw:
+                step_n = self._zero.update(t_s, force)
+                if step_n:
+                    cal.offset_raw += step_n / cal.scale_n_per_raw
         return ReadingBatch(t_s=t_s, raw=raw, force_n=force)
 
-    def _window(self, window_s: float) -> np.ndarray:
+    def _recent(self, window_s: float) -> np.ndarray:
+        """Raw readings of the last ``window_s`` (by their timestamps), checked to be steady."""
         with self._cal_lock:
-            n = self._ring_n
-            t, raw = self._ring_t[-n:], self._ring_raw[-n:]
+            n = min(self._ring_end, self.RING)
+            order = np.arange(self._ring_end - n, self._ring_end) % self.RING
+            t, raw = self._ring_t[order], self._ring_raw[order]
+            cal = self._calibration
         if n == 0:
             raise CalibrationError("no readings yet: is the sensor connected?")
         sel = raw[t >= t[-1] - window_s]
         if len(sel) < 3:
             raise CalibrationError("too few readings in the window; wait a moment and retry")
-        # steadiness: robust spread vs. the current scale; 0.5 N allowed for hand/weight settling
-        spread_n = float(np.percentile(sel, 95) - np.percentile(sel, 5)) * abs(
-            self._calibration.scale_n_per_raw
-        )
-        if spread_n > 0.5:
-            raise CalibrationError(f"sensor is not steady ({spread_n:.2f} N spread); keep it still")
+        if cal.calibrated:  # steadiness in newtons; 0.5 N allowed for hand/weight settling
+            spread_n = float(np.percentile(sel, 95) - np.percentile(sel, 5)) * abs(
+                cal.scale_n_per_raw
+            )
+            if spread_n > self.STEADY_N:
+                raise CalibrationError(
+                    f"sensor is not steady ({spread_n:.2f} N spread); keep it still"
+                )
+        elif not is_steady_unscaled(sel):
+            raise CalibrationError("sensor is not steady (readings are moving); keep it still")
         return sel
 
     def tare(self, window_s: float = 0.5) -> Calibration:
-        """Zero at the mean of the last ``window_s`` at rest; saved for this sensor."""
-        sel = self._window(window_s)
+        """Zero at the (robust) mean of the last ``window_s`` at rest; saved for this sensor."""
+        level = robust_mean(self._recent(window_s))
         with self._cal_lock:
-            self._calibration.offset_raw = float(np.median(sel))
+            self._calibration.offset_raw = level
             self._points = [p for p in self._points if p["known_n"] != 0.0]
-            self._points.append({"known_n": 0.0, "raw": float(np.median(sel))})
+            self._points.insert(0, {"known_n": 0.0, "raw": level})
+            if self._zero is not None:
+                self._zero.reset()
             cal = self._calibration
         if self._store:
             self._store.save(cal)
         return cal
 
-    @property
-    def calibration_points(self) -> list[dict[str, float]]:
-        """Points taken since the last clear (tare at 0 N plus known weights), not yet fitted."""
-        return [dict(p) for p in self._points]
-
     def add_calibration_point(self, known_n: float, window_s: float = 1.0) -> dict[str, float]:
-        sel = self._window(window_s)
-        point = {"known_n": float(known_n), "raw": float(np.median(sel))}
-        self._points.append(point)
+        """A known load rests on the sensor: remember (known_n, robust mean of raw)."""
+        point = {"known_n": float(known_n), "raw": robust_mean(self._recent(window_s))}
+        with self._cal_lock:
+            self._points.append(point)
         return point
 
     def clear_calibration_points(self) -> None:
-        self._points = []
+        with self._cal_lock:
+            self._points = []
 
     def fit_calibration(self) -> dict[str, object]:
-        cal = fit(self._points, self._calibration.sensor_id)
+        """Least-squares fit of the points (residuals, non-linearity); saved for this sensor."""
+        with self._cal_lock:
+            points = [dict(p) for p in self._points]
+            sensor_id = self._calibration.sensor_id
+        cal = fit(points, sensor_id)
         with self._cal_lock:
             self._calibration = cal
+            if self._zero is not None:
+                self._zero.reset()
         if self._store:
             self._store.save(cal)
         return cal.to_dict()
+
+    # -- drift -------------------------------------------------------------------------------
+    @property
+    def zero_tracking(self) -> bool:
+        return self._zero is not None
+
+    def set_zero_tracking(self, enabled: bool, settings: ZeroTracking | None = None) -> None:
+        """Turn automatic zero tracking on or off (off by default; see :class:`ZeroTracking`).
+
+        The tracked correction lives in memory for this run; a tare saves the zero explicitly.
+        """
+        with self._cal_lock:
+            self._zero = (settings or ZeroTracking()) if enabled else None
+
+
+def is_steady_unscaled(raw: np.ndarray) -> bool:
+    """Steadiness of raw counts of unknown scale: the spread must look like the sensor's own noise.
+
+    The noise is estimated from sample-to-sample differences (a press or a step barely changes
+    them), and the 5-95 % spread of white noise is about 3.3 of its standard deviations; a step,
+    ramp or wobble makes the spread far larger. Two counts of quantisation are always allowed.
+    """
+    d = np.diff(raw)
+    noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0)
+    spread = float(np.percentile(raw, 95) - np.percentile(raw, 5))
+    return spread <= max(6.0 * noise, 2.0)

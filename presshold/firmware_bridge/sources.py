@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
+import os
 import threading
 import time
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from presshold.errors import SourceError, TraceFormatError
+from presshold.errors import SourceError
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, default_for_unit
-from presshold.firmware_bridge.protocol import LineParser
+from presshold.firmware_bridge.clock import DeviceClock
+from presshold.firmware_bridge.protocol import Hello, LineParser, Parsed
 from presshold.firmware_bridge.simulator import (
     SIM_OFFSET_RAW,
     SIM_SCALE_N_PER_RAW,
     HandModel,
     HandTarget,
 )
-from presshold.firmware_bridge.source import Source, SourceSink, SourceStatus
+from presshold.firmware_bridge.source import (
+    DEVICE_MESSAGES,
+    Source,
+    SourceSink,
+    SourceStatus,
+)
+
+log = logging.getLogger("presshold.bridge")
 
 
 class _Threaded(Source):
@@ -37,10 +49,14 @@ class _Threaded(Source):
     @property
     def status(self) -> SourceStatus:
         with self._status_lock:
-            return dataclasses.replace(self._status, rejected=dict(self._status.rejected))
+            s = self._status
+            return dataclasses.replace(
+                s, rejected=dict(s.rejected), device_messages=list(s.device_messages)
+            )
 
     def _set_status(self, **changes: object) -> None:
         with self._status_lock:
+            changes.setdefault("calibrated", self.calibration.calibrated)
             self._status = dataclasses.replace(self._status, **changes)  # type: ignore[arg-type]
         if self._sink is not None:
             self._sink.on_status(self.status)
@@ -108,16 +124,29 @@ class SimulatedSource(_Threaded):
 
 
 class SerialSource(_Threaded):
-    """A PressHold device on a serial port; survives unplug/replug and device resets."""
+    """A PressHold device on any pyserial port or URL; survives unplug/replug and device resets.
+
+    One reader thread does block reads (``read(in_waiting or 1)``, never ``readline()``), feeds
+    the pure :class:`LineParser`, stamps readings with a :class:`DeviceClock` and hands each batch
+    to the sink. When the port fails or vanishes it reports ``connected: false`` and looks for the
+    sensor again every 0.2 s: at the same path (or ``/dev/serial/by-id`` link), or under any name
+    with the USB serial number it had.
+    """
 
     READ_TIMEOUT_S = 0.05
+    SEARCH_PERIOD_S = 0.2
+    PRESENCE_CHECK_S = 0.25
+    STATUS_PERIOD_S = 0.5
 
     def __init__(self, port: str, store: CalibrationStore | None = None, baud: int = 115200):
         super().__init__(SourceStatus(connected=False, source=port, kind="serial"), store)
         self.port = port
         self.baud = baud
         self._serial_number: str | None = None
-        self._last_t_s = float("-inf")  # across reconnects: t_s never runs backwards
+        self._hello: Hello | None = None
+        self._clock = DeviceClock()
+        self._rejected_before: dict[str, int] = {}
+        self._messages: deque[str] = deque(maxlen=DEVICE_MESSAGES)
         self._ser: Any = None  # a serial.Serial while connected
         self._use_calibration(port, Calibration())
 
@@ -127,29 +156,36 @@ class SerialSource(_Threaded):
             with contextlib.suppress(Exception):
                 ser.write(b"?\n")
 
+    # -- finding and opening the port ----------------------------------------------------------
     def _find_port(self) -> str | None:
-        """Same path if present, else a port with the same USB serial number."""
-        import serial.tools.list_ports
-
-        if "://" in self.port or Path(self.port).exists():
+        """Where the sensor is now: URL as given; same path; else its USB serial number."""
+        if "://" in self.port:
             return self.port
         if self._serial_number:
-            for p in serial.tools.list_ports.comports():
-                if p.serial_number == self._serial_number:
-                    return p.device
-        # Windows COMn names are not filesystem paths: just try them
-        return None if Path(self.port).is_absolute() else self.port
+            import serial.tools.list_ports
 
-    def _open(self, device: str):  # type: ignore[no-untyped-def]
+            same = [
+                p.device
+                for p in serial.tools.list_ports.comports()
+                if p.serial_number == self._serial_number
+            ]
+            if same:
+                at_path = os.path.realpath(self.port) if _is_path(self.port) else self.port
+                return self.port if at_path in same else same[0]
+        if not _is_path(self.port):
+            return self.port  # Windows COMn: not a file; just try it
+        return self.port if os.path.exists(self.port) else None
+
+    def _open(self, device: str) -> Any:
         import serial
 
         ser = serial.serial_for_url(device, baudrate=self.baud, timeout=self.READ_TIMEOUT_S)
-        if self._serial_number is None:
+        if self._serial_number is None and "://" not in device:
             import serial.tools.list_ports
 
-            real = str(Path(device).resolve()) if "://" not in device else device
+            names = {device, os.path.realpath(device) if _is_path(device) else device}
             for p in serial.tools.list_ports.comports():
-                if p.device in (device, real) and p.serial_number:
+                if p.device in names and p.serial_number:
                     self._serial_number = p.serial_number
         return ser
 
@@ -159,88 +195,126 @@ class SerialSource(_Threaded):
         while not self._stopping.is_set():
             device = self._find_port()
             if device is None:
-                self._stopping.wait(0.2)
+                self._stopping.wait(self.SEARCH_PERIOD_S)
                 continue
             try:
                 self._ser = self._open(device)
             except (serial.SerialException, OSError, ValueError) as exc:
                 self._set_status(connected=False, message=f"cannot open {device}: {exc}")
-                self._stopping.wait(0.3)
+                self._stopping.wait(self.SEARCH_PERIOD_S)
                 continue
-            self._set_status(connected=True, device=device, message=f"opened {device}")
-            self.request_hello()
+            if self._serial_number and self.calibration.sensor_id == self.port:
+                self._identify(self._serial_number, self._hello.unit if self._hello else None)
+            log.info("sensor connected on %s", device)
+            self._set_status(connected=True, device=device, message=f"connected on {device}")
+            self.request_hello()  # pyserial flushed the boot hello when it opened the port
             try:
-                self._pump(self._ser)
+                self._pump(self._ser, device)
             except (serial.SerialException, OSError) as exc:
-                self._set_status(connected=False, message=f"lost {device}: {exc}")
+                log.warning("sensor lost on %s: %s", device, exc)
+                self._set_status(connected=False, message=f"sensor lost on {device}: {exc}")
             finally:
                 with contextlib.suppress(Exception):
                     self._ser.close()
                 self._ser = None
-            if self.status.connected:
-                self._set_status(connected=False)
         self._set_status(connected=False)
 
-    def _pump(self, ser) -> None:  # type: ignore[no-untyped-def]
+    # -- the hot path --------------------------------------------------------------------------
+    def _pump(self, ser: Any, device: str) -> None:
         parser = LineParser()
-        anchor: tuple[float, int] | None = None  # (host monotonic, device us) at first reading
-        last_status = 0.0
+        self._clock.reanchor()  # the device may have restarted while away
+        watch_path = _is_path(device)
+        last_data = last_check = last_status = time.monotonic()
         reported: dict[str, int] = {}
-        while not self._stopping.is_set():
-            data = ser.read(ser.in_waiting or 1)
-            now = time.monotonic()
-            if not data:
-                continue
-            got = parser.feed(data)
-            for hello in got.hellos:
-                anchor = None
-                sid = self._serial_number or hello.sensor
-                self._use_calibration(sid, default_for_unit(hello.unit, sid))
-                self._set_status(
-                    sensor=hello.sensor,
-                    sensor_id=sid,
-                    rate_hz=hello.rate_hz,
-                    unit=hello.unit,
-                    message=f"hello: {hello.sensor} at {hello.rate_hz} Hz, unit {hello.unit}",
-                )
-            if got.resets:
-                anchor = None
-            for c in got.comments:
-                self._set_status(message=c)
-            if got.t_us:
-                t_us = np.asarray(got.t_us, dtype=np.int64)
-                if anchor is None or t_us[0] < anchor[1]:
-                    anchor = (now - (t_us[-1] - t_us[0]) / 1e6, int(t_us[0]))
-                t_s = anchor[0] + (t_us - anchor[1]) / 1e6
-                if t_s[0] <= self._last_t_s:  # re-anchored behind a device clock running fast
-                    shift = self._last_t_s - t_s[0] + 1e-6
-                    anchor = (anchor[0] + shift, anchor[1])
-                    t_s = t_s + shift
-                self._last_t_s = float(t_s[-1])
-                if self._sink is not None:
-                    self._sink.on_readings(
-                        self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
-                    )
-            if got.arrival_values:  # Serial-Plotter-style sketch: no device clock, stamp now
-                n = len(got.arrival_values)
-                t_s = np.asarray(max(now, self._last_t_s + 1e-6) + np.arange(n) * 1e-6, np.float64)
-                self._last_t_s = float(t_s[-1])
-                if self._sink is not None:
-                    self._sink.on_readings(
-                        self._make_batch(t_s, np.asarray(got.arrival_values, dtype=np.float64))
-                    )
-            if parser.rejected != reported and now - last_status >= 0.5:
-                reported = dict(parser.rejected)
-                last_status = now
-                self._set_status(rejected=reported)
+        try:
+            while not self._stopping.is_set():
+                data = ser.read(ser.in_waiting or 1)
+                now = time.monotonic()
+                if data:
+                    last_data = now
+                    self._handle(parser.feed(data), now)
+                elif (
+                    watch_path
+                    and now - last_data >= self.PRESENCE_CHECK_S
+                    and now - last_check >= self.PRESENCE_CHECK_S
+                ):  # some drivers just go quiet on unplug: is the port still there?
+                    last_check = now
+                    if not os.path.exists(device):
+                        raise OSError(f"{device} disappeared")
+                if parser.rejected != reported and now - last_status >= self.STATUS_PERIOD_S:
+                    reported, last_status = dict(parser.rejected), now
+                    self._set_status(rejected=_add(self._rejected_before, reported))
+        finally:
+            self._rejected_before = _add(self._rejected_before, parser.rejected)
+            if parser.rejected != reported:
+                self._set_status(rejected=dict(self._rejected_before))
+
+    def _handle(self, got: Parsed, now: float) -> None:
+        for hello in got.hellos:
+            self._on_hello(hello)
+        if got.comments:
+            for text in got.comments:
+                log.warning("sensor says: %s", text)
+            self._messages.extend(got.comments)
+            self._set_status(message=got.comments[-1], device_messages=list(self._messages))
+        if got.reanchor:
+            self._clock.reanchor()
+        sink = self._sink
+        if got.t_us:
+            t_s = self._clock.stamp(np.asarray(got.t_us, dtype=np.int64), now)
+            batch = self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
+            if sink is not None:
+                sink.on_readings(batch)
+        if got.arrival_values:  # a Serial-Plotter-style sketch: no device clock, stamp on arrival
+            t_s = self._clock.stamp_arrival(len(got.arrival_values), now)
+            batch = self._make_batch(t_s, np.asarray(got.arrival_values, dtype=np.float64))
+            if sink is not None:
+                sink.on_readings(batch)
+
+    def _on_hello(self, hello: Hello) -> None:
+        previous, self._hello = self._hello, hello
+        sid = self._serial_number or hello.sensor
+        if previous is None or previous.unit != hello.unit or self.calibration.sensor_id != sid:
+            self._identify(sid, hello.unit)
+        rate = f"{hello.rate_hz:g} Hz" if hello.rate_hz else "unknown rate"
+        self._set_status(
+            sensor=hello.sensor,
+            sensor_id=sid,
+            rate_hz=hello.rate_hz,
+            unit=hello.unit,
+            message=f"sensor {hello.sensor} (protocol {hello.version}), {rate}, unit {hello.unit}",
+        )
+
+    def _identify(self, sensor_id: str, unit: str | None) -> None:
+        """This sensor's stored calibration, else one from its unit (none said: newtons)."""
+        self._use_calibration(sensor_id, default_for_unit(unit or "N", sensor_id))
+        self._set_status(sensor_id=sensor_id)
+
+
+def _is_path(port: str) -> bool:
+    """A filesystem device path (``/dev/ttyACM0``), not a URL or a Windows ``COM3`` name."""
+    return "://" not in port and ("/" in port or os.sep in port)
+
+
+def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
 
 
 class ReplaySource(_Threaded):
-    """Replays a recorded CSV (``t_s,force_n[,raw]`` with ``#`` header lines) in real time."""
+    """Replays a recorded CSV trace (``t_s`` and ``force_n``/``force_kgf``/``force_lbf``).
+
+    Real speed by default, ``speed`` times faster otherwise. Values are newtons (identity
+    calibration); tare and calibration work on the replayed values but are not persisted, since a
+    file is not a sensor.
+    """
 
     def __init__(self, path: Path, store: CalibrationStore | None = None, speed: float = 1.0):
+        from presshold.traces import read_trace
+
+        if not speed > 0:
+            raise SourceError("replay speed must be positive")
         self.path = Path(path)
-        self.t, self.raw = _read_trace(self.path)
+        self.t, self.raw = read_trace(self.path)
         rate = float(1.0 / np.median(np.diff(self.t))) if len(self.t) > 1 else None
         super().__init__(
             SourceStatus(
@@ -255,53 +329,39 @@ class ReplaySource(_Threaded):
             ),
             store,
         )
-        self.speed = speed
+        self.speed = float(speed)
         self._use_calibration(None, Calibration())
 
     def _run(self) -> None:
-        self._set_status(connected=True)
+        self._set_status(connected=True, message=f"replaying {self.path.name} at {self.speed:g}x")
         t0 = time.monotonic()
         rel = (self.t - self.t[0]) / self.speed
         i = 0
         while i < len(rel) and not self._stopping.wait(0.02):
             j = int(np.searchsorted(rel, time.monotonic() - t0, side="right"))
-            if j > i and self._sink is not None:
-                self._sink.on_readings(self._make_batch(t0 + rel[i:j], self.raw[i:j]))
+            if j > i:
+                batch = self._make_batch(t0 + rel[i:j], self.raw[i:j])
+                if self._sink is not None:
+                    self._sink.on_readings(batch)
             i = max(i, j)
         self._set_status(connected=False, message="replay finished")
 
 
-def _read_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc}") from exc
-    rows = [(n, ln) for n, ln in enumerate(lines, 1) if ln.strip() and not ln.startswith("#")]
-    if not rows:
-        raise TraceFormatError(f"{path}: no samples")
-    header = [h.strip() for h in rows[0][1].split(",")]
-    if "t_s" not in header or "force_n" not in header:
-        raise TraceFormatError(f"{path}:{rows[0][0]}: header needs t_s and force_n columns")
-    ti, fi = header.index("t_s"), header.index("force_n")
-    t, f = [], []
-    for n, ln in rows[1:]:
-        cells = ln.split(",")
-        try:
-            t.append(float(cells[ti]))
-            f.append(float(cells[fi]))
-        except (ValueError, IndexError) as exc:
-            raise TraceFormatError(f"{path}:{n}: {exc}") from exc
-    return np.asarray(t), np.asarray(f)
-
-
-def open_source(spec: str, *, data_dir: Path, rate_hz: float | None = None) -> Source:
-    """``sim``, a CSV path, or a serial port / pyserial URL."""
+def open_source(
+    spec: str,
+    *,
+    data_dir: Path,
+    rate_hz: float | None = None,
+    replay_speed: float = 1.0,
+    baud: int = 115200,
+) -> Source:
+    """``sim``, a CSV trace path, or a serial port / pyserial URL."""
     store = CalibrationStore(data_dir)
     if spec == "sim":
         return SimulatedSource(rate_hz or 80.0, store)
     if spec.lower().endswith(".csv"):
-        return ReplaySource(Path(spec), store)
-    return SerialSource(spec, store)
+        return ReplaySource(Path(spec), store, speed=replay_speed)
+    return SerialSource(spec, store, baud=baud)
 
 
 # USB vendor ids of boards and USB-serial chips a PressHold sensor is built on
@@ -315,17 +375,58 @@ LIKELY_VIDS = {
 }
 
 
-def list_candidate_ports() -> list[str]:
-    """Ports that look like a sensor board (Arduino, CH340, CP210x, FTDI USB serial)."""
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    device: str
+    description: str
+    vid_pid: str | None
+    """``2341:0043`` for USB ports, else None."""
+    serial_number: str | None
+    likely: str | None
+    """Why this looks like a sensor board (``Arduino``, ``CH340``, ``CP210x``, ``FTDI``)."""
+
+
+def list_ports() -> list[PortInfo]:
+    """Every serial port the OS reports, with its USB identity."""
     import serial.tools.list_ports
 
-    return [p.device for p in serial.tools.list_ports.comports() if p.vid in LIKELY_VIDS]
+    out = []
+    for p in sorted(serial.tools.list_ports.comports(), key=lambda p: p.device):
+        usb = p.vid is not None and p.pid is not None
+        out.append(
+            PortInfo(
+                device=p.device,
+                description=p.description if p.description and p.description != "n/a" else "",
+                vid_pid=f"{p.vid:04x}:{p.pid:04x}" if usb else None,
+                serial_number=p.serial_number or None,
+                likely=LIKELY_VIDS.get(p.vid) if usb else None,
+            )
+        )
+    return out
+
+
+def list_candidate_ports() -> list[str]:
+    """Ports that look like a sensor board (Arduino, CH340, CP210x, FTDI USB serial)."""
+    return [p.device for p in list_ports() if p.likely]
 
 
 def choose_default_source() -> str:
-    ports = list_candidate_ports()
-    if len(ports) == 1:
-        return ports[0]
-    if not ports:
-        raise SourceError("no USB serial sensor found; plug one in, or use --source sim")
-    raise SourceError(f"several serial ports found ({', '.join(ports)}); pick one with --source")
+    """The single likely sensor, or a SourceError that says what to do."""
+    ports = list_ports()
+    likely = [p for p in ports if p.likely]
+    if len(likely) == 1:
+        return likely[0].device
+    if not likely:
+        seen = f" (other serial ports: {', '.join(p.device for p in ports)})" if ports else ""
+        raise SourceError(
+            "no USB serial sensor found (no Arduino, CH340, CP210x or FTDI port)"
+            f"{seen}. Plug the sensor in and retry, pass --source PORT, or try the simulator "
+            "with --source sim. 'presshold ports' lists what is connected."
+        )
+    listed = "; ".join(
+        f"{p.device} ({p.likely}, {p.description or 'no description'})" for p in likely
+    )
+    raise SourceError(
+        f"{len(likely)} possible sensors found: {listed}. Choose one with --source PORT "
+        "('presshold ports' shows serial numbers)."
+    )
