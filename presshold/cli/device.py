@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_ports)
 
     p = sub.add_parser("simulate", help="run a simulated sensor on a pseudo-terminal")
-    p.add_argument("--pty", action="store_true", required=True, help="create a pty (Linux/macOS)")
+    p.add_argument(
+        "--pty", action="store_true", required=True, help="create a pty (Linux/macOS only)"
+    )
     p.add_argument("--rate", type=float, default=80.0, help="samples per second, 10-1000")
     p.add_argument("--profile", type=Path, help="CSV trace (t_s,force_n) to loop instead of a hand")
     p.add_argument("--seed", type=int, default=None, help="hand model seed (default: random)")
@@ -26,26 +28,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def default_data_dir() -> Path:
-    import platformdirs
+    from presshold.server.config import default_data_dir as shared
 
-    return platformdirs.user_data_path("presshold", appauthor=False)
+    return shared()  # the same folder serve/sessions/export use
 
 
 def _ports(args: argparse.Namespace) -> int:
-    import serial.tools.list_ports
-
     from presshold.errors import SourceError
-    from presshold.firmware_bridge import choose_default_source
-    from presshold.firmware_bridge.sources import LIKELY_VIDS
+    from presshold.firmware_bridge.sources import choose_default_source, list_ports
 
-    for p in serial.tools.list_ports.comports():
-        usb = f"USB {p.vid:04x}:{p.pid:04x} serial={p.serial_number}" if p.vid is not None else "-"
-        likely = f"  <- likely sensor ({LIKELY_VIDS[p.vid]})" if p.vid in LIKELY_VIDS else ""
-        print(f"{p.device}\t{p.description}\t{usb}{likely}")
+    ports = list_ports()
+    if not ports:
+        print("no serial ports found")
+    rows = [("DEVICE", "DESCRIPTION", "VID:PID", "SERIAL", "LIKELY SENSOR")]
+    rows += [
+        (p.device, p.description or "-", p.vid_pid or "-", p.serial_number or "-", p.likely or "")
+        for p in ports
+    ]
+    if ports:
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for r in rows:
+            line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False))
+            print(f"{line}  {r[4]}".rstrip())
     try:
-        print(f"default source: {choose_default_source()}")
+        print(f"\n'presshold serve' without --source would use: {choose_default_source()}")
     except SourceError as exc:
-        print(f"default source: none ({exc})")
+        print(f"\n'presshold serve' needs --source: {exc}")
     return 0
 
 
@@ -58,10 +66,35 @@ def _simulate(args: argparse.Namespace) -> int:
     return run_pty_simulator(rate_hz=args.rate, profile=args.profile, seed=args.seed)
 
 
+def parse_mass_n(text: str) -> float:
+    """A known load as typed: grams by default, or ``kg``, ``g``, ``N``, ``kgf``, ``lbf``."""
+    from presshold.errors import ConfigError
+    from presshold.signal.units import FORCE_UNITS, KGF_N
+
+    s = text.strip().replace(" ", "")
+    for suffix, n_per_unit in (
+        ("kgf", KGF_N),
+        ("lbf", FORCE_UNITS["lbf"]),
+        ("kg", KGF_N),
+        ("g", KGF_N / 1000.0),
+        ("N", 1.0),
+        ("", KGF_N / 1000.0),
+    ):
+        if s.endswith(suffix):
+            try:
+                value = float(s[: len(s) - len(suffix)])
+            except ValueError:
+                break
+            if value > 0:
+                return value * n_per_unit
+            break
+    raise ConfigError(f"cannot read {text!r}: type a mass such as 500, 500g, 2kg, 20N or 4.4lbf")
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     import time
 
-    from presshold.errors import CalibrationError
+    from presshold.errors import CalibrationError, ConfigError
     from presshold.firmware_bridge import choose_default_source, open_source
 
     data_dir = args.data_dir or default_data_dir()
@@ -74,32 +107,55 @@ def _calibrate(args: argparse.Namespace) -> int:
         def on_status(self, status: object) -> None:
             pass
 
+    def retry(step, what: str):  # type: ignore[no-untyped-def]
+        while True:
+            try:
+                return step()
+            except CalibrationError as exc:
+                input(f"  {what} not taken: {exc}. Press Enter to try again: ")
+
     source.start(Quiet())
     try:
-        time.sleep(1.5)
+        end = time.monotonic() + 5.0
+        while not source.status.connected and time.monotonic() < end:
+            time.sleep(0.1)
+        time.sleep(1.0)  # a hello and a second of readings
         st = source.status
+        if not st.connected:
+            print(f"no sensor on {st.source}: {st.message or 'not connected'}", file=sys.stderr)
+            return 1
         print(f"sensor {st.sensor} (id {st.sensor_id}) on {st.device}, unit {st.unit}")
-        input("Remove all load from the sensor and keep it still, then press Enter: ")
-        print(f"tare: offset {source.tare(0.5).offset_raw:.1f} raw")
         source.clear_calibration_points()
-        source.tare(0.5)
+        input("1. Remove all load from the sensor and keep it still, then press Enter: ")
+        cal = retry(lambda: source.tare(0.5), "tare")
+        print(f"   zero at {cal.offset_raw:.1f} raw")
+        print("2. Known weights: 2-4 masses across the working range (e.g. 1, 3, 6 kg).")
         while True:
-            grams = input("Place a known weight and type its mass in grams (Enter to finish): ")
-            if not grams.strip():
+            text = input(
+                "   Place one, keep it still, type its mass (500g, 2kg, 20N; Enter ends): "
+            )
+            if not text.strip():
                 break
             try:
-                point = source.add_calibration_point(float(grams) * 9.80665e-3, 1.0)
-            except (ValueError, CalibrationError) as exc:
-                print(f"  not taken: {exc}")
+                known_n = parse_mass_n(text)
+            except ConfigError as exc:
+                print(f"   {exc}")
                 continue
-            print(f"  {point['known_n']:.3f} N at {point['raw']:.1f} raw")
-        fit = source.fit_calibration()
+            point = retry(lambda k=known_n: source.add_calibration_point(k, 1.0), "weight")
+            print(f"   {point['known_n']:.3f} N at {point['raw']:.1f} raw")
+        try:
+            fit = source.fit_calibration()
+        except CalibrationError as exc:
+            print(f"not calibrated: {exc}; the tare is saved", file=sys.stderr)
+            return 1
+        residuals = ", ".join(f"{r:+.3f}" for r in fit["residuals_n"])  # type: ignore[attr-defined]
         print(
-            f"scale {fit['scale_n_per_raw']:.6g} N/raw, offset {fit['offset_raw']:.1f} raw, "
-            f"nonlinearity {fit['nonlinearity_pct']:.2f} % of span; saved in {data_dir}"
+            f"scale {fit['scale_n_per_raw']:.6g} N/raw, zero {fit['offset_raw']:.1f} raw; "
+            f"residuals {residuals} N; non-linearity {fit['nonlinearity_pct']:.2f} % of span.\n"
+            f"Saved for sensor {fit['sensor_id']} in {data_dir / 'calibrations.json'}"
         )
     except EOFError:
-        print("aborted", file=sys.stderr)
+        print("\naborted; nothing more saved", file=sys.stderr)
         return 1
     finally:
         source.stop()

@@ -1,48 +1,133 @@
-"""``presshold serve`` and ``presshold demo``: the live server (and a browser on the simulator)."""
+"""``presshold serve`` and ``presshold demo``: live server; demo = simulator + browser."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
+
+    from presshold.server.config import ServerSettings
+
+
+ENV_HELP = """\
+Each flag falls back to an environment variable, then to its default:
+  PRESSHOLD_SOURCE, PRESSHOLD_HOST, PRESSHOLD_HTTP_PORT, PRESSHOLD_DATA_DIR, PRESSHOLD_TARGET,
+  PRESSHOLD_TOLERANCE, PRESSHOLD_HOLD, PRESSHOLD_OPEN_BROWSER=0|1, PRESSHOLD_SIM_RATE (Hz),
+  PRESSHOLD_TOKEN (access token to use), PRESSHOLD_REQUIRE_TOKEN=1 (even on 127.0.0.1).
+Listening on an interface other than loopback prints a URL with an access token; only
+browsers that opened it (or send "Authorization: Bearer TOKEN") are served."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``serve`` and ``demo``."""
+    """Add ``serve`` and ``demo``; every flag also reads ``PRESSHOLD_<NAME>`` when not given."""
     for name, help_ in (
-        ("serve", "run the live server"),
-        ("demo", "serve the simulator, open a browser"),
+        ("serve", "run the live server on a sensor (opens the dashboard in a browser)"),
+        ("demo", "run the live server on the simulated sensor and open the dashboard"),
     ):
-        p = sub.add_parser(name, help=help_)
+        p = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=ENV_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if name == "serve":
-            p.add_argument("--source", default=None, help="sim, a CSV trace, or a serial port")
-        p.add_argument("--http-port", type=int, default=8765)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--data-dir", type=Path, default=None)
-        p.add_argument("--no-browser", action="store_true")
+            p.add_argument(
+                "--source",
+                default=None,
+                help="sim, a serial port (COM3, /dev/ttyACM0), a pyserial URL or a CSV trace "
+                "(default: the one USB sensor plugged in)",
+            )
+        p.add_argument("--http-port", type=int, default=None, help="HTTP port (default 8000)")
+        p.add_argument(
+            "--host",
+            default=None,
+            help="interface to listen on (default 127.0.0.1); any other needs the printed "
+            "token URL",
+        )
+        p.add_argument(
+            "--data-dir", type=Path, default=None, help="sessions, settings, calibrations"
+        )
+        p.add_argument("--target", default=None, help="initial target force: 30, 30N, 3kgf, 6.7lbf")
+        p.add_argument("--tolerance", default=None, help="initial band half-width: 10%% or 3N")
+        p.add_argument("--hold", type=float, default=None, help="initial hold time in seconds")
+        p.add_argument("--no-browser", action="store_true", help="do not open the dashboard")
         p.set_defaults(handler=_run, demo=name == "demo")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from presshold.server.config import load_settings
+
+    settings = load_settings(
+        {
+            "source": "sim" if args.demo else args.source,
+            "host": args.host,
+            "http_port": args.http_port,
+            "data_dir": args.data_dir,
+            "target": args.target,
+            "tolerance": args.tolerance,
+            "hold_s": args.hold,
+            "open_browser": False if args.no_browser else None,
+        }
+    )
+    return serve(settings)
+
+
+def serve(settings: ServerSettings) -> int:
+    """Bind, print the URL, serve until Ctrl-C / SIGTERM; 0 after a clean stop."""
     import threading
     import webbrowser
 
-    import platformdirs
-    import uvicorn
+    from presshold.server.app import create_app
+    from presshold.server.uvicorn_runner import run_until_signal
+
+    sock = bind(settings.host, settings.http_port)
+    try:
+        app = create_app(settings)
+    except BaseException:
+        sock.close()
+        raise
+    port = sock.getsockname()[1]
+    url, local_url = urls(settings, port)
+    print(f"PressHold live view: {url}", flush=True)
+    if settings.token:
+        print("Anyone with this link can see the live view; share it only with your group.")
+    print("Press Ctrl-C to stop.", flush=True)
+    if settings.open_browser:
+        threading.Timer(0.8, webbrowser.open, (local_url,)).start()
+    return run_until_signal(app, sock)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Take the port now, so a busy port is one clear line instead of a server traceback."""
+    import socket
 
     from presshold.errors import ConfigError
-    from presshold.firmware_bridge.sources import choose_default_source, open_source
-    from presshold.server.app import create_app
 
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        raise ConfigError("only loopback binds are supported in this version (no token auth yet)")
-    data_dir = args.data_dir or Path(platformdirs.user_data_dir("PressHold"))
-    spec = "sim" if args.demo else (args.source or choose_default_source())
-    source = open_source(spec, data_dir=data_dir)
-    url = f"http://{args.host}:{args.http_port}/"
-    print(f"PressHold live view: {url}", flush=True)
-    if args.demo and not args.no_browser:
-        threading.Timer(1.0, webbrowser.open, (url,)).start()
-    uvicorn.run(
-        create_app(source, data_dir), host=args.host, port=args.http_port, log_level="warning"
-    )
-    return 0
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        import errno
+
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            raise ConfigError(
+                f"port {port} on {host} is already in use (is PressHold already running?); "
+                "choose another with --http-port"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def urls(settings: ServerSettings, port: int) -> tuple[str, str]:
+    """(URL to print, URL for this machine's browser); both carry the token when one is set."""
+    import socket
+
+    query = f"?token={settings.token}" if settings.token else ""
+    wildcard = settings.host in ("0.0.0.0", "::", "")
+    shown = socket.gethostname() if wildcard else settings.host
+    shown = f"[{shown}]" if ":" in shown else shown
+    local = "127.0.0.1" if wildcard else shown
+    return f"http://{shown}:{port}/{query}", f"http://{local}:{port}/{query}"

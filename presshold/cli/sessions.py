@@ -21,11 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _store(data_dir: Path | None):  # type: ignore[no-untyped-def]
-    import platformdirs
-
+    from presshold.server.config import default_data_dir
     from presshold.server.store import SessionStore
 
-    return SessionStore(data_dir or Path(platformdirs.user_data_dir("PressHold")))
+    return SessionStore(data_dir or default_data_dir())
 
 
 def _list(args: argparse.Namespace) -> int:

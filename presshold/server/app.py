@@ -1,24 +1,30 @@
-"""FastAPI app: dashboard pages, ``/api/health`` and the ``/ws/live`` stream."""
+"""Application factory: wires the source, the live hub, the recorder and the HTTP/websocket routes.
+
+``create_app(settings)`` is all a caller needs; the source is opened here (a bad ``--source`` fails
+before the port is taken) and started/stopped by the app's lifespan, which also flushes the store.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from presshold import __version__
 from presshold.firmware_bridge.source import Source
-from presshold.firmware_bridge.sources import SimulatedSource
+from presshold.firmware_bridge.sources import SimulatedSource, open_source
 from presshold.server import calibration_routes, http_errors, settings_api
+from presshold.server.config import ServerSettings
 from presshold.server.live import LiveHub
 from presshold.server.recorder import Recorder
-from presshold.server.sessions_routes import build_router
+from presshold.server.sessions_routes import build_router as sessions_router
 from presshold.server.store import SessionStore
 
 
@@ -26,35 +32,99 @@ def dashboard_dir() -> Path:
     return Path(str(resources.files("presshold.dashboard")))
 
 
-def create_app(source: Source, data_dir: Path) -> FastAPI:
-    state: dict[str, LiveHub] = {}
-    settings_path = data_dir / "settings.json"
-    current = {"settings": settings_api.load(settings_path)}
+@dataclass
+class AppState:
+    """What the routes share; ``hub`` exists between lifespan start and stop."""
 
-    def follow(s: settings_api.TreatmentSettings) -> None:
-        if isinstance(source, SimulatedSource):
-            source.follow_settings(s.target_n, s.tolerance_n, s.hold_s)
+    settings: ServerSettings
+    source: Source
+    data_dir: Path
+    treatment: settings_api.TreatmentSettings
+    hub_: LiveHub | None = field(default=None)
+
+    @property
+    def hub(self) -> LiveHub:
+        if self.hub_ is None:
+            raise RuntimeError("the live hub is not running")
+        return self.hub_
+
+    def apply_treatment(self, new: settings_api.TreatmentSettings) -> None:
+        """New target/tolerance/hold: the simulated hand aims at it, the pipeline uses it."""
+        self.treatment = new
+        if isinstance(self.source, SimulatedSource):
+            self.source.follow_settings(new.target_n, new.tolerance_n, new.hold_s)
+        if self.hub_ is not None:
+            self.hub_.apply_settings(new.model_dump())
+
+
+def create_app(settings: ServerSettings, source: Source | None = None) -> FastAPI:
+    """The PressHold server for ``settings``; ``source`` overrides ``settings.source`` (tests)."""
+    data_dir = settings.resolved_data_dir
+    if source is None:
+        spec = settings.source
+        if spec is None:
+            from presshold.firmware_bridge.sources import choose_default_source
+
+            spec = choose_default_source()
+        source = open_source(spec, data_dir=data_dir, rate_hz=settings.sim_rate_hz)
+    treatment = settings_api.initial(data_dir / "settings.json", settings.treatment_patch())
+    state = AppState(settings, source, data_dir, treatment)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = SessionStore(data_dir)
         store.open()
-        hub = LiveHub(source, asyncio.get_running_loop(), Recorder(store))
-        state["hub"] = hub
-        hub.apply_settings(current["settings"].model_dump())
-        follow(current["settings"])
-        source.start(hub)
-        task = asyncio.create_task(hub.run_frames())
+        hub = LiveHub(state.source, asyncio.get_running_loop(), Recorder(store))
+        state.hub_ = hub
+        state.apply_treatment(state.treatment)
+        state.source.start(hub)
+        frames = asyncio.create_task(hub.run_frames())
         try:
             yield
         finally:
-            task.cancel()
-            source.stop()
+            frames.cancel()
+            await asyncio.to_thread(state.source.stop)
+            await asyncio.sleep(0)  # let readings the source queued before stopping be ingested
             hub.recorder.stop()
-            store.close()  # flush: Ctrl-C / SIGTERM lose nothing
+            await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
     app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
+    app.state.presshold = state
     http_errors.install(app)
+    _pages(app)
+
+    @app.get("/api/health")
+    def health() -> dict[str, object]:
+        hub = state.hub
+        return {
+            "status": "ok",
+            "version": __version__,
+            "connected": hub.status_obj.connected,
+            "recording": hub.recorder.recording,
+            "storage_ok": hub.recorder.store.ok,
+        }
+
+    app.include_router(settings_api.build_router(state))
+    app.include_router(sessions_router(lambda: state.hub))
+    app.include_router(calibration_routes.build_router(lambda: state.hub))
+
+    @app.websocket("/ws/live")
+    async def live(ws: WebSocket) -> None:
+        hub = state.hub
+        await ws.accept()
+        q = hub.add_viewer()
+        try:
+            while True:
+                await ws.send_json(await q.get())
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            hub.remove_viewer(q)
+
+    return app
+
+
+def _pages(app: FastAPI) -> None:
     static = dashboard_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")
 
@@ -69,51 +139,3 @@ def create_app(source: Source, data_dir: Path) -> FastAPI:
     @app.get("/sessions/{session_id}", include_in_schema=False)
     def session_page(session_id: str) -> FileResponse:
         return FileResponse(static / "session.html")
-
-    @app.get("/api/health")
-    def health() -> dict[str, object]:
-        hub = state["hub"]
-        return {
-            "status": "ok",
-            "version": __version__,
-            "connected": hub.status_obj.connected,
-            "recording": hub.recorder.recording,
-        }
-
-    app.include_router(build_router(lambda: state["hub"]))
-    app.include_router(calibration_routes.build_router(lambda: state["hub"]))
-
-    @app.get("/api/settings")
-    def get_settings() -> dict[str, object]:
-        return current["settings"].model_dump()
-
-    @app.put("/api/settings")
-    def put_settings(patch: settings_api.SettingsPatch) -> dict[str, object]:
-        try:
-            new = settings_api.apply(current["settings"], patch)
-        except ValueError as exc:
-            raise HTTPException(422, detail=str(exc)) from None
-        current["settings"] = new
-        try:
-            settings_api.save(settings_path, new)
-        except OSError as exc:
-            raise HTTPException(507, detail=f"settings applied but not saved: {exc}") from None
-        finally:
-            follow(new)
-            state["hub"].apply_settings(new.model_dump())
-        return new.model_dump()
-
-    @app.websocket("/ws/live")
-    async def live(ws: WebSocket) -> None:
-        hub = state["hub"]
-        await ws.accept()
-        q = hub.add_viewer()
-        try:
-            while True:
-                await ws.send_json(await q.get())
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            hub.remove_viewer(q)
-
-    return app

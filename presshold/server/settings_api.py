@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
+
+if TYPE_CHECKING:
+    from presshold.server.app import AppState
 
 
 class TreatmentSettings(BaseModel):
@@ -55,6 +61,47 @@ def apply(current: TreatmentSettings, patch: SettingsPatch) -> TreatmentSettings
         changes["tolerance_pct"] = None
     merged = {**current.model_dump(), **changes}
     return TreatmentSettings.model_validate(merged).normalised()
+
+
+def initial(path: Path, patch: dict[str, Any]) -> TreatmentSettings:
+    """The saved settings with the command line's ``--target/--tolerance/--hold`` on top."""
+    saved = load(path)
+    if not patch:
+        return saved
+    new = apply(saved, SettingsPatch(**patch))
+    with contextlib.suppress(OSError):  # still used for this run; not saving is not fatal
+        save(path, new)
+    return new
+
+
+def _message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+def build_router(state: AppState) -> APIRouter:
+    r = APIRouter(prefix="/api/settings", tags=["settings"])
+
+    @r.get("")
+    def get_settings() -> dict[str, Any]:
+        return state.treatment.model_dump()
+
+    @r.put("")
+    async def put_settings(patch: SettingsPatch) -> dict[str, Any]:
+        """Any subset of the settings object; applied live, persisted for the next start."""
+        try:
+            new = apply(state.treatment, patch)
+        except ValidationError as exc:
+            raise HTTPException(422, detail=_message(exc)) from None
+        state.apply_treatment(new)
+        try:
+            await asyncio.to_thread(save, state.data_dir / "settings.json", new)
+        except OSError as exc:
+            raise HTTPException(507, detail=f"settings applied but not saved: {exc}") from None
+        return new.model_dump()
+
+    return r
 
 
 def save(path: Path, settings: TreatmentSettings) -> None:

@@ -1,0 +1,166 @@
+"""One settings object for the server process: CLI flags > ``PRESSHOLD_*`` variables > defaults.
+
+Also the one place that knows the default data directory, so ``serve``, ``calibrate``,
+``sessions`` and ``export`` always look in the same folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from presshold.errors import ConfigError
+
+ENV_PREFIX = "PRESSHOLD_"
+ENV_NAMES = {"hold_s": "HOLD", "sim_rate_hz": "SIM_RATE"}  # named like the flag, not the field
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def default_data_dir() -> Path:
+    """``$PRESSHOLD_DATA_DIR``, else the platform's per-user data folder (``…/PressHold``)."""
+    explicit = os.environ.get(ENV_PREFIX + "DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("PressHold", appauthor=False)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: assume it is reachable from elsewhere
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Everything ``create_app`` and ``presshold serve`` need; immutable once resolved."""
+
+    source: str | None = None
+    """``sim``, a serial port / pyserial URL, or a CSV trace; ``None`` = the one USB sensor."""
+    host: str = "127.0.0.1"
+    http_port: int = 8000
+    data_dir: Path | None = None
+    """``None`` = :func:`default_data_dir`."""
+    target: str | None = None
+    """Initial target (``30``, ``30N``, ``3kgf``); ``None`` keeps the last saved settings."""
+    tolerance: str | None = None
+    """Initial band half-width: ``10%`` of the target or a force such as ``3N``."""
+    hold_s: float | None = None
+    open_browser: bool = True
+    """Only ``presshold serve`` uses it (``--no-browser`` / ``PRESSHOLD_OPEN_BROWSER=0``)."""
+    sim_rate_hz: float = 80.0
+    require_token: bool | None = None
+    """``None``: a token is required exactly when binding to a non-loopback interface."""
+    token: str | None = None
+    """The access token; generated when one is required and none was given."""
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir if self.data_dir is not None else default_data_dir()
+
+    @property
+    def token_required(self) -> bool:
+        return self.require_token if self.require_token is not None else not is_loopback(self.host)
+
+    def treatment_patch(self) -> dict[str, Any]:
+        """The initial target/tolerance/hold as a ``PUT /api/settings`` body (only those given)."""
+        from presshold.signal.units import parse_force, parse_tolerance
+
+        patch: dict[str, Any] = {}
+        target_n = parse_force(self.target) if self.target is not None else None
+        if target_n is not None:
+            patch["target_n"] = target_n
+        if self.tolerance is not None:
+            tol = self.tolerance.strip()
+            if tol.endswith("%"):
+                patch["tolerance_pct"] = _number(tol[:-1], "--tolerance")
+            else:
+                patch["tolerance_n"] = parse_tolerance(tol, target_n or 0.0)
+                patch["tolerance_pct"] = None
+        if self.hold_s is not None:
+            patch["hold_s"] = self.hold_s
+        return patch
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a number") from None
+
+
+def _bool(text: str, name: str) -> bool:
+    low = text.strip().lower()
+    if low in TRUE | FALSE:
+        return low in TRUE
+    raise ConfigError(f"{name}: {text!r} is not yes/no")
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + ENV_NAMES.get(field_name, field_name.upper())
+
+
+def _from_env(field: dataclasses.Field[Any], text: str) -> Any:
+    name = env_name(field.name)
+    kind = str(field.type)
+    if "bool" in kind:
+        return _bool(text, name)
+    if "int" in kind:
+        return int(_number(text, name))
+    if "float" in kind:
+        return _number(text, name)
+    if "Path" in kind:
+        return Path(text).expanduser()
+    return text
+
+
+def load_settings(
+    cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> ServerSettings:
+    """Resolve every field (CLI value if not ``None``, else ``PRESSHOLD_<NAME>``, else default),
+    validate, and fill in a token when one is required."""
+    cli = cli or {}
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(ServerSettings):
+        if cli.get(field.name) is not None:
+            values[field.name] = cli[field.name]
+        elif (text := env.get(env_name(field.name))) is not None:
+            values[field.name] = _from_env(field, text)
+    settings = ServerSettings(**values)
+    _validate(settings)
+    if settings.token_required and not settings.token:
+        settings = dataclasses.replace(settings, token=secrets.token_urlsafe(24))
+    return settings
+
+
+def _validate(s: ServerSettings) -> None:
+    if not 0 <= s.http_port <= 65535:
+        raise ConfigError(f"--http-port {s.http_port}: use 1-65535")
+    if s.hold_s is not None and not 0 < s.hold_s <= 3600:
+        raise ConfigError(f"--hold {s.hold_s:g}: use more than 0 and at most 3600 seconds")
+    if not 10 <= s.sim_rate_hz <= 1000:
+        raise ConfigError(f"simulator rate {s.sim_rate_hz:g} Hz: use 10-1000")
+    if s.token is not None and len(s.token) < 16:
+        raise ConfigError("access token too short: use at least 16 characters")
+    patch = s.treatment_patch()  # parses target/tolerance: clear errors before anything starts
+    from presshold.server.settings_api import SettingsPatch, TreatmentSettings, apply
+
+    try:
+        apply(TreatmentSettings(), SettingsPatch(**patch))
+    except ValueError as exc:
+        first = exc.errors()[0] if hasattr(exc, "errors") else None  # pydantic ValidationError
+        where = first["loc"][-1] if first and first.get("loc") else "settings"
+        msg = first["msg"] if first else str(exc)
+        raise ConfigError(f"initial {where}: {msg}") from None
