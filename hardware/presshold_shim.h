@@ -1,6 +1,7 @@
 /* The few Arduino calls the PressHold sketches use, on bare avr-libc, for the Debian avr-gcc
  * build only (Debian's Arduino core does not compile with its avr-gcc 5.4). Force-included
- * with -include; the Arduino IDE never sees this file. Pins 0-7 only (PORTD), as wired. */
+ * with -include; the Arduino IDE never sees this file. Digital pins 0-7 only (PORTD), as wired;
+ * analog inputs A0-A5. */
 #ifndef PRESSHOLD_SHIM_H
 #define PRESSHOLD_SHIM_H
 #include <avr/interrupt.h>
@@ -12,19 +13,37 @@
 #define LOW 0
 #define INPUT 0
 #define OUTPUT 1
+#define INPUT_PULLUP 2
+#define A0 14
 #define noInterrupts() cli()
 #define interrupts() sei()
 #define delayMicroseconds(us) _delay_us(us)
 
 static inline void pinMode(uint8_t pin, uint8_t mode) {
-  if (mode == OUTPUT) DDRD |= (uint8_t)(1u << pin);
-  else DDRD &= (uint8_t)~(1u << pin);
+  if (mode == OUTPUT) {
+    DDRD |= (uint8_t)(1u << pin);
+  } else {
+    DDRD &= (uint8_t)~(1u << pin);
+    if (mode == INPUT_PULLUP) PORTD |= (uint8_t)(1u << pin);
+    else PORTD &= (uint8_t)~(1u << pin);
+  }
 }
 static inline void digitalWrite(uint8_t pin, uint8_t v) {
   if (v) PORTD |= (uint8_t)(1u << pin);
   else PORTD &= (uint8_t)~(1u << pin);
 }
 static inline int digitalRead(uint8_t pin) { return (PIND >> pin) & 1u; }
+
+/* analogRead(A0..A5) as the Arduino core does it: AVcc reference, ADC clock 16 MHz / 128. */
+static inline int analogRead(uint8_t pin) {
+  ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);
+  ADMUX = (uint8_t)(_BV(REFS0) | ((pin >= A0 ? pin - A0 : pin) & 0x07));
+  ADCSRA |= _BV(ADSC);
+  while (ADCSRA & _BV(ADSC)) {
+  }
+  uint8_t low = ADCL; /* ADCL first: reading it locks ADCH until read */
+  return (int)(((uint16_t)ADCH << 8) | low);
+}
 
 /* micros() as the Arduino core does it: Timer0, prescaler 64, 4 us per tick at 16 MHz. */
 static volatile unsigned long shim_timer0_overflows;

@@ -1,60 +1,87 @@
 // PressHold HX711 firmware: streams raw 24-bit load-cell counts at the HX711's 80 SPS.
-// Protocol (docs/protocol.md): "# presshold 1 sensor=hx711 rate=80 unit=raw" at boot and on '?',
-// then "t_us:<micros>,raw:<counts>" per conversion, "# ..." free-text reports.
-// No averaging, no tare, no scaling on the device: the host owns all signal processing, so
-// every conversion the HX711 makes reaches the host untouched, with its own timestamp.
+// Protocol v1 (docs/protocol.md): "# presshold 1 sensor=hx711 rate=80 unit=raw" at boot and on '?',
+// then "t_us:<micros>,raw:<counts>" per conversion; other "# ..." lines are reports for people.
+// No averaging, no tare, no scaling on the device: the host owns all signal processing, so every
+// conversion the HX711 makes reaches the host untouched, with its own timestamp.
 // Builds unchanged in the Arduino IDE and with Debian avr-gcc (hardware/presshold_shim.h).
 #include "presshold_format.h"
 
 const uint8_t PIN_DOUT = 2;  // HX711 DOUT -> D2
 const uint8_t PIN_SCK = 3;   // HX711 PD_SCK <- D3
 
-// 25 pulses = channel A, gain 128 for the next conversion. A test-only define breaks this on
-// purpose so the firmware-in-the-loop suite can prove it notices a wrong read.
+// 24 data bits + 1 pulse = channel A, gain 128 for the next conversion. Test-only defines break
+// the read on purpose so the firmware-in-the-loop tests can prove they notice (hardware/Makefile).
 #ifdef PRESSHOLD_BREAK_PULSES
 const uint8_t HX711_PULSES = PRESSHOLD_BREAK_PULSES;
 #else
 const uint8_t HX711_PULSES = 25;
 #endif
 
-// At 80 SPS a conversion is due every 12.5 ms; silence for this long means the chip is gone.
+// At 80 SPS a conversion is due every 12.5 ms; 200 ms of silence means the chip is gone.
 const unsigned long MISSING_AFTER_US = 200000UL;
+// While it is gone: say so again (a host may have connected since) and reset the chip this often.
+const unsigned long RETRY_EVERY_US = 2000000UL;
 
 static unsigned long last_sample_us;
-static bool reported_missing;
+static unsigned long last_retry_us;
+static bool missing;
 
 static void say_hello() { Serial.print("# presshold 1 sensor=hx711 rate=80 unit=raw\r\n"); }
 
-// Bit-banged read; interrupts off so a timer ISR cannot stretch PD_SCK high past 60 us,
-// which would power the HX711 down.
+static void say_missing() {
+  Serial.print("# hx711 not responding (check DOUT=D2, SCK=D3, VCC, GND); retrying\r\n");
+}
+
+// Bit-banged read, MSB first. Interrupts stay off for the whole pulse train: a timer interrupt
+// stretching PD_SCK high past 60 us would power the HX711 down in the middle of the read.
 static long read_hx711() {
   unsigned long v = 0;
   noInterrupts();
   for (uint8_t i = 0; i < HX711_PULSES; ++i) {
     digitalWrite(PIN_SCK, HIGH);
     delayMicroseconds(1);
-    if (i < 24) v = (v << 1) | (digitalRead(PIN_DOUT) == HIGH ? 1UL : 0UL);
+    if (i < 24) {
+      unsigned long bit = digitalRead(PIN_DOUT) == HIGH ? 1UL : 0UL;
+#ifdef PRESSHOLD_BREAK_BIT_ORDER
+      v |= bit << i;
+#else
+      v = (v << 1) | bit;
+#endif
+    }
     digitalWrite(PIN_SCK, LOW);
     delayMicroseconds(1);
   }
   interrupts();
-  if (v & 0x800000UL) v |= 0xFF000000UL;  // sign-extend two's complement 24-bit
+  if (v & 0x800000UL) v |= 0xFF000000UL;  // sign-extend the 24-bit two's complement value
   return (long)v;
+}
+
+// PD_SCK high for > 60 us powers the HX711 down; low again resets it to channel A, gain 128.
+// Recovers a chip left confused by a glitch on the wires; harmless when nothing is connected.
+static void reset_hx711() {
+  digitalWrite(PIN_SCK, HIGH);
+  delayMicroseconds(100);
+  digitalWrite(PIN_SCK, LOW);
 }
 
 void setup() {
   Serial.begin(115200);
-  pinMode(PIN_DOUT, INPUT);
+  // The pull-up makes an unplugged DOUT read HIGH ("no conversion ready") instead of floating
+  // and being read as noise; the HX711 drives the line hard, so it changes nothing when present.
+  pinMode(PIN_DOUT, INPUT_PULLUP);
   pinMode(PIN_SCK, OUTPUT);
   digitalWrite(PIN_SCK, LOW);
   say_hello();
   last_sample_us = micros();
-  reported_missing = false;
+  missing = false;
 }
 
 void loop() {
   while (Serial.available() > 0) {
-    if (Serial.read() == '?') say_hello();
+    if (Serial.read() == '?') {
+      say_hello();
+      if (missing) say_missing();
+    }
   }
   if (digitalRead(PIN_DOUT) == LOW) {  // conversion ready
     unsigned long t = micros();
@@ -63,12 +90,17 @@ void loop() {
     presshold_format_sample(line, t, raw);
     Serial.print(line);
     last_sample_us = t;
-    if (reported_missing) {
+    if (missing) {
       Serial.print("# hx711 back\r\n");
-      reported_missing = false;
+      missing = false;
     }
-  } else if (!reported_missing && micros() - last_sample_us > MISSING_AFTER_US) {
-    Serial.print("# hx711 not responding (check DOUT=D2, SCK=D3, VCC, GND)\r\n");
-    reported_missing = true;
+    return;
+  }
+  unsigned long now = micros();
+  if (now - last_sample_us > MISSING_AFTER_US && (!missing || now - last_retry_us > RETRY_EVERY_US)) {
+    say_missing();
+    reset_hx711();
+    missing = true;
+    last_retry_us = now;
   }
 }

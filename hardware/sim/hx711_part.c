@@ -1,31 +1,118 @@
 #include "hx711_part.h"
 
+#include <simavr/avr_ioport.h>
 #include <simavr/sim_cycle_timers.h>
 #include <simavr/sim_time.h>
+#include <stdio.h>
 #include <string.h>
 
-#define HX711_PERIOD_US 12500 /* 80 SPS */
-#define HX711_POWER_DOWN_US 60
+#define HX711_PERIOD_US 12500   /* 80 SPS */
+#define HX711_SETTLE_US 50000   /* output settling after power-up or reset at 80 SPS */
+#define HX711_POWER_DOWN_US 60  /* PD_SCK high longer than this powers the chip down */
+#define HX711_FLOAT_US 1000     /* how often a floating DOUT wanders */
 
-static void set_dout(hx711_t *h, int level) { avr_raise_irq(h->irq + HX711_IRQ_DOUT, level); }
+static double now_s(hx711_t *h) { return (double)h->avr->cycle / (double)h->avr->frequency; }
+
+/* Drive DOUT (push-pull, as the HX711 does). simavr 1.6 re-raises an input pin with its PORT bit
+ * set (pull-up) to 1 on every write to the port, which would override our level each time the
+ * firmware toggles PD_SCK; an "external" drive on the port takes precedence over that. */
+static void drive_dout(hx711_t *h, int level) {
+  avr_ioport_external_t ext = {.name = (unsigned long)h->dout_port,
+                               .mask = 1u << h->dout_bit,
+                               .value = (unsigned long)(level ? 1u : 0u) << h->dout_bit};
+  avr_ioctl(h->avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(h->dout_port), &ext);
+  avr_raise_irq(h->irq + HX711_IRQ_DOUT, level);
+}
+
+/* Nothing drives DOUT (cable pulled): the MCU's pull-up, if on, decides; else the line floats. */
+static void release_dout(hx711_t *h, int level) {
+  avr_ioport_external_t ext = {.name = (unsigned long)h->dout_port, .mask = 0, .value = 0};
+  avr_ioctl(h->avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(h->dout_port), &ext);
+  avr_raise_irq(h->irq + HX711_IRQ_DOUT, level);
+}
+
+static void error(hx711_t *h, const char *what) {
+  h->protocol_errors++;
+  if (h->on_error) h->on_error(h->ctx, now_s(h), what);
+}
+
+/* A disconnected DOUT wire: pulled high if the MCU enabled its pull-up, else it floats. */
+static int unplugged_level(hx711_t *h) {
+  avr_ioport_state_t st;
+  if (avr_ioctl(h->avr, AVR_IOCTL_IOPORT_GETSTATE(h->dout_port), &st) == 0 &&
+      !(st.ddr & (1u << h->dout_bit)) && (st.port & (1u << h->dout_bit)))
+    return 1;
+  h->noise ^= h->noise << 13;
+  h->noise ^= h->noise >> 17;
+  h->noise ^= h->noise << 5;
+  return (int)(h->noise & 1u);
+}
+
+static int32_t clamp24(double v) {
+  if (v > 8388607.0) return 8388607; /* the ADC saturates, as the real one does */
+  if (v < -8388608.0) return -8388608;
+  return (int32_t)v;
+}
 
 static avr_cycle_count_t on_conversion(avr_t *avr, avr_cycle_count_t when, void *param) {
   hx711_t *h = (hx711_t *)param;
+  (void)avr;
   if (h->pulses != 0) {
     h->reads++;
-    if (h->pulses < 25 || h->pulses > 27) h->bad_reads++;
+    if (h->pulses >= 25 && h->pulses <= 27) {
+      h->gain = h->pulses == 25 ? 128 : h->pulses == 26 ? 32 : 64;
+    } else {
+      char what[96];
+      snprintf(what, sizeof what, "%d PD_SCK pulses since the last conversion (25-27 expected)",
+               h->pulses);
+      error(h, what);
+    }
   }
   h->pulses = 0;
-  if (h->sck_high && avr->cycle - h->sck_rise > avr_usec_to_cycles(avr, HX711_POWER_DOWN_US))
+  /* Channel B (gain 32) has no load cell on it here: it reads zero. */
+  int32_t a = h->sample(h->ctx, now_s(h));
+  h->data = h->gain == 32 ? 0 : clamp24(h->gain == 128 ? (double)a : (double)a / 2.0);
+  h->ready = 1;
+  h->conversions++;
+  drive_dout(h, 0);
+  return when + avr_usec_to_cycles(h->avr, HX711_PERIOD_US);
+}
+
+static avr_cycle_count_t on_float(avr_t *avr, avr_cycle_count_t when, void *param) {
+  hx711_t *h = (hx711_t *)param;
+  release_dout(h, unplugged_level(h));
+  return when + avr_usec_to_cycles(avr, HX711_FLOAT_US);
+}
+
+/* Power-up or wake-up: defaults and the settling time before the first conversion. */
+static void power_up(hx711_t *h) {
+  h->powered_down = 0;
+  h->gain = 128;
+  h->pulses = 0;
+  h->ready = 0;
+  drive_dout(h, 1);
+  avr_cycle_timer_cancel(h->avr, on_conversion, h);
+  avr_cycle_timer_register_usec(h->avr, HX711_SETTLE_US, on_conversion, h);
+}
+
+static avr_cycle_count_t on_power_down(avr_t *avr, avr_cycle_count_t when, void *param) {
+  hx711_t *h = (hx711_t *)param;
+  (void)avr;
+  (void)when;
+  if (h->sck_high && !h->unplugged && !h->powered_down) {
+    if (h->ready && h->pulses >= 1) {
+      char what[96];
+      snprintf(what, sizeof what, "PD_SCK held high > 60 us at pulse %d: powered down mid-read",
+               h->pulses);
+      error(h, what);
+    }
     h->powered_down = 1;
-  if (h->unplugged || h->powered_down) {
-    set_dout(h, 1);
-  } else {
-    h->data = h->sample(h->ctx, (double)avr->cycle / (double)avr->frequency);
-    h->conversions++;
-    set_dout(h, 0);
+    h->power_downs++;
+    h->ready = 0;
+    avr_cycle_timer_cancel(h->avr, on_conversion, h);
+    drive_dout(h, 1);
   }
-  return when + avr_usec_to_cycles(avr, HX711_PERIOD_US);
+  return 0;
 }
 
 static void on_sck(struct avr_irq_t *irq, uint32_t value, void *param) {
@@ -34,33 +121,76 @@ static void on_sck(struct avr_irq_t *irq, uint32_t value, void *param) {
   if (value && !h->sck_high) {
     h->sck_high = 1;
     h->sck_rise = h->avr->cycle;
-    if (h->unplugged || h->powered_down) return;
+    if (h->unplugged) {
+      release_dout(h, unplugged_level(h));
+      return;
+    }
+    avr_cycle_timer_register_usec(h->avr, HX711_POWER_DOWN_US + 1, on_power_down, h);
+    if (h->powered_down) return;
     h->pulses++;
-    if (h->pulses <= 24)
-      set_dout(h, (int)(((uint32_t)h->data >> (24 - h->pulses)) & 1u));
-    else
-      set_dout(h, 1); /* gain select pulse(s): DOUT back high until the next conversion */
+    if (h->pulses == 1 && !h->ready) return; /* a read of nothing, or a power-down request */
+    if (h->pulses <= 24) {
+      drive_dout(h, (int)(((uint32_t)h->data >> (24 - h->pulses)) & 1u));
+    } else {
+      h->ready = 0;
+      drive_dout(h, 1); /* gain pulses: DOUT high until the next conversion */
+    }
   } else if (!value && h->sck_high) {
     h->sck_high = 0;
-    if (h->powered_down) h->powered_down = 0; /* SCK low wakes the chip (datasheet) */
+    if (h->unplugged) return;
+    avr_cycle_timer_cancel(h->avr, on_power_down, h);
+    if (h->powered_down) {
+      power_up(h); /* PD_SCK low wakes and resets the chip */
+    } else if (h->pulses == 1 && !h->ready) {
+      h->pulses = 0;
+      error(h, "PD_SCK clocked while DOUT was high (no conversion ready)");
+    }
   }
 }
 
-void hx711_init(avr_t *avr, hx711_t *h, hx711_sample_fn sample, void *ctx) {
+void hx711_init(avr_t *avr, hx711_t *h, char dout_port, uint8_t dout_bit, hx711_sample_fn sample,
+                hx711_error_fn on_error, void *ctx) {
   static const char *names[HX711_IRQ_COUNT] = {"hx711.sck", "hx711.dout"};
   memset(h, 0, sizeof(*h));
   h->avr = avr;
+  h->dout_port = dout_port;
+  h->dout_bit = dout_bit;
   h->sample = sample;
+  h->on_error = on_error;
   h->ctx = ctx;
+  h->noise = 0x9e3779b9u;
   h->irq = avr_alloc_irq(&avr->irq_pool, 0, HX711_IRQ_COUNT, names);
   avr_irq_register_notify(h->irq + HX711_IRQ_SCK, on_sck, h);
 }
 
 void hx711_start(hx711_t *h) {
-  /* Re-drive DOUT even if unchanged (an MCU reset clears the pin latch) and restart the clock. */
-  h->irq[HX711_IRQ_DOUT].value = 0;
-  set_dout(h, 1);
-  h->pulses = 0;
-  avr_cycle_timer_cancel(h->avr, on_conversion, h);
-  avr_cycle_timer_register_usec(h->avr, HX711_PERIOD_US, on_conversion, h);
+  h->irq[HX711_IRQ_DOUT].value = 0; /* force the first raise through */
+  power_up(h);
+}
+
+void hx711_mcu_reset(hx711_t *h) {
+  /* avr_reset() clears the pin latches; drive DOUT's current level into them again. */
+  uint32_t level = h->irq[HX711_IRQ_DOUT].value;
+  h->irq[HX711_IRQ_DOUT].value = !level;
+  if (h->unplugged) release_dout(h, unplugged_level(h));
+  else drive_dout(h, (int)level);
+  h->sck_high = 0; /* the MCU's pins are inputs after reset; the clock line idles low */
+  avr_cycle_timer_cancel(h->avr, on_power_down, h);
+}
+
+void hx711_set_unplugged(hx711_t *h, int unplugged) {
+  if (unplugged == h->unplugged) return;
+  h->unplugged = unplugged;
+  avr_cycle_timer_cancel(h->avr, on_power_down, h);
+  if (unplugged) {
+    avr_cycle_timer_cancel(h->avr, on_conversion, h);
+    h->ready = 0;
+    h->pulses = 0;
+    release_dout(h, unplugged_level(h));
+    avr_cycle_timer_register_usec(h->avr, HX711_FLOAT_US, on_float, h);
+  } else {
+    avr_cycle_timer_cancel(h->avr, on_float, h);
+    h->powered_down = 0;
+    power_up(h);
+  }
 }

@@ -1,33 +1,54 @@
-/* A simavr part modelling the HX711 24-bit load-cell ADC as the firmware sees it (datasheet
- * timing at RATE=high): a conversion every 12.5 ms pulls DOUT low; each PD_SCK rising edge
- * shifts out the next bit, MSB first; the 25th pulse selects channel A/gain 128 and releases
- * DOUT. Faults: "unplugged" keeps DOUT high (what a pull-up does on a loose wire); PD_SCK held
- * high > 60 us powers the chip down. Protocol errors are counted so the host can report them. */
+/* A simavr part modelling the HX711 24-bit load-cell ADC as the firmware sees it, after the
+ * datasheet (RATE pin high: 80 SPS):
+ *  - a conversion every 12.5 ms pulls DOUT low; each PD_SCK rising edge shifts out the next bit,
+ *    MSB first, two's complement; pulses 25, 26 or 27 release DOUT and select the input and gain of
+ *    the NEXT conversion (25: A/128, 26: B/32, 27: A/64);
+ *  - PD_SCK high for more than 60 us powers the chip down (DOUT high); PD_SCK low again resets it
+ *    to A/128, and the first conversion comes after the 50 ms settling time;
+ *  - unplugged (the model "stops answering"): DOUT reads high if the MCU enabled its pull-up and
+ *    floats (random levels) if not; a replug is a power-up (A/128, 50 ms settling).
+ * Anything outside the protocol (a read that is not 25-27 pulses, clocking while DOUT is high,
+ * a power-down in the middle of a read) is counted and reported through `on_error`. */
 #ifndef HX711_PART_H
 #define HX711_PART_H
 #include <simavr/sim_avr.h>
 #include <simavr/sim_irq.h>
 #include <stdint.h>
 
+/* Differential input of channel A in counts at gain 128, at simulated time t_s. */
 typedef int32_t (*hx711_sample_fn)(void *ctx, double t_s);
+typedef void (*hx711_error_fn)(void *ctx, double t_s, const char *what);
 
 typedef struct hx711_t {
   avr_t *avr;
   avr_irq_t *irq; /* [0] = PD_SCK in, [1] = DOUT out */
   hx711_sample_fn sample;
+  hx711_error_fn on_error;
   void *ctx;
-  int32_t data;
-  int pulses;       /* PD_SCK rising edges since the last conversion */
+  char dout_port; /* port and bit of the MCU pin on DOUT, to see its pull-up */
+  uint8_t dout_bit;
+
+  int32_t data;      /* the conversion being shifted out */
+  int ready;         /* a conversion is waiting: DOUT low until its first bit goes out */
+  int pulses;        /* PD_SCK rising edges since the last conversion */
+  int gain;          /* 128 (A), 64 (A) or 32 (B) for the next conversion */
   int sck_high;
   avr_cycle_count_t sck_rise;
   int unplugged;
   int powered_down;
-  unsigned conversions, reads, bad_reads;
+  uint32_t noise; /* xorshift state for a floating DOUT */
+
+  unsigned conversions, reads, protocol_errors, power_downs;
 } hx711_t;
 
 enum { HX711_IRQ_SCK = 0, HX711_IRQ_DOUT, HX711_IRQ_COUNT };
 
-void hx711_init(avr_t *avr, hx711_t *h, hx711_sample_fn sample, void *ctx);
-/* Call once wired, and again after avr_reset(). */
+void hx711_init(avr_t *avr, hx711_t *h, char dout_port, uint8_t dout_bit, hx711_sample_fn sample,
+                hx711_error_fn on_error, void *ctx);
+/* Power up: call once wired. */
 void hx711_start(hx711_t *h);
+/* The MCU was reset: the HX711 keeps running, only the pin levels need driving again. */
+void hx711_mcu_reset(hx711_t *h);
+/* Cable pulled (1) or plugged back (0). */
+void hx711_set_unplugged(hx711_t *h, int unplugged);
 #endif

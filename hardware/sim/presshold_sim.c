@@ -1,18 +1,25 @@
-/* simavr host for the PressHold firmware: runs the real .elf on a simulated ATmega328P wired to
- * an HX711 model that plays a force profile, with the UART on a pty behind a stable link.
+/* simavr host for the PressHold firmware: runs the real .elf on a simulated ATmega328P at 16 MHz
+ * wired like the README (HX711 DOUT -> D2, PD_SCK <- D3), with UART0 on a pseudo-terminal behind
+ * a stable link, and an HX711 model that plays a force profile through a load-cell scale/offset.
  *
- *   presshold_sim FIRMWARE.elf --link PATH [--profile FILE] [--offset COUNTS] [--scale COUNTS_PER_N]
- *                 [--duration S] [--unplug FROM:TO] [--reset-at S] [--no-wait]
+ *   presshold_sim FIRMWARE.elf --link PATH [--profile FILE | --points T:F,T:F,... | --force N]
+ *                 [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]
+ *                 [--unplug FROM:TO]... [--reset-at S]... [--no-wait]
  *
- * Profile file: "t_s force_n" per line, linearly interpolated, last value held. Times are
- * simulated seconds. Paced to the wall clock; prints "pty <name>" then "ready" on stdout. */
+ * Profile: "t_s force_n" per line (or T:F pairs), newtons against simulated seconds since power-up,
+ * linearly interpolated, first/last value held. counts = offset + scale * force_n (gain 128).
+ * The MCU is held in reset until the pty is opened (pyserial flushes its input on open, so the
+ * hello line would be lost otherwise), then paced to the wall clock. Stdout: "pty <name>", then
+ * "ready" when the MCU boots. Stderr: HX711 protocol errors as they happen, a summary at exit.
+ * SIGTERM/SIGINT or --duration end it cleanly (link removed, pty thread joined). */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,10 +29,13 @@
 #include <simavr/sim_avr.h>
 #include <simavr/sim_cycle_timers.h>
 #include <simavr/sim_elf.h>
+#include <simavr/sim_time.h>
 
 #include "hx711_part.h"
 
 #define MAX_POINTS 4096
+#define MAX_EVENTS 16
+#define MAX_ERRORS_PRINTED 20
 
 typedef struct {
   double t[MAX_POINTS], f[MAX_POINTS];
@@ -33,86 +43,180 @@ typedef struct {
   double offset, scale;
 } profile_t;
 
+typedef struct {
+  double at_s;
+  enum { EV_UNPLUG, EV_REPLUG, EV_RESET } what;
+} event_t;
+
 static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig) { (void)sig; stop_requested = 1; }
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static profile_t prof = {.offset = 84213.0, .scale = 42800.0};
+static event_t events[MAX_EVENTS];
+static int n_events;
+static hx711_t hx;
+static int reset_pending;
+
+static double force_at(const profile_t *p, double t_s) {
+  if (p->n == 0) return 0.0;
+  if (t_s <= p->t[0]) return p->f[0];
+  for (int i = 1; i < p->n; ++i)
+    if (t_s < p->t[i]) {
+      double a = (t_s - p->t[i - 1]) / (p->t[i] - p->t[i - 1]);
+      return p->f[i - 1] + a * (p->f[i] - p->f[i - 1]);
+    }
+  return p->f[p->n - 1];
+}
 
 static int32_t profile_sample(void *ctx, double t_s) {
-  const profile_t *p = (const profile_t *)ctx;
-  double f = 0.0;
-  if (p->n == 1 || (p->n > 0 && t_s <= p->t[0])) f = p->f[0];
-  else if (p->n > 0 && t_s >= p->t[p->n - 1]) f = p->f[p->n - 1];
-  else
-    for (int i = 1; i < p->n; ++i)
-      if (t_s < p->t[i]) {
-        double a = (t_s - p->t[i - 1]) / (p->t[i] - p->t[i - 1]);
-        f = p->f[i - 1] + a * (p->f[i] - p->f[i - 1]);
-        break;
-      }
-  double raw = p->offset + p->scale * f;
+  (void)ctx;
+  double raw = prof.offset + prof.scale * force_at(&prof, t_s);
   if (raw > 8388607.0) raw = 8388607.0; /* the ADC saturates, as the real one does */
   if (raw < -8388608.0) raw = -8388608.0;
   return (int32_t)(raw < 0 ? raw - 0.5 : raw + 0.5);
 }
 
-static int load_profile(const char *path, profile_t *p) {
-  FILE *fp = fopen(path, "r");
-  if (!fp) return -1;
-  char line[256];
-  while (fgets(line, sizeof line, fp) && p->n < MAX_POINTS) {
-    double t, f;
-    if (line[0] == '#') continue;
-    if (sscanf(line, "%lf %lf", &t, &f) == 2) {
-      p->t[p->n] = t;
-      p->f[p->n] = f;
-      p->n++;
-    }
-  }
-  fclose(fp);
+static unsigned errors_printed;
+static void report_error(void *ctx, double t_s, const char *what) {
+  (void)ctx;
+  if (errors_printed++ < MAX_ERRORS_PRINTED) fprintf(stderr, "hx711 error t=%.6f: %s\n", t_s, what);
+  else if (errors_printed == MAX_ERRORS_PRINTED + 1) fprintf(stderr, "hx711: further errors only counted\n");
+}
+
+static int add_point(double t, double f) {
+  if (prof.n >= MAX_POINTS || (prof.n > 0 && t <= prof.t[prof.n - 1])) return -1;
+  prof.t[prof.n] = t;
+  prof.f[prof.n] = f;
+  prof.n++;
   return 0;
 }
 
-static double now_s(void) {
+static int load_profile(const char *path) {
+  FILE *fp = fopen(path, "r");
+  if (!fp) return -1;
+  char line[256];
+  int rc = 0;
+  while (rc == 0 && fgets(line, sizeof line, fp)) {
+    double t, f;
+    if (line[0] == '#') continue;
+    if (sscanf(line, "%lf %lf", &t, &f) == 2) rc = add_point(t, f);
+  }
+  fclose(fp);
+  if (rc != 0) errno = EINVAL;
+  return rc;
+}
+
+static int parse_points(const char *spec) {
+  const char *s = spec;
+  while (*s) {
+    double t, f;
+    int used = 0;
+    if (sscanf(s, "%lf:%lf%n", &t, &f, &used) != 2 || add_point(t, f) != 0) return -1;
+    s += used;
+    if (*s == ',') s++;
+    else if (*s) return -1;
+  }
+  return 0;
+}
+
+static int add_event(double at_s, int what) {
+  if (n_events >= MAX_EVENTS || at_s < 0) return -1;
+  events[n_events].at_s = at_s;
+  events[n_events].what = what;
+  n_events++;
+  return 0;
+}
+
+/* Events fire from cycle timers at their exact simulated time; a reset is only flagged here
+ * because avr_reset() must not run inside the core's timer processing. */
+static avr_cycle_count_t on_event(avr_t *avr, avr_cycle_count_t when, void *param) {
+  const event_t *ev = (const event_t *)param;
+  (void)avr;
+  (void)when;
+  if (ev->what == EV_UNPLUG) hx711_set_unplugged(&hx, 1);
+  else if (ev->what == EV_REPLUG) hx711_set_unplugged(&hx, 0);
+  else reset_pending = 1;
+  return 0;
+}
+
+static double wall_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* pyserial flushes input on open, so hold the MCU in reset until someone opens the pty. */
-static void wait_for_open(const char *pty, double timeout_s) {
+/* Watch the pty for IN_OPEN; set up before the link exists, so no opener can slip past. */
+static int watch_open(const char *pty) {
   int fd = inotify_init1(IN_NONBLOCK);
-  if (fd < 0) return;
-  if (inotify_add_watch(fd, pty, IN_OPEN) >= 0) {
-    struct pollfd pfd = {fd, POLLIN, 0};
-    double end = now_s() + timeout_s;
-    while (!stop_requested && now_s() < end)
-      if (poll(&pfd, 1, 100) > 0) break;
+  if (fd >= 0 && inotify_add_watch(fd, pty, IN_OPEN) < 0) {
+    close(fd);
+    fd = -1;
   }
+  if (fd < 0) fprintf(stderr, "cannot watch %s (%s): booting without waiting\n", pty, strerror(errno));
+  return fd;
+}
+
+/* Blocks until someone has opened the pty or a stop signal arrives. */
+static void wait_for_open(int fd) {
+  struct pollfd pfd = {fd, POLLIN, 0};
+  while (!stop_requested)
+    if (poll(&pfd, 1, 100) > 0) break;
   close(fd);
 }
 
+/* uart_pty_stop() can spin forever when no reader is attached; cancel its thread instead. */
+static void stop_pty(uart_pty_t *uart) {
+  pthread_cancel(uart->thread);
+  pthread_join(uart->thread, NULL);
+  close(uart->pty.s);
+}
+
+static void usage(const char *argv0) {
+  fprintf(stderr,
+          "usage: %s FIRMWARE.elf --link PATH [--profile FILE | --points T:F,... | --force N]\n"
+          "       [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]\n"
+          "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait]\n",
+          argv0);
+}
+
 int main(int argc, char **argv) {
-  static profile_t prof = {.offset = 84213.0, .scale = 42800.0};
-  const char *elf = NULL, *link_path = NULL, *profile_path = NULL;
-  double duration = 0.0, unplug_from = -1.0, unplug_to = -1.0, reset_at = -1.0;
+  const char *elf = NULL, *link_path = NULL;
+  double duration = 0.0;
   int wait = 1;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int bad = 0;
     if (!strcmp(a, "--link") && v) link_path = argv[++i];
-    else if (!strcmp(a, "--profile") && v) profile_path = argv[++i];
+    else if (!strcmp(a, "--profile") && v) {
+      if (load_profile(argv[++i]) != 0) {
+        fprintf(stderr, "cannot read profile %s: %s\n", v, strerror(errno));
+        return 2;
+      }
+    } else if (!strcmp(a, "--points") && v) bad = parse_points(argv[++i]);
+    else if (!strcmp(a, "--force") && v) bad = add_point(0.0, atof(argv[++i]));
     else if (!strcmp(a, "--offset") && v) prof.offset = atof(argv[++i]);
     else if (!strcmp(a, "--scale") && v) prof.scale = atof(argv[++i]);
     else if (!strcmp(a, "--duration") && v) duration = atof(argv[++i]);
-    else if (!strcmp(a, "--reset-at") && v) reset_at = atof(argv[++i]);
+    else if (!strcmp(a, "--reset-at") && v) bad = add_event(atof(argv[++i]), EV_RESET);
     else if (!strcmp(a, "--unplug") && v) {
-      if (sscanf(argv[++i], "%lf:%lf", &unplug_from, &unplug_to) != 2) goto usage;
+      double from, to;
+      bad = sscanf(argv[++i], "%lf:%lf", &from, &to) != 2 || to <= from ||
+            add_event(from, EV_UNPLUG) != 0 || add_event(to, EV_REPLUG) != 0;
     } else if (!strcmp(a, "--no-wait")) wait = 0;
     else if (a[0] != '-' && !elf) elf = a;
-    else goto usage;
+    else bad = 1;
+    if (bad) {
+      fprintf(stderr, "bad argument near %s\n", a);
+      usage(argv[0]);
+      return 2;
+    }
   }
-  if (!elf || !link_path) goto usage;
-  if (profile_path && load_profile(profile_path, &prof) != 0) {
-    fprintf(stderr, "cannot read profile %s: %s\n", profile_path, strerror(errno));
+  if (!elf || !link_path) {
+    usage(argv[0]);
     return 2;
   }
 
@@ -129,6 +233,7 @@ int main(int argc, char **argv) {
   avr_load_firmware(avr, &fw);
   avr->log = LOG_ERROR;
 
+  /* simavr sleeps ~85 us per UART status read while TXC/RXC are clear: not what the chip does */
   uint32_t flags = 0;
   avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
   flags &= ~AVR_UART_FLAG_POLL_SLEEP;
@@ -137,54 +242,64 @@ int main(int argc, char **argv) {
   static uart_pty_t uart;
   uart_pty_init(avr, &uart);
   uart_pty_connect(&uart, '0');
+  int open_watch = wait ? watch_open(uart.pty.slavename) : -1;
   unlink(link_path);
   if (symlink(uart.pty.slavename, link_path) != 0) {
     fprintf(stderr, "cannot link %s: %s\n", link_path, strerror(errno));
+    stop_pty(&uart);
     return 2;
   }
   printf("pty %s\n", uart.pty.slavename);
   fflush(stdout);
 
-  static hx711_t hx;
-  hx711_init(avr, &hx, profile_sample, &prof);
+  hx711_init(avr, &hx, 'D', 2, profile_sample, report_error, NULL);
   avr_connect_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 3), hx.irq + HX711_IRQ_SCK);
   avr_connect_irq(hx.irq + HX711_IRQ_DOUT, avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2));
   hx711_start(&hx);
+  for (int i = 0; i < n_events; ++i)
+    avr_cycle_timer_register(avr, avr_usec_to_cycles(avr, (uint32_t)(events[i].at_s * 1e6)),
+                             on_event, &events[i]);
 
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
-  if (wait) wait_for_open(uart.pty.slavename, 15.0);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  if (open_watch >= 0) wait_for_open(open_watch);
   printf("ready\n");
   fflush(stdout);
 
-  double wall0 = now_s();
+  /* Pace: compare simulated and wall time every 1000 instructions, sleep when ahead. */
+  double wall0 = wall_s();
   uint64_t steps = 0;
-  int did_reset = 0;
+  unsigned resets = 0;
   while (!stop_requested) {
     int state = avr_run(avr);
-    if (state == cpu_Done || state == cpu_Crashed) break;
+    if (state == cpu_Done || state == cpu_Crashed) {
+      fprintf(stderr, "firmware %s\n", state == cpu_Done ? "stopped" : "crashed");
+      break;
+    }
+    if (reset_pending) {
+      reset_pending = 0;
+      resets++;
+      avr_reset(avr); /* as the reset button or DTR would: firmware restarts, micros() from 0 */
+      hx711_mcu_reset(&hx);
+    }
     if (++steps % 1000 != 0) continue;
     double sim_t = (double)avr->cycle / (double)avr->frequency;
     if (duration > 0 && sim_t >= duration) break;
-    hx.unplugged = unplug_from >= 0 && sim_t >= unplug_from && sim_t < unplug_to;
-    if (!did_reset && reset_at >= 0 && sim_t >= reset_at) {
-      did_reset = 1;
-      avr_reset(avr); /* as the reset button or DTR would: firmware restarts, micros() from 0 */
-      hx711_start(&hx);
-    }
-    double ahead = sim_t - (now_s() - wall0);
+    double ahead = sim_t - (wall_s() - wall0);
     if (ahead > 0.002) usleep((useconds_t)(ahead * 1e6));
   }
-  fprintf(stderr, "hx711: %u conversions, %u reads, %u bad reads\n", hx.conversions, hx.reads,
-          hx.bad_reads);
-  unlink(link_path);
-  fflush(stdout);
-  /* uart_pty_stop can hang with no reader attached (its thread spins): just leave. */
-  _exit(0);
-usage:
+  double sim_t = (double)avr->cycle / (double)avr->frequency;
+  double wall = wall_s() - wall0;
   fprintf(stderr,
-          "usage: %s FIRMWARE.elf --link PATH [--profile FILE] [--offset N] [--scale N]\n"
-          "       [--duration S] [--unplug FROM:TO] [--reset-at S] [--no-wait]\n",
-          argv[0]);
-  return 2;
+          "hx711: %u conversions, %u reads, %u protocol errors, %u power-downs; "
+          "%u MCU resets; %.3f s simulated in %.3f s (%.2fx real time)\n",
+          hx.conversions, hx.reads, hx.protocol_errors, hx.power_downs, resets, sim_t, wall,
+          wall > 0 ? sim_t / wall : 0.0);
+  unlink(link_path);
+  stop_pty(&uart);
+  avr_terminate(avr);
+  return 0;
 }

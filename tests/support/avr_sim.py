@@ -1,7 +1,13 @@
-"""Build (with make, if stale) and run the firmware on simavr, its UART on a pty behind a link.
+"""Build (with make, if stale) and run the shipped firmware on simavr with the HX711 model.
+
+The simulator host (hardware/sim/presshold_sim.c) puts the MCU's UART on a pty behind ``link`` and
+holds the MCU in reset until something opens that port, so the reader sees the boot hello.
 
 Skips when the AVR toolchain or simavr headers are missing, unless PRESSHOLD_REQUIRE_FIRMWARE=1
-(CI), where a missing toolchain is a failure.
+(CI), where a missing toolchain is a failure. Nothing is ever installed from here.
+
+``PRESSHOLD_TEST_FIRMWARE=23_pulses`` (or ``lsb_first``) runs every firmware test against a build
+broken on purpose: they must fail, which is how we know they look at what matters.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,37 +23,64 @@ import pytest
 
 HARDWARE = Path(__file__).resolve().parents[2] / "hardware"
 BUILD = HARDWARE / "build"
-FIRMWARE = BUILD / "presshold_hx711.elf"
-BROKEN_FIRMWARE = BUILD / "presshold_hx711_broken.elf"
+_VARIANT = os.environ.get("PRESSHOLD_TEST_FIRMWARE", "")
+FIRMWARE = BUILD / (f"presshold_hx711_{_VARIANT}.elf" if _VARIANT else "presshold_hx711.elf")
+FIRMWARE_23_PULSES = BUILD / "presshold_hx711_23_pulses.elf"
+FIRMWARE_LSB_FIRST = BUILD / "presshold_hx711_lsb_first.elf"
+FSR_FIRMWARE = BUILD / "presshold_fsr.elf"
 SIM = BUILD / "presshold_sim"
 OFFSET = 84213
+"""Load-cell model: counts = OFFSET + SCALE_COUNTS_PER_N * newtons (HX711 channel A, gain 128)."""
 SCALE_COUNTS_PER_N = 42800.0
 
+_built: set[Path] = set()
 
-def _missing_toolchain() -> str | None:
+
+def missing_toolchain() -> str | None:
+    """Why the firmware cannot be built here, or None."""
     for tool in ("make", "avr-g++", "gcc", "pkg-config"):
         if shutil.which(tool) is None:
-            return f"{tool} not found"
-    if not Path("/usr/include/simavr/sim_avr.h").exists() and (
-        subprocess.run(["pkg-config", "--exists", "simavr"], check=False).returncode != 0
-    ):
-        return "simavr headers (libsimavr-dev) not found"
+            return f"{tool} not found (Debian: gcc-avr avr-libc binutils-avr simavr libsimavr-dev)"
+    probe = subprocess.run(
+        ["pkg-config", "--exists", "simavr", "simavrparts"], check=False, capture_output=True
+    )
+    if probe.returncode != 0:
+        return "simavr development files not found (Debian: libsimavr-dev)"
     return None
 
 
+def require_toolchain() -> None:
+    """Skip (or, with PRESSHOLD_REQUIRE_FIRMWARE=1, fail) when the toolchain is absent."""
+    reason = missing_toolchain()
+    if reason is None:
+        return
+    if os.environ.get("PRESSHOLD_REQUIRE_FIRMWARE") == "1":
+        pytest.fail(f"PRESSHOLD_REQUIRE_FIRMWARE=1 but the firmware toolchain is missing: {reason}")
+    pytest.skip(f"firmware toolchain missing: {reason}")
+
+
 def build(*targets: Path) -> None:
-    """make the given outputs (skip or fail when the toolchain is missing)."""
-    reason = _missing_toolchain()
-    if reason is not None:
-        if os.environ.get("PRESSHOLD_REQUIRE_FIRMWARE") == "1":
-            pytest.fail(f"firmware toolchain required but {reason}")
-        pytest.skip(f"firmware toolchain missing: {reason}")
-    names = [str(t.relative_to(HARDWARE)) for t in targets]
-    subprocess.run(["make", "-s", "-C", str(HARDWARE), *names], check=True, capture_output=True)
+    """``make`` the given outputs in hardware/ (make itself decides what is stale)."""
+    require_toolchain()
+    wanted = [t for t in targets if t not in _built]
+    if not wanted:
+        return
+    names = [str(t.relative_to(HARDWARE)) for t in wanted]
+    done = subprocess.run(
+        ["make", "-C", str(HARDWARE), *names], check=False, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        pytest.fail(f"make {' '.join(names)} failed:\n{done.stdout}\n{done.stderr}")
+    _built.update(wanted)
 
 
 class AvrSim:
-    """The simulator host as a context manager; ``link`` is the serial port path to open."""
+    """The simulator host as a context manager; open ``link`` as a serial port to boot the MCU.
+
+    ``profile`` is (simulated seconds since power-up, newtons) points, linearly interpolated.
+    ``unplug`` pulls the HX711's cable for (from, to) simulated seconds; ``reset_at_s`` presses
+    the MCU's reset button.
+    """
 
     def __init__(
         self,
@@ -56,12 +90,13 @@ class AvrSim:
         duration_s: float = 0.0,
         unplug: tuple[float, float] | None = None,
         reset_at_s: float | None = None,
-        wait_for_open: bool = False,
+        wait_for_open: bool = True,
     ) -> None:
         build(firmware, SIM)
         self.link = Path(link)
         self.profile_path = self.link.with_suffix(".profile")
         self.profile_path.write_text("".join(f"{t} {f}\n" for t, f in profile))
+        self.log_path = self.link.with_suffix(".log")
         self.args = [str(SIM), str(firmware), "--link", str(self.link)]
         self.args += ["--profile", str(self.profile_path)]
         self.args += ["--offset", str(OFFSET), "--scale", str(SCALE_COUNTS_PER_N)]
@@ -76,28 +111,47 @@ class AvrSim:
         self.proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> AvrSim:
-        self.proc = subprocess.Popen(
-            self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        with open(self.log_path, "w") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=log, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         while line and not line.startswith("pty "):  # simavr's own chatter comes first
             line = self.proc.stdout.readline()
         if not line.startswith("pty "):
-            raise RuntimeError(
-                f"simulator failed: {line}{self.proc.stderr.read() if self.proc.stderr else ''}"
-            )
+            self.proc.wait(5)
+            raise RuntimeError(f"simulator failed to start:\n{self.log()}")
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+    def log(self) -> str:
+        """The host's stderr: HX711 protocol errors as they happened, and its exit summary."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> int | None:
+        """SIGTERM, as a user's Ctrl-C would; the host exits cleanly and prints its summary."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc is not None:
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream is not None:
-                    stream.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return self.proc.returncode
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = predicate()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(poll_s)

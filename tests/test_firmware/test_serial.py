@@ -1,5 +1,6 @@
-"""The real firmware on simavr, read with pyserial: hello, line format, 80 SPS in device time,
-raw counts equal to the played profile through the model's offset/scale, faults, broken build."""
+"""The shipped HX711 firmware on simavr, read with pyserial: hello, line format, 80 SPS in device
+time, raw counts equal to the played profile through the load-cell model, HX711 unplugged and MCU
+reset, and proof that firmware broken on purpose (23 clock pulses, LSB first) is caught."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from pathlib import Path
 
 import pytest
 import serial
-from support.avr_sim import BROKEN_FIRMWARE, OFFSET, SCALE_COUNTS_PER_N, AvrSim
+from support.avr_sim import (
+    FIRMWARE_23_PULSES,
+    FIRMWARE_LSB_FIRST,
+    OFFSET,
+    SCALE_COUNTS_PER_N,
+    AvrSim,
+)
 
 SAMPLE = re.compile(rb"^t_us:(\d+),raw:(-?\d+)\r\n$")
 HELLO = b"# presshold 1 sensor=hx711 rate=80 unit=raw\r\n"
@@ -18,7 +25,7 @@ PROFILE = ((0.0, 0.0), (0.5, 0.0), (1.0, 20.0), (1.5, 20.0), (2.0, 5.0))
 
 
 def read_lines(port: Path, seconds: float) -> list[bytes]:
-    """Every line the device sends in `seconds` of device time (max 3x that in wall time)."""
+    """Every line the device sends in `seconds` of device time (at most 3x that in wall time)."""
     lines: list[bytes] = []
     with serial.Serial(str(port), 115200, timeout=0.5) as ser:
         first_t: int | None = None
@@ -38,12 +45,13 @@ def read_lines(port: Path, seconds: float) -> list[bytes]:
 
 
 def samples(lines: list[bytes]) -> list[tuple[int, int]]:
-    out = []
-    for line in lines:
-        m = SAMPLE.match(line)
-        if m:
-            out.append((int(m.group(1)), int(m.group(2))))
-    return out
+    """(t_us, raw) of every sample line."""
+    return [(int(m.group(1)), int(m.group(2))) for m in map(SAMPLE.match, lines) if m]
+
+
+def counts(force_n: float) -> int:
+    """What the model's load cell gives for a force (rounded like the model)."""
+    return round(OFFSET + SCALE_COUNTS_PER_N * force_n)
 
 
 def expected_raw(t_s: float) -> float:
@@ -51,41 +59,58 @@ def expected_raw(t_s: float) -> float:
     fs = [p[1] for p in PROFILE]
     for i in range(1, len(ts)):
         if t_s < ts[i]:
-            return OFFSET + SCALE_COUNTS_PER_N * (
-                fs[i - 1] + (t_s - ts[i - 1]) / (ts[i] - ts[i - 1]) * (fs[i] - fs[i - 1])
-            )
+            f = fs[i - 1] + (t_s - ts[i - 1]) / (ts[i] - ts[i - 1]) * (fs[i] - fs[i - 1])
+            return OFFSET + SCALE_COUNTS_PER_N * f
     return OFFSET + SCALE_COUNTS_PER_N * fs[-1]
+
+
+def assert_follows_profile(got: list[tuple[int, int]]) -> None:
+    """Every sample is the profile's count at its device time: the conversion happens up to one
+    12.5 ms period (plus a few ms of boot skew between micros() and simulated time) before the
+    firmware stamps it."""
+    assert len(got) >= 170, len(got)
+    periods = [b - a for (a, _), (b, _) in itertools.pairwise(got)]
+    assert min(periods) > 12_000 and max(periods) < 13_000, (min(periods), max(periods))
+    for t_us, raw in got:
+        t = t_us / 1e6
+        lo, hi = sorted((expected_raw(t - 0.0176), expected_raw(t + 0.005)))
+        assert lo - 1 <= raw <= hi + 1, f"t_us={t_us}: raw {raw}, expected {lo:.0f}..{hi:.0f}"
 
 
 def test_hello_format_rate_and_profile(tmp_path: Path) -> None:
     with AvrSim(tmp_path / "tty", PROFILE) as sim:
         lines = read_lines(sim.link, 2.2)
-    assert lines[0] == HELLO
+    assert lines[0] == HELLO  # the host waited for the port to open before booting the MCU
     assert all(len(line) <= 128 for line in lines)
     assert all(SAMPLE.match(line) or line.startswith(b"# ") for line in lines), lines[:5]
-    got = samples(lines)
-    ts = [t for t, _ in got]
-    periods = [b - a for a, b in itertools.pairwise(ts)]
-    assert min(periods) > 12_000 and max(periods) < 13_000, (min(periods), max(periods))
-    assert len(got) >= 170
-    # The conversion is made up to one period before the firmware stamps it.
-    for t_us, raw in got:
-        t = t_us / 1e6
-        lo, hi = sorted((expected_raw(t - 0.0176), expected_raw(t + 0.005)))
-        assert lo - 1 <= raw <= hi + 1, (t_us, raw, lo, hi)
+    assert_follows_profile(samples(lines))
+    assert " 0 protocol errors" in sim.log(), sim.log()
 
 
 def test_unplugged_hx711_is_reported_and_recovers(tmp_path: Path) -> None:
-    with AvrSim(tmp_path / "tty", ((0.0, 3.0),), unplug=(0.5, 1.2)) as sim:
+    """The cable is pulled 20 us into a read of the conversion at 0.5 s and put back at 1.2 s.
+
+    With DOUT pulled up (as the firmware configures it), the bits after the pull read as ones:
+    at most that one sample is garbled, and only in that way. Then silence, a `#` report, and
+    after the replug (a power-up: 50 ms settling) samples again and `# hx711 back`."""
+    unplug_s = 0.50002
+    with AvrSim(tmp_path / "tty", ((0.0, 3.0),), unplug=(unplug_s, 1.2)) as sim:
         lines = read_lines(sim.link, 2.0)
     reports = [line for line in lines if line.startswith(b"# hx711")]
-    assert reports[0].startswith(b"# hx711 not responding")
-    assert reports[1] == b"# hx711 back\r\n"
-    ts = [t for t, _ in samples(lines)]
+    assert reports[0].startswith(b"# hx711 not responding"), reports
+    assert reports[-1] == b"# hx711 back\r\n", reports
+    got = samples(lines)
+    ts = [t for t, _ in got]
     gaps = [b - a for a, b in itertools.pairwise(ts)]
-    assert max(gaps) > 600_000  # the unplugged stretch
+    assert max(gaps) > 650_000  # the unplugged stretch
     assert ts[-1] > 1_500_000  # streaming again after it
-    assert all(raw == OFFSET + 3 * 42800 for _, raw in samples(lines))
+    good = counts(3.0)
+    bad = [(t, raw) for t, raw in got if raw != good]
+    assert len(bad) <= 1, bad
+    for t, raw in bad:
+        assert abs(t - unplug_s * 1e6) < 10_000, (t, raw)
+        # leading bits as converted, then ones from the pull-up
+        assert any(raw == good | ((1 << k) - 1) for k in range(1, 24)), hex(raw)
 
 
 def test_mcu_reset_sends_new_hello_and_time_restarts(tmp_path: Path) -> None:
@@ -97,6 +122,7 @@ def test_mcu_reset_sends_new_hello_and_time_restarts(tmp_path: Path) -> None:
     after = samples(lines[hellos[1] :])
     assert before and after
     assert after[0][0] < before[-1][0]  # device time went backwards
+    assert {raw for _, raw in before + after} == {counts(1.0)}
 
 
 def test_hello_on_request(tmp_path: Path) -> None:
@@ -111,11 +137,35 @@ def test_hello_on_request(tmp_path: Path) -> None:
             pytest.fail("no hello after '?'")
 
 
-def test_broken_pulse_count_produces_wrong_values(tmp_path: Path) -> None:
-    """Proves the suite catches a bad HX711 read: 23 pulses drops the LSB and halves counts."""
-    with AvrSim(tmp_path / "tty", ((0.0, 2.0),), firmware=BROKEN_FIRMWARE) as sim:
+def test_23_clock_pulses_read_what_a_real_hx711_would_give(tmp_path: Path) -> None:
+    """23 pulses read the top 23 bits (half the count) and leave DOUT showing bit 1. At 2 N that
+    bit is 0, so the firmware takes DOUT low for a new conversion and reads again: bit 0, then
+    the gain pulse releases DOUT and the rest are ones (0x7FFFFF). The model flags the error."""
+    good = counts(2.0)
+    assert (good >> 1) & 1 == 0 and good & 1 == 1  # the case described above
+    with AvrSim(tmp_path / "tty", ((0.0, 2.0),), firmware=FIRMWARE_23_PULSES) as sim:
         lines = read_lines(sim.link, 0.5)
     raws = [raw for _, raw in samples(lines)]
-    expected = OFFSET + 2 * 42800
-    assert raws and all(raw != expected for raw in raws)
-    assert all(abs(raw - expected // 2) <= 1 for raw in raws[1:])
+    assert good not in raws
+    assert raws[:6] == [good >> 1, 0x7FFFFF] * 3
+    assert set(raws) == {good >> 1, 0x7FFFFF}
+    assert "46 PD_SCK pulses since the last conversion (25-27 expected)" in sim.log(), sim.log()
+
+
+def test_lsb_first_reads_the_bits_reversed(tmp_path: Path) -> None:
+    good = counts(2.0)
+    reversed_bits = int(f"{good:024b}"[::-1], 2)
+    signed = reversed_bits - (1 << 24) if reversed_bits & 0x800000 else reversed_bits
+    with AvrSim(tmp_path / "tty", ((0.0, 2.0),), firmware=FIRMWARE_LSB_FIRST) as sim:
+        lines = read_lines(sim.link, 0.3)
+    assert {raw for _, raw in samples(lines)} == {signed}
+
+
+@pytest.mark.parametrize("broken", [FIRMWARE_23_PULSES, FIRMWARE_LSB_FIRST], ids=lambda p: p.stem)
+def test_profile_check_fails_on_broken_firmware(tmp_path: Path, broken: Path) -> None:
+    """The check the real firmware passes (above) rejects firmware broken on purpose."""
+    with AvrSim(tmp_path / "tty", PROFILE, firmware=broken) as sim:
+        lines = read_lines(sim.link, 2.2)
+    with pytest.raises(AssertionError) as failure:
+        assert_follows_profile(samples(lines))
+    print(f"{broken.name}: {str(failure.value).splitlines()[0]}")
