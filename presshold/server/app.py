@@ -21,11 +21,14 @@ from presshold import __version__
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SimulatedSource, open_source
 from presshold.server import calibration_routes, http_errors, settings_api
+from presshold.server.access import AccessGuard
 from presshold.server.config import ServerSettings
 from presshold.server.live import LiveHub
 from presshold.server.recorder import Recorder
 from presshold.server.sessions_routes import build_router as sessions_router
 from presshold.server.store import SessionStore
+
+MAX_BODY = 64 * 1024  # the largest legitimate body (session notes) is a few kB
 
 
 def dashboard_dir() -> Path:
@@ -88,7 +91,8 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
             hub.recorder.stop()
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
-    app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan, max_body_size=MAX_BODY)
+    app.add_middleware(AccessGuard, token=settings.token if settings.token_required else None)
     app.state.presshold = state
     http_errors.install(app)
     _pages(app)

@@ -49,11 +49,17 @@ class ServerProcess:
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
         startup_timeout_s: float = 20.0,
+        token: str | None = None,
     ) -> None:
+        """``token``: force the access token on (as on a LAN bind) while staying on loopback."""
         self.data_dir = Path(data_dir)
         self.source = source
         self.extra_args = list(extra_args)
         self.env = {**os.environ, **(env or {})}
+        self.token = token
+        if token is not None:
+            self.env.update(PRESSHOLD_REQUIRE_TOKEN="1", PRESSHOLD_TOKEN=token)
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.startup_timeout_s = startup_timeout_s
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -78,7 +84,8 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/api/health", timeout=1.0).status_code == 200:
+                health = httpx.get(f"{self.url}/api/health", headers=self.headers, timeout=1.0)
+                if health.status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -120,3 +120,13 @@ def test_demo_opens_the_browser_and_sigterm_exits_0(tmp_path: Path) -> None:
     text = log.read_text()
     assert f"http://127.0.0.1:{port}/" in text and "Traceback" not in text
     assert (tmp_path / "data" / "sessions.sqlite3").exists()
+
+
+def test_lan_url_carries_the_token() -> None:
+    from presshold.cli.serve import urls
+
+    lan = load_settings({"host": "0.0.0.0"}, {})
+    shown, local = urls(lan, 8000)
+    assert shown == f"http://{socket.gethostname()}:8000/?token={lan.token}"
+    assert local == f"http://127.0.0.1:8000/?token={lan.token}"
+    assert urls(load_settings({}, {}), 8000) == ("http://127.0.0.1:8000/",) * 2

@@ -1,0 +1,134 @@
+"""Access guard (plain ASGI middleware, so it covers pages, the API and ``/ws/live`` alike).
+
+- **Token** (only when one is configured, i.e. listening beyond loopback): accepted as
+  ``?token=…`` (then remembered in an HttpOnly, SameSite=Strict cookie so the dashboard's relative
+  fetches and its websocket carry it without any JavaScript), the cookie, or
+  ``Authorization: Bearer …``. Otherwise HTTP gets ``401`` JSON and the websocket closes with 1008.
+- **Origin**: a browser's cross-site request (``Origin`` present and not this server) may not open
+  the websocket or change anything (non-GET), even on loopback: a page on another site must not
+  drive a therapist's sensor or read the live stream.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+POLICY_VIOLATION = 1008
+
+
+class AccessGuard:
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token.encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    # --- checks
+    @staticmethod
+    def _headers(scope: Scope) -> dict[str, str]:
+        return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+    @staticmethod
+    def _same_origin(headers: dict[str, str]) -> bool:
+        origin = headers.get("origin")
+        if origin is None:
+            return True  # not a browser cross-site request (curl, scripts, same-origin GETs)
+        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+
+    def cookie_name(self, scope: Scope) -> str:
+        server = scope.get("server") or ("", 0)
+        return f"presshold_token_{server[1]}"  # per port: two servers on one host do not clash
+
+    def _matches(self, candidate: str | None) -> bool:
+        return bool(candidate) and secrets.compare_digest(candidate.encode(), self.token or b"")  # type: ignore[union-attr]
+
+    def _query_token(self, scope: Scope) -> str | None:
+        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+        return values[-1] if values else None
+
+    def _authorised(self, scope: Scope, headers: dict[str, str]) -> tuple[bool, bool]:
+        """(allowed, came with ?token — so set the cookie)."""
+        if self.token is None:
+            return True, False
+        if self._matches(self._query_token(scope)):
+            return True, True
+        cookie = SimpleCookie(headers.get("cookie", ""))
+        morsel = cookie.get(self.cookie_name(scope))
+        if morsel is not None and self._matches(morsel.value):
+            return True, False
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("bearer ") and self._matches(auth[7:].strip()):
+            return True, False
+        return False, False
+
+    # --- websocket
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = self._headers(scope)
+        if not self._same_origin(headers):
+            return await self._close_ws(receive, send, "cross-origin websocket refused")
+        if not self._authorised(scope, headers)[0]:
+            return await self._close_ws(receive, send, "access token missing or wrong")
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _close_ws(receive: Receive, send: Send, reason: str) -> None:
+        """Accept then close with 1008, so the client sees a code and reason, not a bare 403."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": reason})
+
+    # --- http
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = self._headers(scope)
+        if scope["method"] not in SAFE_METHODS and not self._same_origin(headers):
+            return await _json(send, 403, "cross-origin request refused")
+        allowed, from_query = self._authorised(scope, headers)
+        if not allowed:
+            return await _json(
+                send,
+                401,
+                "access token missing or wrong: open the link printed by `presshold serve` "
+                "(…/?token=…)",
+            )
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = (
+                    f"{self.cookie_name(scope)}={self.token.decode()}; "  # type: ignore[union-attr]
+                    "HttpOnly; SameSite=Strict; Path=/"
+                )
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"set-cookie", cookie.encode("latin-1")),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie if from_query else send)
+
+
+async def _json(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
