@@ -233,6 +233,7 @@ function onStatus(st) {
   $("session-btn").classList.toggle("recording", !!st.session?.recording);
   renderRecording(state.frame);
   if (st.session?.point) showPoint(st.session.point);
+  if (st.calibration && $("calibration").open) renderCalibration({ ...lastCal, ...st.calibration, points: undefined });
   const b = $("storage-banner"), bad = st.storage && !st.storage.ok;
   b.classList.toggle("show", !!bad);
   b.textContent = bad ? `Recording problem: ${st.storage.error}` : "";
@@ -384,16 +385,18 @@ function highlightSite() {
 }
 
 // ---------- calibration (known-weight steps; GET/POST /api/calibration…) ----------
+let lastCal = {};
 function renderCalibration(cal) {
   if (!cal || typeof cal !== "object") return;
+  lastCal = cal;
   const parts = [];
-  const pick = (k) => cal[k] ?? cal.calibration?.[k];
-  if (pick("sensor_id") ?? pick("sensor")) parts.push(`sensor ${pick("sensor_id") ?? pick("sensor")}`);
-  if (pick("scale") != null) parts.push(`scale ${(+pick("scale")).toPrecision(6)}`);
-  if (pick("offset_raw") != null) parts.push(`offset ${(+pick("offset_raw")).toPrecision(7)}`);
-  const points = pick("points");
-  if (Array.isArray(points)) parts.push(`${points.length} known-weight point${points.length === 1 ? "" : "s"}`);
-  $("cal-summary").textContent = parts.length ? parts.join(" · ") : "No calibration stored for this sensor.";
+  if (cal.sensor_id) parts.push(`Sensor ${cal.sensor_id}${cal.unit ? ` (${cal.unit})` : ""}`);
+  if (cal.offset_raw != null) parts.push(`zero ${(+cal.offset_raw).toPrecision(6)}`);
+  if (cal.scale_n_per_raw != null) parts.push(`scale ${(+cal.scale_n_per_raw).toPrecision(4)} N/count`);
+  if (cal.nonlinearity_pct != null) parts.push(`non-linearity ${(+cal.nonlinearity_pct).toFixed(2)} %`);
+  const pending = Array.isArray(cal.points) ? cal.points.length : cal.pending_points;
+  if (pending != null) parts.push(`${pending} point${pending === 1 ? "" : "s"} collected`);
+  $("cal-summary").textContent = parts.length ? parts.join(" · ") : "No calibration reported.";
 }
 async function calibration(path, method, body) {
   try {
@@ -440,13 +443,14 @@ function wireControls() {
   $("cal-add").addEventListener("click", async () => {
     const known = parseFloat($("cal-known").value);
     if (!(known >= 0)) { $("cal-result").textContent = "Type the known load in newtons first."; return; }
-    if (await calibration("/points", "POST", { known_n: known })) $("cal-result").textContent = `Point added at ${known} N.`;
+    const cal = await calibration("/points", "POST", { known_n: known });
+    if (cal?.point) $("cal-result").textContent = `Point added: ${known} N at ${(+cal.point.raw).toPrecision(6)} counts.`;
   });
   $("cal-fit").addEventListener("click", async () => {
     const cal = await calibration("/fit", "POST");
     if (cal) {
-      const r = cal.max_residual_n ?? cal.fit?.max_residual_n, nl = cal.nonlinearity_pct ?? cal.fit?.nonlinearity_pct;
-      $("cal-result").textContent = `Fitted and saved${r != null ? ` · max residual ${(+r).toFixed(3)} N` : ""}${nl != null ? ` · non-linearity ${(+nl).toFixed(2)} %` : ""}.`;
+      const res = cal.residuals_n || [], worst = res.length ? Math.max(...res.map(Math.abs)) : null;
+      $("cal-result").textContent = `Fitted and saved${worst != null ? ` · largest residual ${worst.toFixed(3)} N` : ""}.`;
     }
   });
   $("cal-clear").addEventListener("click", async () => {

@@ -1,9 +1,11 @@
-"""The dashboard on the built-in simulator: pages load, are accessible, themes and prefs work."""
+"""The dashboard on the built-in simulator: pages load, are accessible, themes and prefs persist,
+the history pages render, and the live view reconnects by itself after a server restart."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.browser import ConsoleErrors, launch_browser
@@ -13,69 +15,98 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, ServerProcess]]:
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
     with launch_browser() as browser, ServerProcess(tmp_path_factory.mktemp("dash-sim")) as server:
         yield browser, server
 
 
-def test_live_view_on_the_simulator(sim: tuple[object, ServerProcess], artifacts_dir: Path) -> None:
+def test_live_view_on_the_simulator(sim: tuple[Any, ServerProcess], artifacts_dir: Path) -> None:
     browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
     console = ConsoleErrors(page)
     page.goto(server.url + "/")
-    page.locator("#status[data-state='simulated']").wait_for(timeout=5000)
+    page.locator("#status[data-state='simulated']").wait_for()
     meter = page.get_by_role("meter", name="Pressure")
     first = meter.get_attribute("aria-valuenow")
     page.wait_for_function(
-        f"document.querySelector('[role=meter]').getAttribute('aria-valuenow') !== '{first}'",
-        timeout=5000,
+        "(v) => document.querySelector('[role=meter]').getAttribute('aria-valuenow') !== v",
+        arg=first,
     )
-    page.get_by_role("timer").wait_for()
+    assert page.get_by_role("timer", name="Hold timer").is_visible()
     assert page.locator("[role=alert]").count() == 1
-    page.wait_for_timeout(1500)
+    assert "T" in page.locator("#shortcuts").text_content()  # shortcuts are documented on the page
+    # The trace has drawn samples (the sim streams ~80 Hz) on a fixed y-range.
+    page.wait_for_function("window.presshold.plot().data[0].length > 40")
+    assert page.evaluate("window.presshold.plot().scales.y.max") == 50
     page.screenshot(path=str(artifacts_dir / "dashboard-live-sim.png"))
+
     page.get_by_role("button", name="Theme").click()
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(artifacts_dir / "dashboard-live-sim-toggled-theme.png"))
-    page.set_viewport_size({"width": 820, "height": 1180})  # tablet portrait
-    page.wait_for_timeout(300)
+    theme = page.evaluate("document.documentElement.dataset.theme")
+    page.screenshot(path=str(artifacts_dir / f"dashboard-live-sim-{theme}.png"))
+    page.get_by_role("button", name="High contrast").click()
+    assert page.get_by_role("button", name="High contrast").get_attribute("aria-pressed") == "true"
+    page.screenshot(path=str(artifacts_dir / f"dashboard-live-sim-{theme}-high-contrast.png"))
+    page.reload()  # theme and contrast are remembered
+    page.locator("#status[data-state='simulated']").wait_for()
+    assert page.evaluate("document.documentElement.dataset.theme") == theme
+    assert page.evaluate("document.documentElement.dataset.contrast") == "high"
+    page.get_by_role("button", name="High contrast").click()
+    page.get_by_role("button", name="Theme").click()
+
+    page.set_viewport_size({"width": 820, "height": 1180})  # tablet portrait: one column
+    page.wait_for_function("document.querySelector('aside').getBoundingClientRect().left < 100")
     page.screenshot(path=str(artifacts_dir / "dashboard-live-tablet.png"), full_page=True)
     assert console.errors == []
     page.close()
 
 
-def test_ui_prefs_persist_across_reloads(sim: tuple[object, ServerProcess]) -> None:
+def test_ui_prefs_persist_across_reloads(sim: tuple[Any, ServerProcess]) -> None:
     browser, server = sim
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page()
     page.goto(server.url + "/")
     page.locator("#window-s").select_option("60")
+    page.wait_for_function("window.presshold.plot().scales.x.max >= 60")
     mute = page.locator("#mute-btn")
     assert mute.get_attribute("aria-pressed") == "true"  # muted by default
     mute.click()
     page.reload()
     assert page.locator("#window-s").input_value() == "60"
     assert page.locator("#mute-btn").get_attribute("aria-pressed") == "false"
+    page.keyboard.press("m")  # the shortcut mutes again
+    assert page.locator("#mute-btn").get_attribute("aria-pressed") == "true"
+    page.locator("#window-s").select_option("30")
     page.close()
 
 
-def test_sessions_page_loads(sim: tuple[object, ServerProcess]) -> None:
+def test_sessions_pages_render(sim: tuple[Any, ServerProcess]) -> None:
     browser, server = sim
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page()
     console = ConsoleErrors(page)
     page.goto(server.url + "/sessions")
-    page.get_by_role("table").wait_for()
-    page.wait_for_timeout(300)
+    link = page.locator("#list tbody a").first  # the simulator's auto-recorded session
+    link.wait_for()
+    link.click()
+    page.locator("#trace canvas").first.wait_for()
+    page.locator(".metric", has_text="Duration").wait_for()
+    assert page.get_by_role("link", name="Export CSV").get_attribute("href").endswith("export.csv")
     assert console.errors == []
     page.close()
 
 
-def test_reconnecting_state_when_the_server_goes_away(sim: tuple[object, ServerProcess]) -> None:
-    """Runs last in this module: it kills the module's server."""
+def test_reconnects_after_the_server_restarts(sim: tuple[Any, ServerProcess]) -> None:
+    """Runs last in this module: it kills the module's server and starts it again."""
     browser, server = sim
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page()
     page.goto(server.url + "/")
-    page.locator("#status[data-state='simulated']").wait_for(timeout=5000)
+    page.locator("#status[data-state='simulated']").wait_for()
     server.kill()
-    page.locator("#status[data-state='reconnecting']").wait_for(timeout=5000)
+    page.locator("#status[data-state='reconnecting']").wait_for()
     assert page.locator("#conn-text").text_content() == "Reconnecting…"
+    server.start()  # same port, same data directory
+    page.locator("#status[data-state='simulated']").wait_for(timeout=15_000)
+    first = page.get_by_role("meter").get_attribute("aria-valuenow")
+    page.wait_for_function(
+        "(v) => document.querySelector('[role=meter]').getAttribute('aria-valuenow') !== v",
+        arg=first,
+    )
     page.close()
