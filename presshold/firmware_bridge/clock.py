@@ -39,10 +39,9 @@ class DeviceClock:
         else:
             offset = min(self._offset + SLEW * max(0.0, now - self._last_now), observed)
         t_s = device_s + offset
-        if t_s[0] <= self.last_t_s:  # right after a re-anchor: never step back in time
-            shift = self.last_t_s + MIN_STEP_S - float(t_s[0])
-            t_s += shift
-            offset += shift
+        if t_s[0] <= self.last_t_s:  # the offset fell (or re-anchored): never step back in time
+            floor = self.last_t_s + MIN_STEP_S * np.arange(1, len(t_s) + 1)
+            t_s = np.maximum(t_s, floor)
         self._offset, self._last_now = offset, now
         self.last_t_s = float(t_s[-1])
         return t_s

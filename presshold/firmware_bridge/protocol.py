@@ -91,16 +91,14 @@ class LineParser:
             if self._discarding:  # the rest of an over-long line already counted
                 self._discarding = False
                 continue
-            if not self._started:
-                self._started = True
-                if not line.startswith((b"#", b"t_us:")):
-                    self._reject("partial")  # tail of a line sent before we opened the port
-                    continue
             line = line.removesuffix(b"\r")
+            started, self._started = self._started, True
             if len(line) > MAX_LINE:
                 self._reject("too_long")
-                continue
-            self._line(line, out)
+            elif not started and not line.startswith((b"#", b"t_us:")):
+                self._reject("partial")  # tail of a line sent before we opened the port
+            else:
+                self._line(line, out)
         del buf[:start]
         if len(buf) > MAX_LINE + 1:  # + a possible '\r': no newline in sight, drop it now
             if not self._discarding:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import itertools
+import math
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from presshold.firmware_bridge.protocol import MAX_LINE, LineParser, parse_hello
@@ -65,3 +68,146 @@ def test_serial_plotter_lines_are_accepted_on_arrival() -> None:
     assert out.arrival_values == [1.5, 3.25, 4.0] and out.t_us == []
     assert p.feed(b"no numbers here\n").arrival_values == []
     assert p.rejected == {"garbage": 1}
+
+
+# --- properties: arbitrary bytes, arbitrary chunking, garbage around valid lines ----------------
+
+VALID_READING = st.builds(
+    lambda dt, v, label: (dt, v, label),
+    st.integers(1, 20_000_000),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 3)),
+    st.sampled_from(["raw", "force_n"]),
+)
+GARBAGE_LINE = (
+    st.one_of(
+        st.binary(max_size=300),  # binary noise, over-long runs, stray '\r'
+        st.text(max_size=60).map(lambda s: s.encode("utf-8", "replace")),
+        st.sampled_from(
+            [b"t_us:,raw:1", b"t_us:1,raw:nan", b"t_us:2,force_n:-inf", b"t_us:9e9,raw:1", b"# ok"]
+        ),
+    )
+    .map(lambda b: b.replace(b"\n", b""))
+    .filter(lambda b: b"t_us:" not in b or b.count(b":") < 2)
+)
+
+
+def _split(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
+def _collect(p: LineParser, chunks: list[bytes]):  # type: ignore[no-untyped-def]
+    t, v, arrival, comments, hellos = [], [], [], [], []
+    for c in chunks:
+        out = p.feed(c)
+        t += out.t_us
+        v += out.values
+        arrival += out.arrival_values
+        comments += out.comments
+        hellos += out.hellos
+    return t, v, arrival, comments, hellos
+
+
+TOKENS = st.lists(
+    st.sampled_from(
+        [
+            b"\n",
+            b"\r",
+            b"x" * 70,
+            b"\xff\x00",
+            b"t_us:",
+            b"1234",
+            b"raw:",
+            b",",
+            b":",
+            b"nan",
+            b"# ",
+        ]
+    ),
+    max_size=60,
+).map(b"".join)
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.binary(max_size=3000), TOKENS), st.lists(st.integers(0, 10_000), max_size=20))
+def test_arbitrary_bytes_in_any_chunking_give_sane_output(data: bytes, cuts: list[int]) -> None:
+    p = LineParser()
+    t, v, arrival, _, _ = _collect(p, _split(data, cuts))
+    assert all(b > a for a, b in itertools.pairwise(t))  # device time never runs backwards
+    assert all(math.isfinite(x) for x in v + arrival)
+    assert all(n > 0 for n in p.rejected.values())
+    whole = LineParser()
+    assert _collect(whole, [data]) == _collect(LineParser(), _split(data, cuts))
+    assert whole.rejected == p.rejected  # chunking never changes what is counted
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.tuples(GARBAGE_LINE, VALID_READING), min_size=1, max_size=25),
+    st.binary(max_size=60),
+    st.lists(st.integers(0, 100_000), max_size=30),
+)
+def test_every_valid_line_embedded_in_garbage_is_parsed(
+    pairs: list[tuple[bytes, tuple[int, float, str]]], boot_noise: bytes, cuts: list[int]
+) -> None:
+    """Boot noise, then garbage lines between valid ones; any chunking. Nothing valid is lost."""
+    stream = boot_noise + b"\n# presshold 1 sensor=s rate=80 unit=raw\n"
+    expected_t, expected_v, t = [], [], 1000
+    for garbage, (dt, value, label) in pairs:
+        t += dt
+        stream += garbage + b"\r\n" + f"t_us:{t},{label}:{value}\n".encode()
+        expected_t.append(t)
+        expected_v.append(value)
+    got_t, got_v, *_ = _collect(LineParser(), _split(stream, cuts))
+    assert got_v == expected_v
+    assert [b - a for a, b in itertools.pairwise(got_t)] == [
+        b - a for a, b in itertools.pairwise(expected_t)
+    ]
+
+
+@given(st.lists(st.integers(1, 29_000_000), min_size=1, max_size=200), st.integers(0, 2**32 - 1))
+def test_micros_wraps_are_unrolled_exactly(steps: list[int], start: int) -> None:
+    true_t = list(itertools.accumulate(steps, initial=start))
+    stream = "".join(f"t_us:{t % 2**32},raw:1\n" for t in true_t).encode()
+    p = LineParser()
+    out = p.feed(b"# presshold 1 sensor=s rate=80 unit=raw\n" + stream)
+    assert [t - out.t_us[0] for t in out.t_us] == [t - true_t[0] for t in true_t]
+    assert out.resets == 0 and "reset" not in p.rejected
+
+
+def test_reset_after_a_long_run_is_not_mistaken_for_a_wrap() -> None:
+    """50 min of uptime, then a reset to 2 ms: a step back, but far from a wrap."""
+    p = LineParser()
+    p.feed(b"# presshold 1 sensor=s rate=80 unit=raw\nt_us:3000000000,raw:1\n")
+    out = p.feed(b"t_us:2000,raw:2\nt_us:14500,raw:3\n")
+    assert out.resets == 1 and out.reanchor and p.rejected == {"reset": 1}
+    assert out.t_us == [3_000_000_001, 3_000_012_501]  # continues, spacing kept
+
+
+def test_reboot_with_hello_reanchors_without_counting_a_reset() -> None:
+    p = LineParser()
+    p.feed(b"# presshold 1 sensor=s rate=80 unit=raw\nt_us:900000,raw:1\n")
+    out = p.feed(b"# presshold 1 sensor=s rate=80 unit=raw\nt_us:1000,raw:2\n")
+    assert out.reanchor and out.resets == 0 and p.rejected == {}
+    assert out.t_us == [900_001]
+    out = p.feed(b"# presshold 1 sensor=s rate=80 unit=raw\nt_us:13500,raw:3\n")  # hello on '?'
+    assert not out.reanchor and out.t_us == [912_501]  # clock did not restart: keep going
+
+
+def test_line_limits_and_reasons() -> None:
+    p = LineParser()
+    ok = b"t_us:1,raw:" + b"1" * (MAX_LINE - 11)
+    assert len(ok) == MAX_LINE
+    out = p.feed(b"# hi\n" + ok + b"\r\n" + ok + b"1\n" + b"z" * 5000 + b"\nt_us:2,raw:5\n")
+    assert out.t_us == [1, 2] and p.rejected == {"too_long": 2}
+    out = p.feed(b"t_us:2,raw:6\nt_us:3,raw:1e999\nt_us:4,raw:7,temp:21.5\n\xff\xfe\n")
+    assert out.values == [7.0]  # later fields are reserved for future versions, ignored
+    assert p.rejected == {"too_long": 2, "duplicate_time": 1, "non_finite": 1, "garbage": 1}
+
+
+def test_hello_fields() -> None:
+    h = parse_hello("# presshold 1 sensor=probe-7 rate=80 unit=lbf")
+    assert h is not None and (h.version, h.sensor, h.rate_hz, h.unit) == (1, "probe-7", 80, "lbf")
+    h = parse_hello("# presshold 2 rate=nan unit=stone")
+    assert h is not None and (h.version, h.sensor, h.rate_hz, h.unit) == (2, "unknown", None, "raw")
+    assert parse_hello("# presshold") is None and parse_hello("# hx711 not responding") is None

@@ -67,7 +67,9 @@ def test_readings_arrive_in_order_in_newtons_despite_garbage(device, tmp_path: P
         assert sink.wait(lambda: len(sink.values()) == 3)
         np.testing.assert_allclose(sink.values(), np.array([1.0, 2.0, 3.0]) * 9.80665)
         assert np.all(np.diff(sink.times()) > 0)
-        np.testing.assert_allclose(np.diff(sink.times()), [0.001, 0.002], atol=1e-9)
+        # device spacing inside a batch; the late reading's 2 ms would lie in the future (it was
+        # written right away), so it is stamped on arrival instead
+        assert abs(np.diff(sink.times())[0] - 0.001) < 1e-9
         assert sink.wait(lambda: sum(src.status.rejected.values()) >= 3)
         rej = src.status.rejected
         assert rej["garbage"] >= 1 and rej["non_finite"] == 1 and rej["too_long"] == 1
