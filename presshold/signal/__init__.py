@@ -1,16 +1,15 @@
-"""Signal core: pure NumPy/SciPy filtering, hold detection and units (no I/O)."""
+"""Signal core: pure NumPy/SciPy filtering, hold detection, metrics and units (no I/O).
 
-from presshold.signal.pipeline import (
-    Analysis,
-    BlockResult,
-    Event,
-    HoldMetrics,
-    HoldParams,
-    LivePipeline,
-    LiveState,
-    SessionSummary,
-    analyze,
-)
+Modules: ``params`` (HoldParams), ``filters`` (glitch guard, display/detect low-passes),
+``detector`` (press/hold/alert state machine), ``metrics`` (per hold and per session),
+``pipeline`` (LivePipeline and analyze — one code path for live and offline), ``units``.
+"""
+
+from presshold.signal.detector import IDLE, IN_BAND, OVER, UNDER, Event, LiveState
+from presshold.signal.filters import FilterDesign, design_filters
+from presshold.signal.metrics import AlertRecord, HoldMetrics, SessionSummary
+from presshold.signal.params import HoldParams
+from presshold.signal.pipeline import Analysis, BlockResult, LivePipeline, analyze
 from presshold.signal.units import (
     FORCE_UNITS,
     PRESSURE_UNITS,
@@ -21,16 +20,23 @@ from presshold.signal.units import (
 
 __all__ = [
     "FORCE_UNITS",
+    "IDLE",
+    "IN_BAND",
+    "OVER",
     "PRESSURE_UNITS",
+    "UNDER",
+    "AlertRecord",
     "Analysis",
     "BlockResult",
     "Event",
+    "FilterDesign",
     "HoldMetrics",
     "HoldParams",
     "LivePipeline",
     "LiveState",
     "SessionSummary",
     "analyze",
+    "design_filters",
     "parse_force",
     "parse_tolerance",
     "to_display",

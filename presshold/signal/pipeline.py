@@ -1,107 +1,37 @@
-"""Live hold detection: glitch rejection, low-pass filtering and a hold/alert state machine.
+"""``LivePipeline``: glitch guard → gap split → display/detect filters → hold detector.
 
-The same ``LivePipeline`` serves live blocks and whole offline arrays, so live and offline
-results agree by construction: all state (filter ``zi``, median history, machine state) is carried
-between ``process`` calls.
+One object serves live blocks and whole offline arrays; ``analyze`` is nothing but one
+``process`` call over the whole trace, so live and offline agree by construction. Every piece of
+state (median look-behind, filter ``zi``, detector) is carried between calls.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import itertools
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from presshold.errors import ConfigError
+from presshold.signal.detector import IN_BAND, Event, HoldDetector, LiveState, zone_edges
+from presshold.signal.filters import FilterBank, GlitchGuard, design_filters, glitch_threshold
+from presshold.signal.metrics import AlertRecord, HoldMetrics, SessionSummary
+from presshold.signal.params import HoldParams
 
-# state_code per sample
-IDLE, BELOW, IN_BAND, OVER = 0, 1, 2, 3
-GLITCH_N = 1000.0  # a jump this large against both neighbours is a sensor glitch, not a press
-GAP_PERIODS = 5.0  # dt above this many nominal periods is a gap: filters restart
-
-
-@dataclass(frozen=True)
-class HoldParams:
-    target_n: float
-    tolerance_n: float
-    hold_s: float
-    grace_s: float = 0.5
-    min_hold_s: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not (self.target_n > 0 and 0 < self.tolerance_n < self.target_n):
-            raise ConfigError("target must be > 0 and tolerance between 0 and the target")
-        if not (self.hold_s > 0 and self.grace_s >= 0 and self.min_hold_s >= 0):
-            raise ConfigError("hold time must be > 0, grace and minimum hold >= 0")
-
-    @property
-    def band(self) -> tuple[float, float]:
-        return (self.target_n - self.tolerance_n, self.target_n + self.tolerance_n)
-
-    @property
-    def release_n(self) -> float:
-        return self.target_n / 2
-
-
-@dataclass
-class Event:
-    kind: str
-    t_s: float
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class HoldMetrics:
-    start_s: float
-    end_s: float
-    duration_s: float
-    completed: bool
-    mean_n: float
-    sd_n: float
-    cv: float
-    rms_error_n: float
-    peak_n: float
-    time_to_band_s: float
-    rise_rate_n_per_s: float
-    alerts: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class LiveState:
-    t_s: float = 0.0
-    force_display_n: float = 0.0
-    in_band: bool = False
-    pressing: bool = False
-    hold_s: float = 0.0
-    holds_completed: int = 0
-    alert: str | None = None
-    sample_rate_hz: float | None = None
-
-
-@dataclass
-class SessionSummary:
-    presses: int = 0
-    holds: int = 0
-    holds_completed: int = 0
-    time_in_band_s: float = 0.0
-    time_over_s: float = 0.0
-    time_under_s: float = 0.0
-    alerts: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+GAP_PERIODS = 5.0  # a step longer than this many sample periods is a gap …
+GAP_MIN_S = 0.05  # … and at least this long (host-timestamped sources arrive in USB bursts)
+RATE_PROBE = 8  # intervals used to estimate the rate when none is given
+MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
 
 
 @dataclass
 class BlockResult:
+    """Per-sample outputs of one ``process`` call (same length as its input) and its events."""
+
     display: np.ndarray
     detect: np.ndarray
     in_band: np.ndarray
-    state_code: np.ndarray
+    state_code: np.ndarray  # 0 idle, 1 pressing below band, 2 in band, 3 over (docs/holds.md)
     events: list[Event]
 
 
@@ -113,195 +43,225 @@ class LivePipeline:
         self.nominal_rate_hz = nominal_rate_hz
         self.reset()
 
-    def set_params(self, params: HoldParams) -> None:
-        self.params = params
-
+    # ---- control
     def reset(self) -> None:
-        self._sos: np.ndarray | None = None
-        self._zi: np.ndarray | None = None
-        self._hist: list[tuple[float, float]] = []  # last two raw (t, f) for the causal median
+        """Forget everything (a new session)."""
+        self._guard = GlitchGuard()
+        self._bank: FilterBank | None = None
+        self._probe: list[float] = []
+        self._detector = HoldDetector(self.params)
+        self._edges = zone_edges(self.params)
+        self._glitch_n = glitch_threshold(self.params.target_n)
+        self._pending: list[Event] = []
+        self._glitched = False
         self._last_t: float | None = None
-        self._rate: float | None = self.nominal_rate_hz
-        self.state = LiveState(sample_rate_hz=self._rate)
-        self.holds: list[HoldMetrics] = []
-        self._sum = SessionSummary()
-        self._press_t = 0.0
-        self._hold_t: float | None = None
-        self._hold_f: list[float] = []
-        self._hold_alerts = 0
-        self._complete_sent = False
-        self._out_since: float | None = None
-        self._peak_press = 0.0
+        self.state = LiveState()
+        if self.nominal_rate_hz:
+            self._set_rate(float(self.nominal_rate_hz))
+
+    def set_params(self, params: HoldParams) -> None:
+        """New settings from the next sample on; an open hold/alert ends (reported next call)."""
+        if params == self.params:
+            return
+        self.params = params
+        self._detector.set_params(params, self._pending)
+        self._edges = zone_edges(params)
+        self._glitch_n = glitch_threshold(params.target_n)
+        self._sync_state()
+
+    def finish(self) -> list[Event]:
+        """End of a trace: close the open alert and hold (no release is invented)."""
+        ev, self._pending = self._pending, []
+        self._detector.close("end_of_trace", ev)
+        self._sync_state()
+        return ev
+
+    # ---- results
+    @property
+    def holds(self) -> list[HoldMetrics]:
+        return self._detector.holds
+
+    @property
+    def alerts(self) -> list[AlertRecord]:
+        return self._detector.alerts
+
+    @property
+    def sample_rate_hz(self) -> float | None:
+        """The rate the filters were designed for (nominal, or estimated from the first samples)."""
+        return self._bank.design.rate_hz if self._bank else None
 
     def summary(self) -> SessionSummary:
-        return SessionSummary(**asdict(self._sum))
+        s = self._detector.summary
+        return SessionSummary(**{**s.__dict__, "hold_cv": list(s.hold_cv)})
 
-    def _filter(self, x: np.ndarray) -> np.ndarray:
-        if self._sos is None:
-            rate = self._rate or 80.0
-            self._sos = butter(2, min(10.0, 0.4 * rate), fs=rate, output="sos")
-        if self._zi is None:
-            self._zi = sosfilt_zi(self._sos) * x[0]
-        y, self._zi = sosfilt(self._sos, x, zi=self._zi)
-        return np.asarray(y)
-
+    # ---- the hot path
     def process(self, t_s: np.ndarray, force_n: np.ndarray) -> BlockResult:
         t = np.asarray(t_s, dtype=float)
-        f = np.asarray(force_n, dtype=float).copy()
-        events: list[Event] = []
-        if self._rate is None and len(self._hist) + t.size >= 2:
-            ts = [h[0] for h in self._hist] + list(t[:8])
-            if len(ts) >= 2 and ts[-1] > ts[0]:
-                self._rate = (len(ts) - 1) / (ts[-1] - ts[0])
-                self.state.sample_rate_hz = self._rate
-        # glitch rejection: a one-sample spike far from the previous sample is replaced by it
-        for i in range(t.size):
-            prev = self._hist[-1][1] if self._hist else f[i]
-            if abs(f[i] - prev) > GLITCH_N:
-                events.append(Event("glitch", float(t[i]), {"raw_n": float(f[i])}))
-                f[i] = prev
-            self._hist = [*self._hist, (float(t[i]), float(f[i]))][-2:]
-        # gaps split the block; filters restart after each gap
-        out = np.empty_like(f)
-        start = 0
-        limit = GAP_PERIODS / self._rate if self._rate else None
-        prev_t = self._last_t
-        for i in range(t.size):
-            if limit is not None and prev_t is not None and t[i] - prev_t > limit:
-                if i > start:
-                    out[start:i] = self._filter(f[start:i])
-                events.append(Event("gap", float(t[i]), {"gap_s": float(t[i] - prev_t)}))
-                self._zi = None
-                start = i
-            prev_t = float(t[i])
-        if t.size > start:
-            out[start:] = self._filter(f[start:])
-        self._last_t = prev_t
-        lo, hi = self.params.band
-        in_band = (out >= lo) & (out <= hi)
-        codes = np.zeros(t.size, dtype=np.int8)
-        for i in range(t.size):
-            codes[i] = self._step(float(t[i]), float(out[i]), bool(in_band[i]), events)
-        if t.size:
-            self.state.force_display_n = float(out[-1])
-            self.state.in_band = bool(in_band[-1])
-        return BlockResult(out, out, in_band, codes, events)
-
-    def _step(self, t: float, x: float, in_band: bool, ev: list[Event]) -> int:
-        p, st = self.params, self.state
-        dt = t - st.t_s if st.t_s else 0.0
-        st.t_s = t
-        if not st.pressing:
-            if x < p.release_n:
-                return IDLE
-            st.pressing = True
-            self._press_t = t
-            self._peak_press = x
-            self._sum.presses += 1
-            ev.append(Event("press_start", t))
-        elif x < p.release_n * 0.8:
-            self._end_hold(t, ev)
-            st.pressing = False
-            ev.append(Event("release", t))
-            return IDLE
-        hi = p.band[1]
-        if in_band:
-            self._sum.time_in_band_s += dt
-        elif x > hi:
-            self._sum.time_over_s += dt
+        f = np.asarray(force_n, dtype=float)
+        events, self._pending = self._pending, []
+        if t.size == 0:
+            e = np.empty(0)
+            return BlockResult(e, e, np.empty(0, bool), np.empty(0, np.int8), events)
+        if self._bank is None:
+            display, detect, codes = self._process_warmup(t, f, events)
         else:
-            self._sum.time_under_s += dt
-        if self._hold_t is None and in_band:
-            self._hold_t = t
-            self._hold_f = []
-            self._hold_alerts = 0
-            self._complete_sent = False
-            ev.append(Event("hold_start", t, {"time_to_band_s": t - self._press_t}))
-        if self._hold_t is not None:
-            self._hold_f.append(x)
-            st.hold_s = t - self._hold_t
-            if in_band:
-                self._out_since = None
-                if st.alert:
-                    ev.append(Event("alert_end", t, {"alert": st.alert}))
-                    st.alert = None
-            else:
-                self._out_since = t if self._out_since is None else self._out_since
-                if st.alert is None and t - self._out_since > p.grace_s:
-                    st.alert = "over" if x > hi else "under"
-                    self._hold_alerts += 1
-                    self._sum.alerts += 1
-                    data = {"alert": st.alert, "since_s": self._out_since}
-                    ev.append(Event("alert_start", t, data))
-            if not self._complete_sent and st.hold_s >= p.hold_s:
-                self._complete_sent = True
-                st.holds_completed += 1
-                self._sum.holds_completed += 1
-                ev.append(Event("hold_complete", t, {"duration_s": st.hold_s}))
-        return IN_BAND if in_band else (OVER if x > hi else BELOW)
+            display, detect, codes = self._process_rated(t, f, events)
+        if self._glitched:  # glitch events were listed before the detector's: restore time order
+            events.sort(key=lambda e: e.t_s)
+            self._glitched = False
+        self._last_t = float(t[-1])
+        self._sync_state(float(display[-1]), float(detect[-1]))
+        return BlockResult(display, detect, codes == IN_BAND, codes, events)
 
-    def _end_hold(self, t: float, ev: list[Event]) -> None:
-        st = self.state
-        if st.alert:
-            ev.append(Event("alert_end", t, {"alert": st.alert}))
-            st.alert = None
-        if self._hold_t is None:
-            return
-        f = np.asarray(self._hold_f)
-        dur = t - self._hold_t
-        self._hold_t, self._out_since, st.hold_s = None, None, 0.0
-        if dur < self.params.min_hold_s or f.size == 0:
-            return
-        mean = float(f.mean())
-        tb = self._hold_t_start_to_band(t, dur)
-        m = HoldMetrics(
-            start_s=t - dur,
-            end_s=t,
-            duration_s=dur,
-            completed=self._complete_sent,
-            mean_n=mean,
-            sd_n=float(f.std()),
-            cv=float(f.std() / mean) if mean else 0.0,
-            rms_error_n=float(np.sqrt(np.mean((f - self.params.target_n) ** 2))),
-            peak_n=float(f.max()),
-            time_to_band_s=tb,
-            rise_rate_n_per_s=self.params.band[0] / tb if tb > 0 else 0.0,
-            alerts=self._hold_alerts,
-        )
-        self.holds.append(m)
-        self._sum.holds += 1
-        ev.append(Event("hold_end", t, m.to_dict()))
+    def _process_rated(
+        self, t: np.ndarray, f: np.ndarray, events: list[Event]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        limit = self._gap_limit
+        prev = self._last_t
+        if prev is not None and t[-1] - prev <= limit:  # the whole block spans less than a gap
+            return self._segment(t, f, events)
+        big = prev is not None and t[0] - prev > limit
+        if t.size > 1:
+            big = big or (t[1:] - t[:-1]).max() > limit
+        if not big:
+            return self._segment(t, f, events)
+        dt = np.diff(t, prepend=prev if prev is not None else t[0])
+        starts = np.flatnonzero(dt > limit).tolist()
+        bounds = [0, *starts, t.size] if starts[0] else [*starts, t.size]
+        display, detect = np.empty(t.size), np.empty(t.size)
+        codes = np.empty(t.size, np.int8)
+        for a, b in itertools.pairwise(bounds):
+            if dt[a] > limit:
+                self._gap(float(t[a]), float(dt[a]), events)
+            display[a:b], detect[a:b], codes[a:b] = self._segment(t[a:b], f[a:b], events)
+        return display, detect, codes
 
-    def _hold_t_start_to_band(self, t: float, dur: float) -> float:
-        return max(0.0, (t - dur) - self._press_t)
+    def _segment(
+        self, t: np.ndarray, f: np.ndarray, events: list[Event]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A gap-free stretch: glitch guard, both filters, detector."""
+        assert self._bank is not None
+        x = self._clean(t, f, events)
+        display, detect = self._bank.process(x)
+        codes = self._edges.searchsorted(detect, "right").astype(np.int8)
+        self._detector.process(t, detect, codes, events)
+        return display, detect, codes
+
+    def _gap(self, t_s: float, gap_s: float, events: list[Event]) -> None:
+        """Not filtered across: close the press, restart guard and filters from the next sample."""
+        self._detector.interrupt("gap", events)
+        self._detector.summary.gaps += 1
+        self._guard.reset()
+        assert self._bank is not None
+        self._bank.state = None
+        events.append(Event("gap", t_s, {"gap_s": gap_s, "since_s": t_s - gap_s}))
+
+    # ---- start-up without a nominal rate
+    def _process_warmup(
+        self, t: np.ndarray, f: np.ndarray, events: list[Event]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Until the rate is known the (glitch-free) input passes through unfiltered."""
+        head = min(RATE_PROBE + 1 - len(self._probe), t.size)
+        self._probe.extend(t[:head].tolist())
+        x = self._clean(t[:head], f[:head], events)
+        codes = self._edges.searchsorted(x, "right").astype(np.int8)
+        self._detector.process(t[:head], x, codes, events)
+        if len(self._probe) > RATE_PROBE:
+            steps = np.diff(self._probe)
+            steps = steps[steps > 0]
+            if steps.size:
+                self._set_rate(1.0 / float(np.median(steps)))
+                self._last_t = float(t[head - 1])
+            else:  # no usable time steps yet: keep probing
+                self._probe = self._probe[-1:]
+        if head == t.size:
+            return x, x.copy(), codes
+        if self._bank is None:  # timestamps that do not advance: pass the block through
+            x2 = self._clean(t[head:], f[head:], events)
+            c = self._edges.searchsorted(x2, "right").astype(np.int8)
+            self._detector.process(t[head:], x2, c, events)
+            d = dt = x2
+        else:
+            d, dt, c = self._process_rated(t[head:], f[head:], events)
+        return np.concatenate((x, d)), np.concatenate((x, dt)), np.concatenate((codes, c))
+
+    def _clean(self, t: np.ndarray, f: np.ndarray, events: list[Event]) -> np.ndarray:
+        x, replaced = self._guard.clean(f, self._glitch_n)
+        if replaced is not None:
+            self._glitched = True
+            self._detector.summary.glitches += replaced.size
+            for i in replaced.tolist():
+                r = float(f[i])
+                events.append(
+                    Event(
+                        "glitch",
+                        float(t[i]),
+                        {"raw_n": r if np.isfinite(r) else None, "replaced_n": float(x[i])},
+                    )
+                )
+        return x
+
+    def _set_rate(self, rate: float) -> None:
+        rate = min(max(rate, MIN_RATE_HZ), MAX_RATE_HZ)
+        self._bank = FilterBank(design_filters(rate))
+        self._gap_limit = max(GAP_PERIODS / rate, GAP_MIN_S)
+        self.state.sample_rate_hz = rate
+
+    # ---- bookkeeping
+    def _sync_state(self, display: float | None = None, detect: float | None = None) -> None:
+        st, d = self.state, self._detector
+        if self._last_t is not None:
+            st.t_s = self._last_t
+        if display is not None and detect is not None:
+            st.force_display_n = display
+            st.force_detect_n = detect
+        st.pressing = d.pressing
+        st.in_band = d.pressing and d.zone == IN_BAND
+        st.hold_s = d.hold_elapsed()
+        st.holds_completed = d.holds_completed
+        st.alert = d.alert
 
 
 @dataclass
 class Analysis:
+    """Offline result; ``to_dict()`` is the JSON of ``presshold analyze --json``."""
+
     holds: list[HoldMetrics]
-    alerts: list[tuple[float, float, str]]
+    alerts: list[AlertRecord]
     summary: SessionSummary
     sample_rate_hz: float | None
+    events: list[Event] = field(default_factory=list, repr=False)
+    samples: BlockResult | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        s = self.summary.to_dict()
+        s["sample_rate_hz"] = self.sample_rate_hz
+        top = ("samples", "duration_s", "pressing_s", "time_in_band_s", "time_over_s")
         return {
-            "holds": [h.to_dict() for h in self.holds],
-            "alerts": [{"start_s": a, "end_s": b, "kind": k} for a, b, k in self.alerts],
-            "summary": self.summary.to_dict(),
             "sample_rate_hz": self.sample_rate_hz,
+            **{k: s[k] for k in (*top, "time_under_s", "presses", "holds_completed")},
+            "holds": [h.to_dict() for h in self.holds],
+            "alerts": [a.to_dict() for a in self.alerts],
+            "summary": s,
         }
 
 
-def analyze(t_s, force_n, params: HoldParams, nominal_rate_hz: float | None = None) -> Analysis:
-    """Offline analysis: the same LivePipeline run once over the whole array."""
+def analyze(
+    t_s: np.ndarray,
+    force_n: np.ndarray,
+    params: HoldParams,
+    nominal_rate_hz: float | None = None,
+    *,
+    keep_samples: bool = False,
+) -> Analysis:
+    """Offline analysis: the live pipeline run once over the whole trace, then ``finish``.
+
+    With ``keep_samples`` the per-sample outputs (display, detect, state codes) are kept too —
+    the filtered/state columns of a CSV export.
+    """
     pipe = LivePipeline(params, nominal_rate_hz)
     res = pipe.process(np.asarray(t_s, float), np.asarray(force_n, float))
-    pipe._end_hold(pipe.state.t_s, res.events)
-    alerts: list[tuple[float, float, str]] = []
-    open_: dict[str, float] = {}
-    for e in res.events:
-        if e.kind == "alert_start":
-            open_[e.data["alert"]] = e.data["since_s"]
-        elif e.kind == "alert_end" and e.data["alert"] in open_:
-            alerts.append((open_.pop(e.data["alert"]), e.t_s, e.data["alert"]))
-    return Analysis(pipe.holds, alerts, pipe.summary(), pipe.state.sample_rate_hz)
+    events = res.events + pipe.finish()
+    s = pipe.summary()
+    rate = s.sample_rate_hz or pipe.sample_rate_hz
+    return Analysis(pipe.holds, pipe.alerts, s, rate, events, res if keep_samples else None)

@@ -1,0 +1,195 @@
+"""Streaming filters: sample-rate-adapted Butterworth low-passes and single-sample glitch rejection.
+
+Both outputs (display and detection) are linear, time-invariant IIR filters run with carried state,
+so any split of a signal into blocks gives the whole-array ``scipy.signal.sosfilt`` result.
+Small blocks go through one precomputed matrix product instead of ``sosfilt`` — a SciPy call costs
+tens of microseconds, more than the whole per-block budget. The matrix is *derived from*
+``sosfilt`` (its impulse and state responses) and carries the state in ``sosfilt``'s own ``zi``
+layout, so the two paths are interchangeable mid-stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi
+
+DISPLAY_HZ = 10.0  # low lag for the gauge and trace
+DISPLAY_ORDER = 2
+DETECT_HZ = 4.5  # voluntary force sits below 4 Hz; physiological tremor at 8–12 Hz is removed
+DETECT_ORDER = 4
+DISPLAY_MAX_NYQ = 0.8  # at low rates the cut-offs are clamped to these fractions of Nyquist
+DETECT_MAX_NYQ = 0.6
+MATRIX_MAX_BLOCK = 128  # larger blocks: sosfilt (its fixed cost is amortised)
+MATRIX_CACHE = 48  # distinct block lengths kept
+
+GLITCH_FLOOR_N = 20.0
+
+
+@dataclass(frozen=True)
+class FilterDesign:
+    rate_hz: float
+    display_hz: float
+    detect_hz: float
+    display_sos: np.ndarray
+    detect_sos: np.ndarray
+
+
+def design_filters(rate_hz: float) -> FilterDesign:
+    """Butterworth low-passes for this sample rate; cut-offs clamped below Nyquist."""
+    if not rate_hz > 0:
+        raise ValueError(f"sample rate must be positive, got {rate_hz}")
+    nyq = rate_hz / 2
+    f_disp = min(DISPLAY_HZ, DISPLAY_MAX_NYQ * nyq)
+    f_det = min(DETECT_HZ, DETECT_MAX_NYQ * nyq)
+    return FilterDesign(
+        rate_hz,
+        f_disp,
+        f_det,
+        butter(DISPLAY_ORDER, f_disp, fs=rate_hz, output="sos"),
+        butter(DETECT_ORDER, f_det, fs=rate_hz, output="sos"),
+    )
+
+
+def _responses(sos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Linear maps of sosfilt over n samples: (x→y, z→y, x→z', z→z') with z in zi layout."""
+    nsec = sos.shape[0]
+    k = 2 * nsec
+    y_x, z_x = sosfilt(sos, np.eye(n), axis=-1, zi=np.zeros((nsec, n, 2)))
+    basis = np.eye(k).reshape(k, nsec, 2).transpose(1, 0, 2)
+    y_z, z_z = sosfilt(sos, np.zeros((k, n)), axis=-1, zi=basis)
+    return (
+        y_x.T,
+        y_z.T,
+        z_x.transpose(1, 0, 2).reshape(n, k).T,
+        z_z.transpose(1, 0, 2).reshape(k, k).T,
+    )
+
+
+class FilterBank:
+    """Display and detection filters sharing one state vector ``[zi_display, zi_detect]``."""
+
+    def __init__(self, design: FilterDesign) -> None:
+        self.design = design
+        self._kd = 2 * design.display_sos.shape[0]
+        self._k = self._kd + 2 * design.detect_sos.shape[0]
+        self._steady = np.concatenate(
+            [sosfilt_zi(design.display_sos).ravel(), sosfilt_zi(design.detect_sos).ravel()]
+        )
+        self._matrices: dict[int, np.ndarray] = {}
+        self.state: np.ndarray | None = None
+
+    def reset(self, x0: float) -> None:
+        """Start as if the input had always been ``x0`` (no start-up transient)."""
+        self.state = self._steady * x0
+
+    def initial_state(self, x0: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ``zi`` pair that ``reset(x0)`` sets, for checking against ``sosfilt``."""
+        s = self._steady * x0
+        return s[: self._kd].reshape(-1, 2), s[self._kd :].reshape(-1, 2)
+
+    def process(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Filter one block (state carried); returns (display, detect)."""
+        if self.state is None:
+            self.reset(float(x[0]))
+        n = x.size
+        z = self.state
+        assert z is not None
+        if n <= MATRIX_MAX_BLOCK:
+            out = self._matrix(n) @ np.concatenate((x, z))
+            self.state = out[2 * n :]
+            return out[:n], out[n : 2 * n]
+        kd = self._kd
+        disp, zd = sosfilt(self.design.display_sos, x, zi=z[:kd].reshape(-1, 2))
+        det, zt = sosfilt(self.design.detect_sos, x, zi=z[kd:].reshape(-1, 2))
+        self.state = np.concatenate((zd.ravel(), zt.ravel()))
+        return disp, det
+
+    def _matrix(self, n: int) -> np.ndarray:
+        m = self._matrices.get(n)
+        if m is None:
+            if len(self._matrices) >= MATRIX_CACHE:
+                self._matrices.pop(next(iter(self._matrices)))
+            m = self._build(n)
+            self._matrices[n] = m
+        return m
+
+    def _build(self, n: int) -> np.ndarray:
+        kd, k = self._kd, self._k
+        m = np.zeros((2 * n + k, n + k))
+        for sos, rows, zrows, zcols in (
+            (self.design.display_sos, slice(0, n), slice(2 * n, 2 * n + kd), slice(n, n + kd)),
+            (self.design.detect_sos, slice(n, 2 * n), slice(2 * n + kd, None), slice(n + kd, None)),
+        ):
+            y_x, y_z, z_x, z_z = _responses(sos, n)
+            m[rows, :n] = y_x
+            m[rows, zcols] = y_z
+            m[zrows, :n] = z_x
+            m[zrows, zcols] = z_z
+        return m
+
+
+class GlitchGuard:
+    """Causal single-sample glitch rejection with a two-sample look-behind carried across blocks.
+
+    A sample farther than ``threshold`` from the median of itself and the two raw samples before
+    it is replaced by that median. A lone spike is always rejected; a genuine step larger than the
+    threshold is merely delayed by one sample (the next median already agrees with it). Clean
+    signals pass unchanged. Non-finite values are always replaced.
+    """
+
+    def __init__(self) -> None:
+        self._h0: float | None = None  # the two previous raw (finite) samples
+        self._h1: float | None = None
+
+    def reset(self) -> None:
+        self._h0 = self._h1 = None
+
+    def clean(self, x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return (cleaned, indices of replaced samples or None)."""
+        h0, h1 = self._h0, self._h1
+        if h0 is not None and h1 is not None:
+            # every sample within the threshold of its predecessor ⇒ none is a glitch (the
+            # median lies between the predecessor and the sample); NaN fails these comparisons
+            hi, lo = float(x.max()), float(x.min())
+            if hi - lo <= threshold and hi - h1 <= threshold and h1 - lo <= threshold:
+                if x.size >= 2:
+                    self._h0, self._h1 = float(x[-2]), float(x[-1])
+                else:
+                    self._h0, self._h1 = h1, float(x[0])
+                return x, None
+        return self._careful(x, threshold)
+
+    def _careful(self, x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray | None]:
+        hist = [h for h in (self._h0, self._h1) if h is not None]
+        raw = x.copy()
+        bad = ~np.isfinite(raw)
+        if bad.any():  # forward-fill from the last finite value (0 if there is none)
+            prev = hist[-1] if hist else 0.0
+            for i in np.flatnonzero(bad):
+                raw[i] = raw[i - 1] if i > 0 else prev
+        ext = np.concatenate((hist, raw))
+        lead = len(hist)
+        out = raw.copy()
+        replaced = bad.copy()
+        if ext.size >= 3:
+            a, b, c = ext[:-2], ext[1:-1], ext[2:]
+            med = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+            win = slice(2 - lead, None)  # samples of x with a full three-sample window
+            cur = raw[win]
+            glitch = np.abs(cur - med) > threshold
+            if glitch.any():
+                out[win] = np.where(glitch, med, cur)
+                replaced[win] |= glitch
+        if ext.size >= 2:
+            self._h0, self._h1 = float(ext[-2]), float(ext[-1])
+        else:
+            self._h0, self._h1 = None, float(ext[-1])
+        idx = np.flatnonzero(replaced)
+        return out, (idx if idx.size else None)
+
+
+def glitch_threshold(target_n: float) -> float:
+    """Jumps beyond this are not force: the target itself, at least 20 N."""
+    return max(GLITCH_FLOOR_N, target_n)

@@ -1,0 +1,92 @@
+"""Filters: rate-adapted designs, block-split invariance against whole-array sosfilt, glitches."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.signal import sosfilt, sosfreqz
+
+from presshold.signal import HoldParams, LivePipeline, design_filters
+from presshold.signal.filters import FilterBank, GlitchGuard
+
+P = HoldParams(target_n=30.0, tolerance_n=3.0, hold_s=5.0)
+
+
+@pytest.mark.parametrize("rate", [10.0, 12.5, 20.0, 80.0, 320.0, 1000.0, 2000.0])
+def test_designs_valid_at_every_rate(rate):
+    d = design_filters(rate)
+    assert 0 < d.detect_hz <= d.display_hz < rate / 2
+    for sos in (d.display_sos, d.detect_sos):
+        poles = np.concatenate([np.roots(s[3:]) for s in sos])
+        assert np.all(np.abs(poles) < 1)  # stable
+        _, h = sosfreqz(sos, worN=[0.0], fs=rate)
+        assert abs(h[0]) == pytest.approx(1.0)  # unity gain: a held force reads true
+
+
+@pytest.mark.parametrize("rate", [80.0, 1000.0])
+def test_detection_filter_removes_tremor(rate):
+    d = design_filters(rate)
+    _, h = sosfreqz(d.detect_sos, worN=[2.0, 8.0, 12.0], fs=rate)
+    gain_db = 20 * np.log10(np.abs(h))
+    assert gain_db[0] > -1.0  # voluntary changes pass
+    assert gain_db[1] < -15 and gain_db[2] < -25  # physiological tremor does not
+
+
+def _clean_trace(rate, seconds=6.0, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(0, seconds, 1 / rate)
+    f = 30 * np.clip(t / 1.5, 0, 1) + 0.8 * np.sin(2 * np.pi * 10 * t) + rng.normal(0, 0.05, t.size)
+    return t, f
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.sampled_from([10.0, 80.0, 1000.0]),
+    sizes=st.lists(st.integers(1, 300), min_size=1, max_size=60),
+)
+def test_any_block_split_equals_whole_array_sosfilt(rate, sizes):
+    t, f = _clean_trace(rate)
+    d = design_filters(rate)
+    ref_display = sosfilt(d.display_sos, f, zi=FilterBank(d).initial_state(f[0])[0])[0]
+    ref_detect = sosfilt(d.detect_sos, f, zi=FilterBank(d).initial_state(f[0])[1])[0]
+    pipe = LivePipeline(P, rate)
+    cuts = np.cumsum(sizes)
+    cuts = cuts[cuts < t.size]
+    parts = [pipe.process(a, b) for a, b in zip(np.split(t, cuts), np.split(f, cuts), strict=True)]
+    np.testing.assert_allclose(np.concatenate([p.display for p in parts]), ref_display, atol=1e-9)
+    np.testing.assert_allclose(np.concatenate([p.detect for p in parts]), ref_detect, atol=1e-9)
+
+
+def test_start_has_no_transient():
+    t = np.arange(0, 1, 1 / 80)
+    res = LivePipeline(P, 80.0).process(t, np.full(t.size, 25.0))
+    np.testing.assert_allclose(res.display, 25.0)
+    np.testing.assert_allclose(res.detect, 25.0)
+
+
+def test_guard_removes_single_spikes_and_leaves_clean_signal_alone():
+    g = GlitchGuard()
+    clean = 30 + np.sin(np.linspace(0, 6, 200))
+    out, idx = g.clean(clean, 30.0)
+    assert idx is None and np.array_equal(out, clean)
+    x = clean.copy()
+    x[[50, 120]] = [5000.0, -5000.0]
+    x[160] = np.nan
+    out, idx = GlitchGuard().clean(x, 30.0)
+    assert idx.tolist() == [50, 120, 160]
+    assert np.all(np.abs(out - clean) < 0.1)
+
+
+def test_guard_delays_a_real_step_by_one_sample_only():
+    x = np.r_[np.zeros(10), np.full(10, 100.0)]
+    out, idx = GlitchGuard().clean(x, 30.0)
+    assert idx.tolist() == [10]
+    assert out[10] == 0.0 and np.all(out[11:] == 100.0)
+
+
+def test_guard_carries_its_look_behind_across_blocks():
+    x = 30 + np.zeros(20)
+    x[7] = 5000.0
+    g = GlitchGuard()
+    pieces = [g.clean(x[a:b], 30.0)[0] for a, b in ((0, 7), (7, 8), (8, 20))]
+    assert np.all(np.concatenate(pieces) == 30.0)
