@@ -490,4 +490,4 @@ drawBand();
 connect();
 requestAnimationFrame(tick);
 // Read-only handle for tests and the benchmark (no behaviour depends on it).
-window.presshold = { state, ring, plot: () => plot };
+window.presshold = { state, ring, plot: () => plot, socket: () => socket };
