@@ -133,3 +133,167 @@ def test_device_reset_and_plotter_lines_keep_time_monotonic(device, tmp_path: Pa
         assert sink.wait(lambda: src.status.rejected.get("reset") == 1)
     finally:
         src.stop()
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """Contiguous runs of consecutive integers, as (first, last)."""
+    v = values.astype(int)
+    breaks = np.flatnonzero(np.diff(v) != 1)
+    starts = [0, *(breaks + 1)]
+    ends = [*breaks, len(v) - 1]
+    return [(int(v[a]), int(v[b])) for a, b in zip(starts, ends, strict=True)]
+
+
+def test_streaming_unplug_replug_loses_nothing_sent_while_connected(device, tmp_path) -> None:
+    """A 200 Hz stream keeps going while the cable is out (the device clock runs on). What the
+    device sent while PressHold was connected arrives complete: exactly two unbroken runs."""
+    device.rate_hz = 200
+    src = open_source(device.path, data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        device.send_hello(rate=200)
+        device.start_stream(lambda t: round(t * 200))  # value = sample index
+        assert sink.wait(lambda: len(sink.values()) >= 100, timeout=10)
+        device.unplug()
+        assert sink.wait(lambda: not src.status.connected, timeout=5)
+        before = len(sink.values())
+        time.sleep(0.3)
+        device.replug()
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        assert sink.wait(lambda: len(sink.values()) >= before + 100, timeout=10)
+        device.stop_stream()
+        values, times = sink.values(), sink.times()
+        (a0, a1), (b0, b1) = _runs(values)
+        assert a0 <= 1 and a1 - a0 >= 99 and b1 - b0 >= 99
+        assert b0 - a1 >= 0.3 * 200  # the gap covers the time unplugged
+        assert np.all(np.diff(times) > 0)
+        gap = times[a1 - a0 + 1] - times[a1 - a0]
+        assert gap >= 0.3  # the recording sees the gap in time as well
+        assert sum(s.connected is False for s in sink.statuses) >= 1
+    finally:
+        src.stop()
+
+
+class FakePort:
+    """What serial.tools.list_ports reports for a USB board (the edge we fake: no real USB)."""
+
+    def __init__(self, device: str, serial_number: str) -> None:
+        self.device = device
+        self.serial_number = serial_number
+        self.vid, self.pid = 0x2341, 0x0043
+        self.description = "Arduino Uno"
+
+
+def test_replug_under_a_new_name_is_found_by_usb_serial_number(tmp_path, monkeypatch) -> None:
+    """ttyACM0 comes back as ttyACM1: same USB serial number, so reading resumes there."""
+    import os
+
+    import serial.tools.list_ports
+
+    ports: list[FakePort] = []
+    monkeypatch.setattr(serial.tools.list_ports, "comports", lambda *a, **k: list(ports))
+    first = PtyDevice(tmp_path / "ttyACM0")
+    ports.append(FakePort(os.path.realpath(first.path), "PH-0001"))
+    src = open_source(first.path, data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    second = None
+    try:
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        assert sink.wait(lambda: src.status.sensor_id == "PH-0001")  # identity: serial number
+        first.send_hello(sensor="probe")
+        first.send_readings([1000, 2000], [1, 2])
+        assert sink.wait(lambda: len(sink.values()) == 2)
+        first.close()
+        ports.clear()
+        assert sink.wait(lambda: not src.status.connected, timeout=5)
+        second = PtyDevice(tmp_path / "ttyACM1")
+        ports.append(FakePort(os.path.realpath(second.path), "PH-0001"))
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        assert src.status.device == os.path.realpath(second.path)
+        second.send_hello(sensor="probe")
+        second.send_readings([500, 1500], [3, 4])
+        assert sink.wait(lambda: len(sink.values()) == 4)
+        np.testing.assert_allclose(sink.values(), [1, 2, 3, 4])
+        assert src.status.sensor_id == "PH-0001" and src.status.source == first.path
+    finally:
+        src.stop()
+        first.close()
+        if second is not None:
+            second.close()
+
+
+def test_device_messages_are_shown_and_survive_a_reconnect(device, tmp_path) -> None:
+    src = open_source(device.path, data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        device.send_hello(unit="raw")
+        device.write(b"\xff\xfe\n# hx711 not responding\n")  # garbage, then the report; no data
+        assert sink.wait(lambda: src.status.message == "hx711 not responding")
+        assert src.status.device_messages == ["hx711 not responding"]
+        assert sink.wait(lambda: src.status.rejected.get("garbage") == 1)  # reported while idle
+        assert not src.status.calibrated  # raw counts, never fitted: the dashboard can say so
+        device.replug()
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        time.sleep(0.1)
+        device.write(b"junk\n# hx711 ok again\n")
+        assert sink.wait(lambda: src.status.message == "hx711 ok again")
+        assert src.status.device_messages == ["hx711 not responding", "hx711 ok again"]
+        # counts add up over connections ("junk" is garbage, or "partial" if it came first)
+        assert sink.wait(lambda: sum(src.status.rejected.values()) == 2)
+    finally:
+        src.stop()
+
+
+def test_socket_url_source_reconnects(tmp_path) -> None:
+    """Any pyserial URL: a sensor behind socket:// (e.g. a Wi-Fi bridge), dropped and back."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    batches = [
+        b"# presshold 1 sensor=net rate=80 unit=N\nt_us:1000,force_n:1\nt_us:2000,force_n:2\n",
+        b"# presshold 1 sensor=net rate=80 unit=N\nt_us:9000,force_n:3\n",
+    ]
+
+    def serve() -> None:
+        for payload in batches:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(16)  # the host's '?' hello request
+                conn.sendall(payload)
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    src = open_source(f"socket://127.0.0.1:{port}", data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: len(sink.values()) == 3, timeout=10)
+        np.testing.assert_allclose(sink.values(), [1, 2, 3])
+        assert np.all(np.diff(sink.times()) > 0)
+        assert any(not s.connected for s in sink.statuses)  # the drop was reported
+        assert src.status.sensor == "net"
+    finally:
+        src.stop()
+        server.close()
+        thread.join(timeout=5)
+
+
+def test_loop_url_source(tmp_path) -> None:
+    """``loop://`` echoes what is written: the host's own '?' comes back as a counted line."""
+    src = open_source("loop://", data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        src._ser.write(b"# presshold 1 sensor=loop rate=80 unit=g\nt_us:5,raw:1000\n")
+        assert sink.wait(lambda: len(sink.values()) == 1)
+        np.testing.assert_allclose(sink.values(), [9.80665])  # 1000 g
+    finally:
+        src.stop()
