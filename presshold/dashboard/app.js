@@ -149,8 +149,21 @@ function toggleMute() {
 
 // ---------- trace ----------
 let plot = null;
+const liveMarks = []; // [t_s, label] of this session's labelled points, drawn on the trace
 function bandPlugin() {
-  return { hooks: { drawClear: (u) => {
+  return { hooks: { draw: (u) => {
+    const ctx = u.ctx, { left, top, width, height } = u.bbox, dpr = devicePixelRatio;
+    ctx.save();
+    ctx.strokeStyle = cssVar("--accent"); ctx.fillStyle = cssVar("--text"); ctx.lineWidth = 2 * dpr;
+    ctx.font = `600 ${13 * dpr}px system-ui, sans-serif`; ctx.textAlign = "left"; ctx.textBaseline = "top";
+    for (const [t, label] of liveMarks) {
+      const x = u.valToPos(t, "x", true);
+      if (x < left || x > left + width) continue;
+      ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
+      ctx.fillText(label, x + 4 * dpr, top + 4 * dpr);
+    }
+    ctx.restore();
+  }, drawClear: (u) => {
     const s = state.settings, ctx = u.ctx;
     const y0 = u.valToPos(toDisplay(state.band[1], s), "y", true), y1 = u.valToPos(toDisplay(state.band[0], s), "y", true);
     ctx.save(); ctx.fillStyle = cssVar("--band");
@@ -287,8 +300,16 @@ setInterval(() => {
 
 function onEvent(e) {
   if (e.kind === "hold_complete") holdComplete();
-  else if (e.kind === "session_start") { ring.clear(); holdsSeen = null; state.dirty = true; }
-  else if (e.kind === "mark" && e.label) showPoint(`${e.label}${e.side ? ` ${e.side}` : ""}`);
+  else if (e.kind === "session_start") { ring.clear(); liveMarks.length = 0; holdsSeen = null; state.dirty = true; }
+  else if (e.kind === "mark" && e.label) addLiveMark(e);
+}
+function addLiveMark(m) {
+  const text = `${m.label}${m.side ? ` ${m.side}` : ""}`;
+  showPoint(text);
+  if (liveMarks.some(([t]) => Math.abs(t - m.t_s) < 1e-3)) return;
+  liveMarks.push([m.t_s, text]);
+  if (liveMarks.length > 200) liveMarks.shift();
+  state.dirty = true;
 }
 function showPoint(text) {
   $("point-now").textContent = `Point: ${text}`;
@@ -372,7 +393,8 @@ async function markPoint(label, side) {
   try {
     let id = state.session?.recording ? state.session.id : null;
     if (!id) id = (await api("/api/sessions", { method: "POST", body: {} })).id;
-    await api(`/api/sessions/${encodeURIComponent(id)}/marks`, { method: "POST", body: { label, side: side || null } });
+    const mark = await api(`/api/sessions/${encodeURIComponent(id)}/marks`, { method: "POST", body: { label, side: side || null } });
+    if (mark?.t_s != null) addLiveMark(mark);
   } catch (err) { flash(`Point not saved: ${err.message}`); }
 }
 function nextPoint() {

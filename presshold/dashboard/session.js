@@ -207,10 +207,25 @@ addEventListener("presshold-theme", () => {
   plot.setScale("x", { min: range[0], max: range[1] });
 });
 
+$("label-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const label = $("label-input").value.trim() || null;
+  try {
+    await api(base, { method: "PATCH", body: { label } });
+    meta.label = label; showTitle();
+    $("msg").textContent = label ? `Label saved: ${label}` : "Label removed.";
+  } catch (err) { $("msg").textContent = `Label not saved: ${err.message}`; }
+});
+function showTitle() {
+  const points = [...new Set((meta.marks || []).map((m) => m.label))].join(", ");
+  const name = meta.label || points;
+  $("title").textContent = `Session ${when(meta.started_at)}${name ? ` — ${name}` : ""}`;
+}
+
 try {
   meta = await api(base);
-  const name = meta.label || (meta.marks?.length ? meta.marks.map((m) => m.label).filter((v, i, a) => a.indexOf(v) === i).join(", ") : "");
-  $("title").textContent = `Session ${when(meta.started_at)}${name ? ` — ${name}` : ""}`;
+  $("label-input").value = meta.label || "";
+  showTitle();
   document.title = `PressHold — session ${meta.id}`;
   holds = collectHolds(); alerts = collectAlerts();
   metricCards(); holdsTable(); eventsTable();

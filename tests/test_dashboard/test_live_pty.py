@@ -17,7 +17,7 @@ import httpx
 import pytest
 from support.browser import ConsoleErrors, launch_browser
 from support.pty_device import PtyDevice
-from support.server import ServerProcess
+from support.server import ServerProcess, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -225,6 +225,10 @@ def test_recorded_session_history_and_exports(rig: dict[str, Any], artifacts_dir
     page.locator(".metric", has_text="Holds complete").wait_for()
     assert page.locator("#holds tbody tr").count() >= 1
     assert "levator scapulae L" in page.locator("#holds tbody").text_content()
+    page.locator("#label-input").fill("visit 3")
+    page.get_by_role("button", name="Save label").click()
+    page.locator("#title").filter(has_text="visit 3").wait_for()
+    wait_for(lambda: api.get(f"/api/sessions/{sid}").json()["label"] == "visit 3", what="saved")
     page.screenshot(path=str(artifacts_dir / "dashboard-session.png"))
 
     # Zoom: dragging over the trace asks the server for that range only.
@@ -243,7 +247,7 @@ def test_recorded_session_history_and_exports(rig: dict[str, Any], artifacts_dir
     info.value.save_as(csv_path)
     lines = csv_path.read_text().splitlines()
     rows = list(csv.reader([ln for ln in lines if ln and not ln.startswith("#")]))
-    assert rows[0] == ["t_s", "force_n", "raw"]
+    assert rows[0][:2] == ["t_s", "force_n"]
     full = api.get(f"/api/sessions/{sid}/trace", params={"max_points": 100_000}).json()
     assert not full["decimated"]
     assert len(rows) - 1 == len(full["t_s"]) > RATE_HZ  # every sample, > 1 s of them
@@ -254,6 +258,8 @@ def test_recorded_session_history_and_exports(rig: dict[str, Any], artifacts_dir
     exported = json.loads(Path(info.value.path()).read_text())
     assert exported["id"] == sid
     assert info.value.suggested_filename.endswith(".json")
+    page.goto(server.url + "/sessions")  # the new label shows in the list
+    page.locator("#list tbody tr", has_text="visit 3").wait_for()
     page.goto(server.url + "/")
     page.locator("#status[data-state='connected']").wait_for()
 
