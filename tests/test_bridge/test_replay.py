@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -41,3 +42,27 @@ def test_bad_trace_names_the_line(tmp_path: Path) -> None:
     csv.write_text("t_s,force_n\n0,1\n0.01,oops\n")
     with pytest.raises(TraceFormatError, match=":3:"):
         open_source(str(csv), data_dir=tmp_path)
+
+
+def test_replay_faster_than_real_time(tmp_path: Path) -> None:
+    """A 4 s trace at 8x: all of it, in order, in about half a second of stamps."""
+    csv = tmp_path / "fast.csv"
+    t = np.arange(400) / 100.0
+    csv.write_text("t_s,force_kgf\n" + "".join(f"{a},{a}\n" for a in t))
+    src = open_source(str(csv), data_dir=tmp_path, replay_speed=8)
+    got = []
+    done = threading.Event()
+
+    class Sink:
+        def on_readings(self, b):  # type: ignore[no-untyped-def]
+            got.append(b)
+
+        def on_status(self, s):  # type: ignore[no-untyped-def]
+            if s.message == "replay finished":
+                done.set()
+
+    src.start(Sink())
+    assert done.wait(10)
+    src.stop()
+    np.testing.assert_allclose(np.concatenate([b.force_n for b in got]), t * 9.80665)
+    np.testing.assert_allclose(np.diff(np.concatenate([b.t_s for b in got])), 0.01 / 8, atol=1e-9)

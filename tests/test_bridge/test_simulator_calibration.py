@@ -11,7 +11,7 @@ from scipy.signal import welch
 
 from presshold.errors import CalibrationError
 from presshold.firmware_bridge import CalibrationStore, SimulatedSource, open_source
-from presshold.firmware_bridge.calibration import Calibration
+from presshold.firmware_bridge.calibration import Calibration, ZeroTracking, default_for_unit
 from presshold.firmware_bridge.simulator import SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW, HandModel
 
 
@@ -84,3 +84,98 @@ def test_unsteady_tare_is_refused(tmp_path: Path) -> None:
     src._make_batch(np.arange(100) / 100.0, np.linspace(0, 100_000, 100))
     with pytest.raises(CalibrationError, match="steady"):
         src.tare()
+
+
+def test_an_uncalibrated_raw_sensor_can_be_tared_at_rest_but_not_while_moving() -> None:
+    """Raw counts of unknown scale: steadiness is judged against the sensor's own noise."""
+    src = SimulatedSource(100, None, seed=0)
+    src._use_calibration("hx", default_for_unit("raw", "hx"))
+    rng = np.random.default_rng(1)
+    t = np.arange(100) / 100.0
+    src._make_batch(t, 84_000 + rng.normal(0, 40, 100).round())  # HX711 noise at rest
+    cal = src.tare(0.5)
+    assert abs(cal.offset_raw - 84_000) < 20 and not cal.calibrated
+    src._make_batch(t + 1, 84_000 + np.linspace(0, 4_000, 100) + rng.normal(0, 40, 100))  # press
+    with pytest.raises(CalibrationError, match="steady"):
+        src.tare(0.5)
+    src._make_batch(t + 2, np.where(t < 0.5, 84_000.0, 90_000.0))  # a weight just put down
+    with pytest.raises(CalibrationError, match="steady"):
+        src.add_calibration_point(10.0, 1.0)
+
+
+def test_tare_mean_resists_a_glitch() -> None:
+    src = SimulatedSource(100, None, seed=0)
+    raw = np.full(50, 84_000.0) + np.tile([-1.0, 1.0], 25)
+    raw[10] = 8_388_607.0  # one bad HX711 read
+    src._make_batch(np.arange(50) / 100.0, raw)
+    assert src.tare(0.5).offset_raw == pytest.approx(84_000, abs=0.5)
+
+
+def test_device_units_convert_to_newtons() -> None:
+    for unit, one in (("N", 1.0), ("kgf", 9.80665), ("g", 0.00980665), ("lbf", 4.4482216152605)):
+        cal = default_for_unit(unit, "x")
+        assert cal.apply(np.array([1.0]))[0] == pytest.approx(one) and cal.calibrated
+
+
+def test_replay_can_be_tared_but_nothing_is_persisted(tmp_path: Path) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text(
+        "t_s,force_n\n" + "".join(f"{k / 100},{2.0 + (k % 2) * 0.01}\n" for k in range(50))
+    )
+    src = open_source(str(csv), data_dir=tmp_path)
+    src._make_batch(np.arange(50) / 100.0, src.raw)
+    assert src.tare(0.3).offset_raw == pytest.approx(2.005, abs=0.006)
+    assert src.calibration.apply(np.array([2.005]))[0] == pytest.approx(0, abs=0.006)
+    assert not (tmp_path / "calibrations.json").exists()
+
+
+def _feed(src: SimulatedSource, t0: float, seconds: float, force_n, rate: float = 80.0):  # type: ignore[no-untyped-def]
+    """Feed ``force_n(t)`` (newtons through the sim calibration) in 20 ms batches."""
+    out = []
+    k0 = int(t0 * rate)
+    for k in range(k0, k0 + int(seconds * rate), 2):
+        t = np.array([k, k + 1]) / rate
+        raw = SIM_OFFSET_RAW + force_n(t) / SIM_SCALE_N_PER_RAW
+        out.append(src._make_batch(t, raw).force_n)
+    return np.concatenate(out)
+
+
+def test_zero_tracking_follows_drift_at_rest_only() -> None:
+    src = SimulatedSource(80, None, seed=0)
+    assert not src.zero_tracking  # off by default
+    rng = np.random.default_rng(2)
+
+    def drift(t):  # type: ignore[no-untyped-def]
+        return 0.3 + 0.002 * t + rng.normal(0, 0.01, len(t))
+
+    untracked = _feed(src, 0, 5, drift)
+    assert abs(untracked[-10:].mean() - 0.31) < 0.02
+    src.set_zero_tracking(True)
+    tracked = _feed(src, 5, 30, drift)
+    assert abs(tracked[-80:].mean()) < 0.03  # the creeping zero was followed back to 0 N
+    assert tracked.min() > -0.1  # and never overshot
+
+    # a steady hold at 30 N, a light 0.4 N steady touch after a press: neither is zeroed away
+    offset = src.calibration.offset_raw
+    assert src._zero is not None and 0.3 < src._zero.total_n < 0.4
+    held = _feed(src, 35, 10, lambda t: 30.0 + drift(t))  # the sensor still drifts underneath
+    assert abs(held[-10:].mean() - 30.0) < 0.03
+    assert src.calibration.offset_raw == offset
+    touch = _feed(src, 45, 2.5, lambda t: 0.4 + drift(t))
+    assert src.calibration.offset_raw == offset and abs(touch[-10:].mean() - 0.4) < 0.03
+
+    src.set_zero_tracking(False)
+    _feed(src, 50, 10, drift)
+    assert src.calibration.offset_raw == offset
+
+
+def test_zero_tracking_stops_at_its_limit() -> None:
+    src = SimulatedSource(80, None, seed=0)
+    src.set_zero_tracking(True, ZeroTracking(band_n=5.0, rate_n_per_s=1.0, max_total_n=1.0))
+    out = _feed(src, 0, 20, lambda t: np.full(len(t), 3.0))
+    assert out[-1] == pytest.approx(2.0)  # 1 N taken off, the rest needs a real tare
+    src._make_batch(
+        np.array([30.0, 30.01, 30.02]), np.full(3, SIM_OFFSET_RAW + 3 / SIM_SCALE_N_PER_RAW)
+    )
+    src.tare(0.5)
+    assert src._zero is not None and src._zero.total_n == 0.0

@@ -1,0 +1,122 @@
+"""``presshold ports``, default-port choice, ``simulate --pty`` on Windows, ``calibrate``."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import sys
+import threading
+import time
+
+import pytest
+import serial.tools.list_ports
+from support.pty_device import PtyDevice
+
+from presshold.cli import main
+from presshold.cli.device import parse_mass_n
+from presshold.errors import ConfigError, SourceError
+from presshold.firmware_bridge import choose_default_source
+
+
+class FakePort:
+    """What pyserial's port listing reports (we have no USB hardware here)."""
+
+    def __init__(self, device: str, vid: int | None, serial: str | None, desc: str) -> None:
+        self.device, self.vid, self.pid = device, vid, None if vid is None else 0x7523
+        self.serial_number, self.description = serial, desc
+
+
+@pytest.fixture
+def ports(monkeypatch: pytest.MonkeyPatch) -> list[FakePort]:
+    listed: list[FakePort] = []
+    monkeypatch.setattr(serial.tools.list_ports, "comports", lambda *a, **k: list(listed))
+    return listed
+
+
+def test_ports_lists_identity_and_marks_likely_sensors(ports, capsys) -> None:  # type: ignore[no-untyped-def]
+    ports += [
+        FakePort("/dev/ttyS0", None, None, "n/a"),
+        FakePort("/dev/ttyUSB0", 0x1A86, "5A7B0012", "USB Serial"),
+    ]
+    assert main(["ports"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("/dev/ttyUSB0"))
+    assert "1a86:7523" in row and "5A7B0012" in row and row.endswith("CH340")
+    assert not next(ln for ln in out.splitlines() if ln.startswith("/dev/ttyS0")).endswith("CH340")
+    assert "would use: /dev/ttyUSB0" in out
+
+
+def test_default_source_explains_none_and_several(ports) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SourceError, match=r"no USB serial sensor found.*--source sim"):
+        choose_default_source()
+    ports += [
+        FakePort("/dev/ttyACM0", 0x2341, "A1", "Arduino Uno"),
+        FakePort("/dev/ttyUSB0", 0x0403, "F1", "FT232R"),
+    ]
+    with pytest.raises(SourceError, match=r"2 possible sensors.*ttyACM0 \(Arduino.*FTDI"):
+        choose_default_source()
+    ports.pop()
+    assert choose_default_source() == "/dev/ttyACM0"
+
+
+def test_serve_without_source_says_why(ports, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["serve", "--data-dir", "/nonexistent-not-used"]) == 2
+    assert "no USB serial sensor found" in capsys.readouterr().err
+
+
+def test_simulate_pty_on_windows_is_a_clear_error(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(sys.modules, "pty", None)  # as on Windows: no pty module
+    assert main(["simulate", "--pty"]) == 2
+    err = capsys.readouterr().err
+    assert "Windows" in err and "--source sim" in err and "Traceback" not in err
+
+
+def test_mass_parsing() -> None:
+    assert parse_mass_n("500") == pytest.approx(4.903325)
+    assert parse_mass_n("2 kg") == pytest.approx(19.6133)
+    assert parse_mass_n("20N") == 20.0
+    assert parse_mass_n("1kgf") == pytest.approx(9.80665)
+    assert parse_mass_n("10lbf") == pytest.approx(44.482216)
+    for bad in ("", "heavy", "-3kg", "0"):
+        with pytest.raises(ConfigError):
+            parse_mass_n(bad)
+
+
+def test_calibrate_walks_through_tare_and_weights_over_serial(
+    tmp_path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """The terminal walk-through on a real pty sensor: tare, one 500 g weight, fit, saved."""
+    level = {"raw": 1000.0}
+    answers = iter(["", "500g", "", ""])  # tare, weight, (retry while it settles), finish
+
+    def scripted_input(prompt: str = "") -> str:
+        if "mass" in prompt and level["raw"] == 1000.0:
+            level["raw"] = 1500.0  # the weight goes on before its mass is typed
+            time.sleep(1.2)
+        elif "try again" in prompt:
+            time.sleep(0.3)
+            return ""
+        return next(answers)
+
+    monkeypatch.setattr(builtins, "input", scripted_input)
+    with PtyDevice(tmp_path / "ttyCAL", rate_hz=100) as dev:
+        stop = threading.Event()
+
+        def hello_until_stopped() -> None:  # like firmware answering the host's '?'
+            while not stop.wait(0.2):
+                dev.send_hello(sensor="cli-cal", rate=100, unit="raw")
+
+        hellos = threading.Thread(target=hello_until_stopped, daemon=True)
+        hellos.start()
+        dev.start_stream(lambda t: level["raw"], label="raw")
+        try:
+            code = main(["calibrate", "--source", dev.path, "--data-dir", str(tmp_path)])
+        finally:
+            stop.set()
+            hellos.join()
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "sensor cli-cal" in out and "zero at 1000.0 raw" in out and "non-linearity" in out
+    stored = json.loads((tmp_path / "calibrations.json").read_text())["cli-cal"]
+    assert stored["offset_raw"] == pytest.approx(1000.0)
+    assert stored["scale_n_per_raw"] == pytest.approx(0.5 * 9.80665 / 500)
