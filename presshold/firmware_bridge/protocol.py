@@ -79,15 +79,12 @@ class LineParser:
     def feed(self, data: bytes) -> Parsed:
         """Take any number of bytes (any chunking); return what the complete lines held."""
         out = Parsed()
-        self._buf += data
-        start = 0
         buf = self._buf
-        while True:
-            nl = buf.find(b"\n", start)
-            if nl < 0:
-                break
-            line = bytes(buf[start:nl])
-            start = nl + 1
+        buf += data
+        end = buf.rfind(b"\n") + 1
+        lines = bytes(buf[:end]).split(b"\n")[:-1] if end else []
+        del buf[:end]
+        for line in lines:
             if self._discarding:  # the rest of an over-long line already counted
                 self._discarding = False
                 continue
@@ -99,7 +96,6 @@ class LineParser:
                 self._reject("partial")  # tail of a line sent before we opened the port
             else:
                 self._line(line, out)
-        del buf[:start]
         if len(buf) > MAX_LINE + 1:  # + a possible '\r': no newline in sight, drop it now
             if not self._discarding:
                 self._reject("too_long")
@@ -111,11 +107,24 @@ class LineParser:
     def _line(self, line: bytes, out: Parsed) -> None:
         if not line:
             return
-        try:
-            text = line.decode("ascii")
-        except UnicodeDecodeError:
+        if not line.isascii():
             self._reject("garbage")
             return
+        if line.startswith(b"t_us:"):  # the hot path stays in bytes: int()/float() take them
+            stamp, sep, fields = line[5:].partition(b",")
+            _label, colon, number = fields.split(b",", 1)[0].partition(b":")  # later: reserved
+            if not sep or not colon:
+                self._reject("garbage")
+                return
+            try:
+                raw_t = int(stamp)
+                value = float(number)
+            except ValueError:
+                self._reject("garbage")
+                return
+            self._reading(raw_t, value, out)
+            return
+        text = line.decode("ascii")
         if text.startswith("#"):
             hello = parse_hello(text)
             if hello is not None:
@@ -123,21 +132,10 @@ class LineParser:
                 self._rebooted = True  # the next reading may start a new device clock
             else:
                 out.comments.append(text[1:].strip())
-            return
-        if not text.startswith("t_us:"):
+        else:
             self._plotter_line(text, out)
-            return
-        stamp, sep, fields = text[5:].partition(",")
-        _label, colon, number = fields.split(",", 1)[0].partition(":")  # later fields: reserved
-        if not sep or not colon:
-            self._reject("garbage")
-            return
-        try:
-            raw_t = int(stamp)
-            value = float(number)
-        except ValueError:
-            self._reject("garbage")
-            return
+
+    def _reading(self, raw_t: int, value: float, out: Parsed) -> None:
         if not 0 <= raw_t < WRAP_US:
             self._reject("garbage")
             return
