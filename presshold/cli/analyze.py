@@ -1,43 +1,127 @@
-"""``presshold analyze TRACE.csv``: offline hold metrics with the live pipeline."""
+"""``presshold analyze TRACE.csv``: holds, alerts and technique metrics of a recorded trace.
+
+Runs the very pipeline the live server runs (``presshold.signal.analyze``), so the answers match
+what the therapist saw live.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this module's subcommands to the presshold parser."""
-    p = sub.add_parser("analyze", help="hold metrics for a recorded CSV trace")
+    p = sub.add_parser(
+        "analyze",
+        help="holds, alerts and metrics of a recorded CSV trace",
+        description="Analyse a CSV trace (t_s plus force_n, force_kgf or force_lbf; '#' lines "
+        "are comments — the session export format) with the live hold/alert rules.",
+    )
     p.add_argument("trace", type=Path, help="CSV with t_s and force_n|force_kgf|force_lbf")
-    p.add_argument("--target", required=True, help="target force, e.g. 30N or 3kgf")
-    p.add_argument("--tolerance", default="10%", help="band half-width, e.g. 10%% or 3N")
-    p.add_argument("--hold", type=float, default=30.0, help="hold time in seconds")
-    p.add_argument("--grace", type=float, default=0.5, help="seconds out of band before an alert")
-    p.add_argument("--rate", type=float, default=None, help="nominal sample rate in Hz")
-    p.add_argument("--json", action="store_true", help="print the full analysis as JSON")
+    p.add_argument("--target", required=True, help="target force: 30, 30N, 3kgf or 6.7lbf")
+    p.add_argument("--tolerance", default="10%", help="band half-width: 10%% or 3N (default 10%%)")
+    p.add_argument("--hold", default="30", help="hold time in seconds (default 30)")
+    p.add_argument("--grace", default="0.5", help="seconds out of band before it counts (0.5)")
+    p.add_argument("--min-hold", default="1", help="shortest stretch that is a hold, s (1)")
+    p.add_argument("--rate", default=None, help="nominal sample rate in Hz (default: estimated)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(handler=_analyze)
 
 
+def _seconds(flag: str, text: str | None) -> float | None:
+    from presshold.errors import ConfigError
+
+    if text is None:
+        return None
+    s = str(text).strip().removesuffix("s").strip()
+    try:
+        return float(s)
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r}: expected a number of seconds, e.g. 10") from None
+
+
 def _analyze(args: argparse.Namespace) -> int:
+    from presshold.errors import ConfigError
     from presshold.signal import HoldParams, analyze, parse_force, parse_tolerance
     from presshold.traces import read_trace
 
     target = parse_force(args.target)
-    params = HoldParams(target, parse_tolerance(args.tolerance, target), args.hold, args.grace)
+    params = HoldParams(
+        target,
+        parse_tolerance(args.tolerance, target),
+        _seconds("--hold", args.hold) or 0.0,
+        grace_s=_seconds("--grace", args.grace) or 0.0,
+        min_hold_s=_seconds("--min-hold", args.min_hold) or 0.0,
+    )
+    rate = _seconds("--rate", args.rate)
+    if rate is not None and not 0 < rate <= 100_000:
+        raise ConfigError(f"--rate {args.rate!r}: expected a sample rate in Hz, e.g. 80")
     t, f = read_trace(args.trace)
-    a = analyze(t, f, params, args.rate)
+    a = analyze(t, f, params, rate)
     if args.json:
-        print(json.dumps(a.to_dict(), indent=2))
+        out: dict[str, Any] = {
+            "file": str(args.trace),
+            "params": {
+                "target_n": params.target_n,
+                "tolerance_n": params.tolerance_n,
+                "band_n": list(params.band),
+                "hold_s": params.hold_s,
+                "grace_s": params.grace_s,
+                "min_hold_s": params.min_hold_s,
+            },
+            **a.to_dict(),
+        }
+        json.dump(out, sys.stdout, indent=2)
+        sys.stdout.write("\n")
         return 0
-    s = a.summary
-    print(f"{t.size} samples, {t[-1] - t[0]:.1f} s, ~{a.sample_rate_hz or 0:.0f} Hz")
-    print(f"presses {s.presses}  holds {s.holds}  completed {s.holds_completed}  alerts {s.alerts}")
-    for i, h in enumerate(a.holds, 1):
-        print(
-            f"hold {i}: {h.start_s:.2f}-{h.end_s:.2f} s  {h.duration_s:.1f} s  "
-            f"mean {h.mean_n:.1f} N  cv {h.cv:.3f}  rms err {h.rms_error_n:.2f} N  "
-            f"{'completed' if h.completed else 'short'}  alerts {h.alerts}"
-        )
+    _print_table(args.trace, params, a, t)
     return 0
+
+
+def _num(v: float | None, fmt: str) -> str:
+    return "—" if v is None else format(v, fmt)
+
+
+def _print_table(path: Path, params, a, t) -> None:  # type: ignore[no-untyped-def]
+    lo, hi = params.band
+    rate = f"{a.sample_rate_hz:.0f} Hz" if a.sample_rate_hz else "unknown rate"
+    print(f"{path}: {t.size:,} samples, {t[-1] - t[0]:.1f} s, {rate}")
+    print(
+        f"target {params.target_n:.1f} N, band {lo:.1f}–{hi:.1f} N, hold {params.hold_s:g} s, "
+        f"grace {params.grace_s:g} s, min hold {params.min_hold_s:g} s"
+    )
+    print()
+    if a.holds:
+        cols = (
+            f"{'#':>3} {'start s':>9} {'end s':>9} {'dur s':>7} {'done':>5} {'mean N':>7} "
+            f"{'SD N':>6} {'CV':>6} {'RMS N':>6} {'peak N':>7} {'to band s':>10} "
+            f"{'rise N/s':>9} {'alerts':>7}  ended by"
+        )
+        print("holds")
+        print(cols)
+        for i, h in enumerate(a.holds, 1):
+            print(
+                f"{i:>3} {h.start_s:>9.2f} {h.end_s:>9.2f} {h.duration_s:>7.1f} "
+                f"{'yes' if h.completed else 'no':>5} {h.mean_n:>7.2f} {h.sd_n:>6.2f} "
+                f"{h.cv:>6.3f} {h.rms_error_n:>6.2f} {h.peak_n:>7.2f} "
+                f"{_num(h.time_to_band_s, '.2f'):>10} {_num(h.rise_rate_n_per_s, '.1f'):>9} "
+                f"{h.alerts:>7}  {h.end_reason.replace('_', ' ')}"
+            )
+    else:
+        print("holds: none")
+    print()
+    if a.alerts:
+        print("alerts")
+        print(f"{'#':>3} {'kind':<5} {'start s':>9} {'end s':>9} {'dur s':>7}")
+        for i, al in enumerate(a.alerts, 1):
+            dur = None if al.end_s is None else al.end_s - al.start_s
+            end = _num(al.end_s, ".2f")
+            print(f"{i:>3} {al.kind:<5} {al.start_s:>9.2f} {end:>9} {_num(dur, '.1f'):>7}")
+    else:
+        print("alerts: none")
+    print()
+    print(f"summary: {a.summary.text()}")

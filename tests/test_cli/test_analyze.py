@@ -1,32 +1,130 @@
+"""``presshold analyze``: the session export format, units, JSON fields and clear errors."""
+
 import json
 
 import numpy as np
+import pytest
 
 from presshold.cli import main
+from presshold.signal import FORCE_UNITS
+
+HEADER = "t_s,force_n,raw,force_display_n,force_detect_n,state"
 
 
-def write_trace(path, extra=""):
-    t = np.arange(0, 16, 1 / 80)
+def make_trace(seconds=16.0, rate=80.0):
+    """Ramp, 8 s in band, 2 s over (alert), back in band 2 s, release."""
+    t = np.arange(0, seconds, 1 / rate)
     f = np.interp(t, [0, 2, 10, 10.2, 12, 12.2, 14, 15, 16], [0, 30, 30, 40, 40, 30, 30, 0, 0])
-    rows = "\n".join(f"{a:.4f},7,{b:.3f}" for a, b in zip(t, f, strict=True))
-    path.write_text(f"# presshold trace\nt_s,raw,force_n\n{rows}\n{extra}")
+    return t, f
 
 
-def test_analyze_json(tmp_path, capsys):
-    p = tmp_path / "a.csv"
-    write_trace(p)
-    assert (
-        main(["analyze", str(p), "--target", "30N", "--tolerance", "3N", "--hold", "5", "--json"])
-        == 0
+def write_export(path, t, f, extra=""):
+    """The server's CSV export shape: '#' metadata, extra numeric and text columns."""
+    rows = "".join(
+        f"{a:.6f},{b:.4f},{int(b * 1000)},{b:.4f},{b:.4f},idle\n" for a, b in zip(t, f, strict=True)
     )
-    out = json.loads(capsys.readouterr().out)
-    assert out["summary"]["holds_completed"] == 1
-    assert [a["kind"] for a in out["alerts"]] == ["over"]
+    path.write_text(f"# presshold session export\n# session_id: 3\n{HEADER}\n{rows}{extra}")
 
 
-def test_bad_line_named(tmp_path, capsys):
-    p = tmp_path / "b.csv"
-    write_trace(p, "16.1,7,oops\n")
-    assert main(["analyze", str(p), "--target", "30"]) != 0
-    err = capsys.readouterr().err
-    assert ":1283:" in err and "Traceback" not in err
+def run(capsys, *argv):
+    code = main(["analyze", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_has_the_issue_fields(tmp_path, capsys):
+    p = tmp_path / "a.csv"
+    write_export(p, *make_trace())
+    code, out, _ = run(capsys, p, "--target", "30N", "--tolerance", "3N", "--hold", "5", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["sample_rate_hz"] == pytest.approx(80.0)
+    assert d["presses"] == 1 and d["holds_completed"] == 1
+    first = d["holds"][0]
+    for key in ("start_s", "end_s", "duration_s", "completed", "mean_n", "cv", "rms_error_n"):
+        assert key in first
+    assert first["completed"] and first["end_s"] == pytest.approx(10.15, abs=0.1)
+    assert [(a["kind"], round(a["start_s"], 1)) for a in d["alerts"]] == [("over", 10.2)]
+    assert d["time_in_band_s"] == pytest.approx(sum(h["duration_s"] for h in d["holds"]), abs=0.3)
+    assert d["params"]["band_n"] == [27.0, 33.0]
+
+
+@pytest.mark.parametrize(
+    ("target", "tolerance"),
+    [("30", "10%"), ("30N", "3N"), ("3.0591486kgf", "10%"), ("6.7443lbf", "3N")],
+)
+def test_target_and_tolerance_units(tmp_path, capsys, target, tolerance):
+    p = tmp_path / "u.csv"
+    write_export(p, *make_trace())
+    code, out, _ = run(capsys, p, "--target", target, "--tolerance", tolerance, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["params"]["target_n"] == pytest.approx(30.0, abs=0.01)
+    assert d["params"]["tolerance_n"] == pytest.approx(3.0, abs=0.01)
+    assert len(d["holds"]) == 2
+
+
+@pytest.mark.parametrize("unit", ["kgf", "lbf"])
+def test_force_columns_in_other_units_are_converted(tmp_path, capsys, unit):
+    t, f = make_trace()
+    rows = "".join(f"{a:.6f},{b / FORCE_UNITS[unit]:.6f}\n" for a, b in zip(t, f, strict=True))
+    p = tmp_path / "k.csv"
+    p.write_text(f"t_s,force_{unit}\n{rows}")
+    code, out, _ = run(capsys, p, "--target", "30N", "--tolerance", "3N", "--json")
+    assert code == 0
+    assert json.loads(out)["holds"][0]["mean_n"] == pytest.approx(30.0, abs=0.2)
+
+
+def test_readable_table(tmp_path, capsys):
+    p = tmp_path / "t.csv"
+    write_export(p, *make_trace())
+    code, out, _ = run(
+        capsys, p, "--target", "30", "--hold", "5", "--grace", "0.5", "--min-hold", "1"
+    )
+    assert code == 0
+    assert "holds" in out and "alerts" in out and "over" in out
+    assert "summary: 1 press, 2 holds (1 completed), 1 alert (1 over, 0 under)" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (f"# only comments\n{HEADER}\n0.0,1,2,3,4,idle\n0.1,oops,2,3,4,idle\n", ":4:"),
+        ("# c\nt_s,force_n\n0.0,1\n0.1\n", ":4:"),
+        ("# c\nt_s,force_n\n0.0,1\n0.2,1\n0.1,1\n", ":5:"),
+        ("# c\ntime,force_n\n0.0,1\n", ":2:"),
+        ("t_s,force_mN\n0.0,1\n", ":1:"),
+        ("# nothing here\n", "empty file"),
+        ("", "empty file"),
+        ("t_s,force_n\n", "no samples"),
+    ],
+)
+def test_bad_input_names_the_line(tmp_path, capsys, content, where):
+    p = tmp_path / "bad.csv"
+    p.write_text(content)
+    code, out, err = run(capsys, p, "--target", "30")
+    assert code != 0 and out == ""
+    assert where in err and "Traceback" not in err
+    assert err.startswith("presshold analyze: error:")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--target", "3 stone"],
+        ["--target", "30", "--tolerance", "ten"],
+        ["--target", "30", "--hold", "-1"],
+        ["--target", "30", "--hold", "ten"],
+        ["--target", "30", "--rate", "0"],
+    ],
+)
+def test_bad_flags_are_clear_errors(tmp_path, capsys, argv):
+    p = tmp_path / "ok.csv"
+    write_export(p, *make_trace())
+    code, _, err = run(capsys, p, *argv)
+    assert code != 0 and "error:" in err and "Traceback" not in err
+
+
+def test_missing_file_is_a_clear_error(tmp_path, capsys):
+    code, _, err = run(capsys, tmp_path / "nope.csv", "--target", "30")
+    assert code != 0 and "nope.csv" in err and "Traceback" not in err
