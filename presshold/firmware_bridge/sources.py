@@ -139,7 +139,9 @@ class SerialSource(_Threaded):
     STATUS_PERIOD_S = 0.5
 
     def __init__(self, port: str, store: CalibrationStore | None = None, baud: int = 115200):
-        super().__init__(SourceStatus(connected=False, source=port, kind="serial"), store)
+        super().__init__(
+            SourceStatus(connected=False, source=port, kind="serial", sensor_id=port), store
+        )
         self.port = port
         self.baud = baud
         self._serial_number: str | None = None

@@ -179,3 +179,12 @@ def test_zero_tracking_stops_at_its_limit() -> None:
     )
     src.tare(0.5)
     assert src._zero is not None and src._zero.total_n == 0.0
+
+
+def test_model_rates_80_hz_default_up_to_1_khz() -> None:
+    assert SimulatedSource(store=None, seed=0).model.rate_hz == 80.0
+    f = force(HandModel(1000, seed=5).samples(1000 * 20))
+    assert np.all(np.isfinite(f)) and f.max() > 20  # a press within 20 s at 1 kHz
+    for bad in (5, 2000):
+        with pytest.raises(ValueError, match="10-1000"):
+            HandModel(bad)
