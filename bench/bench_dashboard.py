@@ -76,6 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="fps measuring time")
     ap.add_argument("--steps", type=int, default=40, help="latency steps (alternating 0/20 N)")
+    ap.add_argument("--screenshot", type=Path, help="save the live view (full window) here")
     args = ap.parse_args()
 
     level = [0.0]
@@ -90,18 +91,25 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
             page.goto(server.url + "/")
             page.locator("#status[data-state='connected']").wait_for(timeout=10_000)
-            print(f"{os.cpu_count()} CPUs; filling the {WINDOW_S} s window at {RATE_HZ} Hz ...")
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            print(f"{os.cpu_count()} CPUs, load {load:.1f}; filling the {WINDOW_S} s window ...")
             page.wait_for_function(
-                f"window.presshold.plot().data[0].length >= {int(0.97 * WINDOW_S * RATE_HZ)}",
+                f"window.presshold.ring.lastT >= {WINDOW_S + 1}",  # a window of live samples only
                 timeout=(WINDOW_S + 20) * 1000,
             )
+            if args.screenshot:
+                page.screenshot(path=str(args.screenshot))
             frames = page.evaluate(FPS_JS, args.seconds * 1000)
             dts = [b - a for a, b in itertools.pairwise(frames)]
             fps = len(dts) / (sum(dts) / 1000)
-            n_points = page.evaluate("() => window.presshold.plot().data[0].length")
+            n_points, n_drawn = page.evaluate(
+                f"""() => [window.presshold.ring.window(window.presshold.ring.lastT - {WINDOW_S})[0]
+                    .length, window.presshold.plot().data[0].length]"""
+            )
             print(
                 f"fps: {fps:.1f} over {args.seconds:g} s (frame time p95 {pct(dts, 0.95):.1f} ms,"
-                f" max {max(dts):.1f} ms) with {n_points} points in the trace"
+                f" max {max(dts):.1f} ms) with {n_points} samples in the window"
+                f" ({n_drawn} after per-pixel min/max)"
             )
 
             page.evaluate(WATCH_JS)
