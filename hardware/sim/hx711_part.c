@@ -75,7 +75,8 @@ static avr_cycle_count_t on_conversion(avr_t *avr, avr_cycle_count_t when, void 
   h->ready = 1;
   h->conversions++;
   drive_dout(h, 0);
-  return when + avr_usec_to_cycles(h->avr, HX711_PERIOD_US);
+  h->next_conversion = when + avr_usec_to_cycles(h->avr, HX711_PERIOD_US);
+  return h->next_conversion;
 }
 
 static avr_cycle_count_t on_float(avr_t *avr, avr_cycle_count_t when, void *param) {
@@ -92,6 +93,7 @@ static void power_up(hx711_t *h) {
   h->ready = 0;
   drive_dout(h, 1);
   avr_cycle_timer_cancel(h->avr, on_conversion, h);
+  h->next_conversion = h->avr->cycle + avr_usec_to_cycles(h->avr, HX711_SETTLE_US);
   avr_cycle_timer_register_usec(h->avr, HX711_SETTLE_US, on_conversion, h);
 }
 
@@ -169,13 +171,23 @@ void hx711_start(hx711_t *h) {
 }
 
 void hx711_mcu_reset(hx711_t *h) {
-  /* avr_reset() clears the pin latches; drive DOUT's current level into them again. */
+  /* avr_reset() zeroes PIND but not the (change-filtered) pin IRQ values, so re-raising the
+   * same level would not reach PIND: invalidate both ends first, then drive DOUT again. */
   uint32_t level = h->irq[HX711_IRQ_DOUT].value;
   h->irq[HX711_IRQ_DOUT].value = !level;
+  avr_io_getirq(h->avr, AVR_IOCTL_IOPORT_GETIRQ(h->dout_port), h->dout_bit)->value = !level;
   if (h->unplugged) release_dout(h, unplugged_level(h));
   else drive_dout(h, (int)level);
-  h->sck_high = 0; /* the MCU's pins are inputs after reset; the clock line idles low */
-  avr_cycle_timer_cancel(h->avr, on_power_down, h);
+  if (h->unplugged) {
+    avr_cycle_timer_register_usec(h->avr, HX711_FLOAT_US, on_float, h);
+  } else if (h->powered_down) {
+    power_up(h); /* the MCU's pins are inputs after reset: PD_SCK falls, which wakes the chip */
+  } else {
+    avr_cycle_count_t now = h->avr->cycle;
+    avr_cycle_timer_register(h->avr, h->next_conversion > now ? h->next_conversion - now : 1,
+                             on_conversion, h);
+  }
+  h->sck_high = 0;
 }
 
 void hx711_set_unplugged(hx711_t *h, int unplugged) {

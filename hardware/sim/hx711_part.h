@@ -34,6 +34,7 @@ typedef struct hx711_t {
   int gain;          /* 128 (A), 64 (A) or 32 (B) for the next conversion */
   int sck_high;
   avr_cycle_count_t sck_rise;
+  avr_cycle_count_t next_conversion; /* cycle of the next conversion, kept across MCU resets */
   int unplugged;
   int powered_down;
   uint32_t noise; /* xorshift state for a floating DOUT */
@@ -47,7 +48,8 @@ void hx711_init(avr_t *avr, hx711_t *h, char dout_port, uint8_t dout_bit, hx711_
                 hx711_error_fn on_error, void *ctx);
 /* Power up: call once wired. */
 void hx711_start(hx711_t *h);
-/* The MCU was reset: the HX711 keeps running, only the pin levels need driving again. */
+/* The MCU was reset: the HX711 keeps running on its own clock. avr_reset() drops every cycle
+ * timer and pin latch, so this re-arms the model's timers and re-drives DOUT. */
 void hx711_mcu_reset(hx711_t *h);
 /* Cable pulled (1) or plugged back (0). */
 void hx711_set_unplugged(hx711_t *h, int unplugged);

@@ -4,13 +4,16 @@
  *
  *   presshold_sim FIRMWARE.elf --link PATH [--profile FILE | --points T:F,T:F,... | --force N]
  *                 [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]
- *                 [--unplug FROM:TO]... [--reset-at S]... [--no-wait]
+ *                 [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]
+ *
+ * Stdin takes commands applied at the current simulated time (see run_command).
  *
  * Profile: "t_s force_n" per line (or T:F pairs), newtons against simulated seconds since power-up,
- * linearly interpolated, first/last value held. counts = offset + scale * force_n (gain 128).
- * The MCU is held in reset until the pty is opened (pyserial flushes its input on open, so the
- * hello line would be lost otherwise), then paced to the wall clock. Stdout: "pty <name>", then
- * "ready" when the MCU boots. Stderr: HX711 protocol errors as they happen, a summary at exit.
+ * linearly interpolated, first/last value held; with --force, that constant force is held instead
+ * until a "play" command starts the profile. counts = offset + scale * force_n (gain 128).
+ * The MCU is held in reset until the pty is opened, plus --boot-delay wall seconds (0.3; pyserial
+ * flushes its input on open, so the hello line would be lost otherwise), then paced to the wall
+ * clock. Stdout: "pty <name>", then "ready" when the MCU boots. Stderr: HX711 protocol errors as they happen, a summary at exit.
  * SIGTERM/SIGINT or --duration end it cleanly (link removed, pty thread joined). */
 #include <errno.h>
 #include <poll.h>
@@ -41,11 +44,15 @@ typedef struct {
   double t[MAX_POINTS], f[MAX_POINTS];
   int n;
   double offset, scale;
+  double t0;    /* simulated time at which the profile's t=0 is played ("play" restarts it) */
+  int holding;  /* "force N" command: a constant force instead of the profile */
+  double held_n;
 } profile_t;
 
 typedef struct {
   double at_s;
   enum { EV_UNPLUG, EV_REPLUG, EV_RESET } what;
+  int done;
 } event_t;
 
 static volatile sig_atomic_t stop_requested;
@@ -73,7 +80,8 @@ static double force_at(const profile_t *p, double t_s) {
 
 static int32_t profile_sample(void *ctx, double t_s) {
   (void)ctx;
-  double raw = prof.offset + prof.scale * force_at(&prof, t_s);
+  double f = prof.holding ? prof.held_n : force_at(&prof, t_s - prof.t0);
+  double raw = prof.offset + prof.scale * f;
   if (raw > 8388607.0) raw = 8388607.0; /* the ADC saturates, as the real one does */
   if (raw < -8388608.0) raw = -8388608.0;
   return (int32_t)(raw < 0 ? raw - 0.5 : raw + 0.5);
@@ -133,13 +141,72 @@ static int add_event(double at_s, int what) {
 /* Events fire from cycle timers at their exact simulated time; a reset is only flagged here
  * because avr_reset() must not run inside the core's timer processing. */
 static avr_cycle_count_t on_event(avr_t *avr, avr_cycle_count_t when, void *param) {
-  const event_t *ev = (const event_t *)param;
+  event_t *ev = (event_t *)param;
   (void)avr;
   (void)when;
+  ev->done = 1;
   if (ev->what == EV_UNPLUG) hx711_set_unplugged(&hx, 1);
   else if (ev->what == EV_REPLUG) hx711_set_unplugged(&hx, 0);
   else reset_pending = 1;
   return 0;
+}
+
+/* Commands on stdin, one per line, applied at the current simulated time and acknowledged on
+ * stdout as "at <sim_s> <command>": force N | play | unplug | replug | reset. They let a test
+ * act when it has seen what it waited for (as a user places a weight when asked), whatever the
+ * wall-clock pace of the simulation. */
+static void run_command(avr_t *avr, const char *cmd) {
+  double sim_t = (double)avr->cycle / (double)avr->frequency;
+  double n;
+  if (sscanf(cmd, "force %lf", &n) == 1) {
+    prof.holding = 1;
+    prof.held_n = n;
+  } else if (!strcmp(cmd, "play")) {
+    prof.holding = 0;
+    prof.t0 = sim_t;
+  } else if (!strcmp(cmd, "unplug")) hx711_set_unplugged(&hx, 1);
+  else if (!strcmp(cmd, "replug")) hx711_set_unplugged(&hx, 0);
+  else if (!strcmp(cmd, "reset")) reset_pending = 1;
+  else {
+    fprintf(stderr, "unknown command: %s\n", cmd);
+    return;
+  }
+  printf("at %.6f %s\n", sim_t, cmd);
+  fflush(stdout);
+}
+
+static void poll_commands(avr_t *avr) {
+  static char buf[256];
+  static size_t len;
+  static int closed;
+  struct pollfd pfd = {0, POLLIN, 0};
+  if (closed || poll(&pfd, 1, 0) <= 0) return;
+  ssize_t got = read(0, buf + len, sizeof buf - 1 - len);
+  if (got <= 0) {
+    closed = 1; /* stdin at EOF (e.g. /dev/null): run on the command line's plan alone */
+    return;
+  }
+  len += (size_t)got;
+  buf[len] = '\0';
+  char *line = buf, *nl;
+  while ((nl = strchr(line, '\n')) != NULL) {
+    *nl = '\0';
+    if (nl > line && nl[-1] == '\r') nl[-1] = '\0';
+    if (*line) run_command(avr, line);
+    line = nl + 1;
+  }
+  len = strlen(line);
+  memmove(buf, line, len + 1);
+  if (len == sizeof buf - 1) len = 0; /* an over-long line: drop it */
+}
+
+/* (Re-)arm the events still to come; avr_reset() drops every cycle timer. */
+static void schedule_events(avr_t *avr) {
+  for (int i = 0; i < n_events; ++i) {
+    if (events[i].done) continue;
+    avr_cycle_count_t at = avr_usec_to_cycles(avr, (uint32_t)(events[i].at_s * 1e6));
+    avr_cycle_timer_register(avr, at > avr->cycle ? at - avr->cycle : 1, on_event, &events[i]);
+  }
 }
 
 static double wall_s(void) {
@@ -159,12 +226,15 @@ static int watch_open(const char *pty) {
   return fd;
 }
 
-/* Blocks until someone has opened the pty or a stop signal arrives. */
-static void wait_for_open(int fd) {
+/* Blocks until someone has opened the pty or a stop signal arrives, then lets the opener settle
+ * (pyserial flushes its input right after open(); a busy machine may delay that by a few ms)
+ * before the MCU boots, much as the Uno's bootloader holds the sketch back after a DTR reset. */
+static void wait_for_open(int fd, double settle_s) {
   struct pollfd pfd = {fd, POLLIN, 0};
   while (!stop_requested)
     if (poll(&pfd, 1, 100) > 0) break;
   close(fd);
+  if (!stop_requested) usleep((useconds_t)(settle_s * 1e6));
 }
 
 /* uart_pty_stop() can spin forever when no reader is attached; cancel its thread instead. */
@@ -178,13 +248,13 @@ static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s FIRMWARE.elf --link PATH [--profile FILE | --points T:F,... | --force N]\n"
           "       [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]\n"
-          "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait]\n",
+          "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]\n",
           argv0);
 }
 
 int main(int argc, char **argv) {
   const char *elf = NULL, *link_path = NULL;
-  double duration = 0.0;
+  double duration = 0.0, boot_delay = 0.3;
   int wait = 1;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -197,10 +267,14 @@ int main(int argc, char **argv) {
         return 2;
       }
     } else if (!strcmp(a, "--points") && v) bad = parse_points(argv[++i]);
-    else if (!strcmp(a, "--force") && v) bad = add_point(0.0, atof(argv[++i]));
+    else if (!strcmp(a, "--force") && v) {
+      prof.holding = 1; /* a constant force until a "play" command */
+      prof.held_n = atof(argv[++i]);
+    }
     else if (!strcmp(a, "--offset") && v) prof.offset = atof(argv[++i]);
     else if (!strcmp(a, "--scale") && v) prof.scale = atof(argv[++i]);
     else if (!strcmp(a, "--duration") && v) duration = atof(argv[++i]);
+    else if (!strcmp(a, "--boot-delay") && v) boot_delay = atof(argv[++i]);
     else if (!strcmp(a, "--reset-at") && v) bad = add_event(atof(argv[++i]), EV_RESET);
     else if (!strcmp(a, "--unplug") && v) {
       double from, to;
@@ -256,16 +330,14 @@ int main(int argc, char **argv) {
   avr_connect_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 3), hx.irq + HX711_IRQ_SCK);
   avr_connect_irq(hx.irq + HX711_IRQ_DOUT, avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2));
   hx711_start(&hx);
-  for (int i = 0; i < n_events; ++i)
-    avr_cycle_timer_register(avr, avr_usec_to_cycles(avr, (uint32_t)(events[i].at_s * 1e6)),
-                             on_event, &events[i]);
+  schedule_events(avr);
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
-  if (open_watch >= 0) wait_for_open(open_watch);
+  if (open_watch >= 0) wait_for_open(open_watch, boot_delay);
   printf("ready\n");
   fflush(stdout);
 
@@ -284,8 +356,10 @@ int main(int argc, char **argv) {
       resets++;
       avr_reset(avr); /* as the reset button or DTR would: firmware restarts, micros() from 0 */
       hx711_mcu_reset(&hx);
+      schedule_events(avr);
     }
     if (++steps % 1000 != 0) continue;
+    if (steps % 16000 == 0) poll_commands(avr); /* every ~1 ms of simulated time */
     double sim_t = (double)avr->cycle / (double)avr->frequency;
     if (duration > 0 && sim_t >= duration) break;
     double ahead = sim_t - (wall_s() - wall0);

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,9 +76,10 @@ def build(*targets: Path) -> None:
 class AvrSim:
     """The simulator host as a context manager; open ``link`` as a serial port to boot the MCU.
 
-    ``profile`` is (simulated seconds since power-up, newtons) points, linearly interpolated.
+    ``profile`` is (simulated seconds, newtons) points, linearly interpolated, played from
+    power-up, or, when ``hold_n`` is given, held at that force until ``send("play")``.
     ``unplug`` pulls the HX711's cable for (from, to) simulated seconds; ``reset_at_s`` presses
-    the MCU's reset button.
+    the MCU's reset button. ``send`` does the same things at the moment a test decides to.
     """
 
     def __init__(
@@ -91,6 +91,7 @@ class AvrSim:
         unplug: tuple[float, float] | None = None,
         reset_at_s: float | None = None,
         wait_for_open: bool = True,
+        hold_n: float | None = None,
     ) -> None:
         build(firmware, SIM)
         self.link = Path(link)
@@ -108,11 +109,15 @@ class AvrSim:
             self.args += ["--reset-at", str(reset_at_s)]
         if not wait_for_open:
             self.args.append("--no-wait")
+        if hold_n is not None:
+            self.args += ["--force", str(hold_n)]
         self.proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> AvrSim:
         with open(self.log_path, "w") as log:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=log, text=True)
+            self.proc = subprocess.Popen(
+                self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+            )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         while line and not line.startswith("pty "):  # simavr's own chatter comes first
@@ -121,6 +126,17 @@ class AvrSim:
             self.proc.wait(5)
             raise RuntimeError(f"simulator failed to start:\n{self.log()}")
         return self
+
+    def send(self, command: str) -> float:
+        """``force N``, ``play``, ``unplug``, ``replug`` or ``reset``, applied at the current
+        simulated time; returns that time (seconds since power-up) once the host has acted."""
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        for line in self.proc.stdout:  # "ready" may come first
+            if line.startswith("at ") and line.split(" ", 2)[2].strip() == command:
+                return float(line.split()[1])
+        raise RuntimeError(f"simulator exited before acting on {command!r}:\n{self.log()}")
 
     def log(self) -> str:
         """The host's stderr: HX711 protocol errors as they happened, and its exit summary."""
@@ -137,21 +153,10 @@ class AvrSim:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
         return self.proc.returncode
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.05):  # type: ignore[no-untyped-def]
-    """Poll ``predicate`` until it returns something truthy; fail with ``what`` on timeout."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(poll_s)

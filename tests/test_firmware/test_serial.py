@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,11 @@ HELLO = b"# presshold 1 sensor=hx711 rate=80 unit=raw\r\n"
 PROFILE = ((0.0, 0.0), (0.5, 0.0), (1.0, 20.0), (1.5, 20.0), (2.0, 5.0))
 
 
-def read_lines(port: Path, seconds: float) -> list[bytes]:
-    """Every line the device sends in `seconds` of device time (at most 3x that in wall time)."""
+def read_lines(
+    port: Path, seconds: float, until: Callable[[list[bytes]], bool] | None = None
+) -> list[bytes]:
+    """Every line the device sends in `seconds` of device time, or until `until(lines)` holds
+    (at most 3x that in wall time)."""
     lines: list[bytes] = []
     with serial.Serial(str(port), 115200, timeout=0.5) as ser:
         first_t: int | None = None
@@ -35,6 +39,10 @@ def read_lines(port: Path, seconds: float) -> list[bytes]:
             if not line:
                 continue
             lines.append(line)
+            if until is not None:
+                if until(lines):
+                    break
+                continue
             m = SAMPLE.match(line)
             if m:
                 t = int(m.group(1))
@@ -114,7 +122,9 @@ def test_unplugged_hx711_is_reported_and_recovers(tmp_path: Path) -> None:
 
 
 def test_mcu_reset_sends_new_hello_and_time_restarts(tmp_path: Path) -> None:
-    with AvrSim(tmp_path / "tty", ((0.0, 1.0),), reset_at_s=1.0) as sim:
+    with AvrSim(
+        tmp_path / "tty", ((0.0, 1.0),), reset_at_s=1.0063
+    ) as sim:  # between two conversions
         lines = read_lines(sim.link, 1.5)
     hellos = [i for i, line in enumerate(lines) if line == HELLO]
     assert len(hellos) == 2
