@@ -137,6 +137,8 @@ class SerialSource(_Threaded):
     SEARCH_PERIOD_S = 0.2
     PRESENCE_CHECK_S = 0.25
     STATUS_PERIOD_S = 0.5
+    HELLO_RETRY_S = 2.5
+    """Opening the port resets most Arduinos; ask again once the sketch is surely running."""
 
     def __init__(self, port: str, store: CalibrationStore | None = None, baud: int = 115200):
         super().__init__(
@@ -227,6 +229,7 @@ class SerialSource(_Threaded):
         self._clock.reanchor()  # the device may have restarted while away
         watch_path = _is_path(device)
         last_data = last_check = last_status = time.monotonic()
+        ask_again_at = last_data + self.HELLO_RETRY_S
         reported: dict[str, int] = {}
         try:
             while not self._stopping.is_set():
@@ -234,9 +237,16 @@ class SerialSource(_Threaded):
                 now = time.monotonic()
                 if data:
                     last_data = now
-                    self._handle(parser.feed(data), now)
-                elif (
-                    watch_path
+                    got = parser.feed(data)
+                    if got.hellos:
+                        ask_again_at = float("inf")
+                    self._handle(got, now)
+                if now >= ask_again_at:  # the first '?' may have reached a resetting board
+                    ask_again_at = float("inf")
+                    self.request_hello()
+                if (
+                    not data
+                    and watch_path
                     and now - last_data >= self.PRESENCE_CHECK_S
                     and now - last_check >= self.PRESENCE_CHECK_S
                 ):  # some drivers just go quiet on unplug: is the port still there?
