@@ -25,6 +25,7 @@ MATRIX_MAX_BLOCK = 128  # larger blocks: sosfilt (its fixed cost is amortised)
 MATRIX_CACHE = 48  # distinct block lengths kept
 
 GLITCH_FLOOR_N = 20.0
+_max, _min = np.maximum.reduce, np.minimum.reduce  # skip ndarray.max's Python wrapper
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class FilterBank:
 
     def process(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Filter one block (state carried); returns (display, detect)."""
+        if x.size == 0:
+            return x.copy(), x.copy()
         if self.state is None:
             self.reset(float(x[0]))
         n = x.size
@@ -152,7 +155,7 @@ class GlitchGuard:
         if h0 is not None and h1 is not None:
             # every sample within the threshold of its predecessor ⇒ none is a glitch (the
             # median lies between the predecessor and the sample); NaN fails these comparisons
-            hi, lo = float(x.max()), float(x.min())
+            hi, lo = float(_max(x)), float(_min(x))
             if hi - lo <= threshold and hi - h1 <= threshold and h1 - lo <= threshold:
                 if x.size >= 2:
                     self._h0, self._h1 = float(x[-2]), float(x[-1])

@@ -30,9 +30,12 @@ class BlockResult:
 
     display: np.ndarray
     detect: np.ndarray
-    in_band: np.ndarray
     state_code: np.ndarray  # 0 idle, 1 pressing below band, 2 in band, 3 over (docs/holds.md)
     events: list[Event]
+
+    @property
+    def in_band(self) -> np.ndarray:
+        return self.state_code == IN_BAND
 
 
 class LivePipeline:
@@ -101,7 +104,7 @@ class LivePipeline:
         events, self._pending = self._pending, []
         if t.size == 0:
             e = np.empty(0)
-            return BlockResult(e, e, np.empty(0, bool), np.empty(0, np.int8), events)
+            return BlockResult(e, e, np.empty(0, np.intp), events)
         if self._bank is None:
             display, detect, codes = self._process_warmup(t, f, events)
         else:
@@ -110,8 +113,8 @@ class LivePipeline:
             events.sort(key=lambda e: e.t_s)
             self._glitched = False
         self._last_t = float(t[-1])
-        self._sync_state(float(display[-1]), float(detect[-1]))
-        return BlockResult(display, detect, codes == IN_BAND, codes, events)
+        self._sync_state(float(display[-1]), float(detect[-1]), bool(events))
+        return BlockResult(display, detect, codes, events)
 
     def _process_rated(
         self, t: np.ndarray, f: np.ndarray, events: list[Event]
@@ -122,14 +125,14 @@ class LivePipeline:
             return self._segment(t, f, events)
         big = prev is not None and t[0] - prev > limit
         if t.size > 1:
-            big = big or (t[1:] - t[:-1]).max() > limit
+            big = big or np.maximum.reduce(t[1:] - t[:-1]) > limit
         if not big:
             return self._segment(t, f, events)
         dt = np.diff(t, prepend=prev if prev is not None else t[0])
         starts = np.flatnonzero(dt > limit).tolist()
         bounds = [0, *starts, t.size] if starts[0] else [*starts, t.size]
         display, detect = np.empty(t.size), np.empty(t.size)
-        codes = np.empty(t.size, np.int8)
+        codes = np.empty(t.size, np.intp)
         for a, b in itertools.pairwise(bounds):
             if dt[a] > limit:
                 self._gap(float(t[a]), float(dt[a]), events)
@@ -143,7 +146,7 @@ class LivePipeline:
         assert self._bank is not None
         x = self._clean(t, f, events)
         display, detect = self._bank.process(x)
-        codes = self._edges.searchsorted(detect, "right").astype(np.int8)
+        codes = self._edges.searchsorted(detect, "right")
         self._detector.process(t, detect, codes, events)
         return display, detect, codes
 
@@ -164,7 +167,7 @@ class LivePipeline:
         head = min(RATE_PROBE + 1 - len(self._probe), t.size)
         self._probe.extend(t[:head].tolist())
         x = self._clean(t[:head], f[:head], events)
-        codes = self._edges.searchsorted(x, "right").astype(np.int8)
+        codes = self._edges.searchsorted(x, "right")
         self._detector.process(t[:head], x, codes, events)
         if len(self._probe) > RATE_PROBE:
             steps = np.diff(self._probe)
@@ -178,7 +181,7 @@ class LivePipeline:
             return x, x.copy(), codes
         if self._bank is None:  # timestamps that do not advance: pass the block through
             x2 = self._clean(t[head:], f[head:], events)
-            c = self._edges.searchsorted(x2, "right").astype(np.int8)
+            c = self._edges.searchsorted(x2, "right")
             self._detector.process(t[head:], x2, c, events)
             d = dt = x2
         else:
@@ -208,18 +211,22 @@ class LivePipeline:
         self.state.sample_rate_hz = rate
 
     # ---- bookkeeping
-    def _sync_state(self, display: float | None = None, detect: float | None = None) -> None:
+    def _sync_state(
+        self, display: float | None = None, detect: float | None = None, changed: bool = True
+    ) -> None:
+        """Per block: time, forces, timer; the rest only changes with an event."""
         st, d = self.state, self._detector
         if self._last_t is not None:
             st.t_s = self._last_t
         if display is not None and detect is not None:
             st.force_display_n = display
             st.force_detect_n = detect
-        st.pressing = d.pressing
         st.in_band = d.pressing and d.zone == IN_BAND
         st.hold_s = d.hold_elapsed()
-        st.holds_completed = d.holds_completed
-        st.alert = d.alert
+        if changed:
+            st.pressing = d.pressing
+            st.holds_completed = d.holds_completed
+            st.alert = d.alert
 
 
 @dataclass
