@@ -4,7 +4,9 @@
     python bench/bench_dashboard.py --seconds 20 --steps 60
 
 A pty device streams 1,000 lines/s into the real ``presshold serve``; the live view shows a 30 s
-window, and the benchmark waits until that window is full (30,000 points) before measuring.
+window, and the benchmark waits until that window is full (30,000 samples) before measuring.
+The fps phase streams a realistic profile (30 N presses, 9 Hz tremor, noise); the latency phase
+clean steps.
 
 1. fps: requestAnimationFrame frame times over ``--seconds``.
 2. latency: the device switches between 0 and 20 N at a known wall-clock time; a
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -79,14 +83,23 @@ def main() -> None:
     ap.add_argument("--screenshot", type=Path, help="save the live view (full window) here")
     args = ap.parse_args()
 
-    level = [0.0]
+    level: list[float | None] = [None]  # None: the realistic press profile, else a fixed level
+
+    def profile(t: float) -> float:
+        """Presses of 30 N held ~6 s every 10 s, with 9 Hz tremor and sensor noise; or a step."""
+        if level[0] is not None:
+            return level[0]
+        phase = t % 10.0
+        envelope = min(1.0, phase / 1.5, max(0.0, (8.0 - phase) / 1.0))
+        return 30.0 * envelope + 0.6 * math.sin(2 * math.pi * 9 * t) + random.gauss(0, 0.15)
+
     with (
         tempfile.TemporaryDirectory() as tmp,
         launch_browser() as browser,
         PtyDevice(Path(tmp) / "ttyBENCH", rate_hz=RATE_HZ) as dev,
     ):
         dev.send_hello(sensor="bench", rate=RATE_HZ)
-        dev.start_stream(lambda t: level[0])
+        dev.start_stream(profile)
         with ServerProcess(Path(tmp) / "data", source=dev.path) as server:
             page = browser.new_page(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
             page.goto(server.url + "/")
@@ -112,10 +125,11 @@ def main() -> None:
                 f" ({n_drawn} after per-pixel min/max)"
             )
 
+            level[0] = 0.0
             page.evaluate(WATCH_JS)
             first, settled, arrived = [], [], []
             for i in range(args.steps):
-                before, target = level[0], STEP_N if i % 2 == 0 else 0.0
+                before, target = level[0] or 0.0, STEP_N if i % 2 == 0 else 0.0
                 time.sleep(0.35)  # let the previous step settle
                 page.evaluate("() => { window.__changes = []; window.__frames = []; }")
                 written_ms = time.time() * 1000
