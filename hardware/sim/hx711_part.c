@@ -31,6 +31,10 @@ static void release_dout(hx711_t *h, int level) {
   avr_raise_irq(h->irq + HX711_IRQ_DOUT, level);
 }
 
+static double cycles_to_us(hx711_t *h, avr_cycle_count_t c) {
+  return (double)c * 1e6 / (double)h->avr->frequency;
+}
+
 static void error(hx711_t *h, const char *what) {
   h->protocol_errors++;
   if (h->on_error) h->on_error(h->ctx, now_s(h), what);
@@ -131,6 +135,8 @@ static void on_sck(struct avr_irq_t *irq, uint32_t value, void *param) {
     if (h->powered_down) return;
     h->pulses++;
     if (h->pulses == 1 && !h->ready) return; /* a read of nothing, or a power-down request */
+    if (h->pulses == 1) h->read_start = h->avr->cycle;
+    if (h->avr->sreg[S_I]) h->edges_with_interrupts_on++;
     if (h->pulses <= 24) {
       drive_dout(h, (int)(((uint32_t)h->data >> (24 - h->pulses)) & 1u));
     } else {
@@ -140,6 +146,12 @@ static void on_sck(struct avr_irq_t *irq, uint32_t value, void *param) {
   } else if (!value && h->sck_high) {
     h->sck_high = 0;
     if (h->unplugged) return;
+    if (h->pulses >= 1 && h->pulses <= 27 && h->read_start) {
+      double high_us = cycles_to_us(h, h->avr->cycle - h->sck_rise);
+      double read_us = cycles_to_us(h, h->avr->cycle - h->read_start);
+      if (high_us > h->longest_sck_high_us) h->longest_sck_high_us = high_us;
+      if (read_us > h->longest_read_us) h->longest_read_us = read_us;
+    }
     avr_cycle_timer_cancel(h->avr, on_power_down, h);
     if (h->powered_down) {
       power_up(h); /* PD_SCK low wakes and resets the chip */

@@ -40,6 +40,10 @@ typedef struct hx711_t {
   uint32_t noise; /* xorshift state for a floating DOUT */
 
   unsigned conversions, reads, protocol_errors, power_downs;
+  /* What the firmware's read looks like from the chip's side, for the summary and the tests. */
+  avr_cycle_count_t read_start;
+  double longest_read_us, longest_sck_high_us;
+  unsigned edges_with_interrupts_on; /* PD_SCK edges of a read while the MCU's I flag was set */
 } hx711_t;
 
 enum { HX711_IRQ_SCK = 0, HX711_IRQ_DOUT, HX711_IRQ_COUNT };

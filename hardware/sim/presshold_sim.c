@@ -5,6 +5,7 @@
  *   presshold_sim FIRMWARE.elf --link PATH [--profile FILE | --points T:F,T:F,... | --force N]
  *                 [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]
  *                 [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]
+ *                 [--unpaced]
  *
  * Stdin takes commands applied at the current simulated time (see run_command).
  *
@@ -13,7 +14,8 @@
  * until a "play" command starts the profile. counts = offset + scale * force_n (gain 128).
  * The MCU is held in reset until the pty is opened, plus --boot-delay wall seconds (0.3; pyserial
  * flushes its input on open, so the hello line would be lost otherwise), then paced to the wall
- * clock. Stdout: "pty <name>", then "ready" when the MCU boots. Stderr: HX711 protocol errors as they happen, a summary at exit.
+ * clock (--unpaced: as fast as it goes, for benchmarks). Stdout: "pty <name>", then "ready"
+ * when the MCU boots. Stderr: HX711 protocol errors as they happen, a summary at exit.
  * SIGTERM/SIGINT or --duration end it cleanly (link removed, pty thread joined). */
 #include <errno.h>
 #include <poll.h>
@@ -248,14 +250,14 @@ static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s FIRMWARE.elf --link PATH [--profile FILE | --points T:F,... | --force N]\n"
           "       [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]\n"
-          "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]\n",
+          "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S] [--unpaced]\n",
           argv0);
 }
 
 int main(int argc, char **argv) {
   const char *elf = NULL, *link_path = NULL;
   double duration = 0.0, boot_delay = 0.3;
-  int wait = 1;
+  int wait = 1, paced = 1;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -281,6 +283,7 @@ int main(int argc, char **argv) {
       bad = sscanf(argv[++i], "%lf:%lf", &from, &to) != 2 || to <= from ||
             add_event(from, EV_UNPLUG) != 0 || add_event(to, EV_REPLUG) != 0;
     } else if (!strcmp(a, "--no-wait")) wait = 0;
+    else if (!strcmp(a, "--unpaced")) paced = 0;
     else if (a[0] != '-' && !elf) elf = a;
     else bad = 1;
     if (bad) {
@@ -363,14 +366,16 @@ int main(int argc, char **argv) {
     double sim_t = (double)avr->cycle / (double)avr->frequency;
     if (duration > 0 && sim_t >= duration) break;
     double ahead = sim_t - (wall_s() - wall0);
-    if (ahead > 0.002) usleep((useconds_t)(ahead * 1e6));
+    if (paced && ahead > 0.002) usleep((useconds_t)(ahead * 1e6));
   }
   double sim_t = (double)avr->cycle / (double)avr->frequency;
   double wall = wall_s() - wall0;
   fprintf(stderr,
           "hx711: %u conversions, %u reads, %u protocol errors, %u power-downs; "
+          "longest read %.1f us, longest PD_SCK high %.1f us, %u clock edges with interrupts on; "
           "%u MCU resets; %.3f s simulated in %.3f s (%.2fx real time)\n",
-          hx.conversions, hx.reads, hx.protocol_errors, hx.power_downs, resets, sim_t, wall,
+          hx.conversions, hx.reads, hx.protocol_errors, hx.power_downs, hx.longest_read_us,
+          hx.longest_sck_high_us, hx.edges_with_interrupts_on, resets, sim_t, wall,
           wall > 0 ? sim_t / wall : 0.0);
   unlink(link_path);
   stop_pty(&uart);

@@ -13,6 +13,7 @@ broken on purpose: they must fail, which is how we know they look at what matter
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -141,6 +142,28 @@ class AvrSim:
     def log(self) -> str:
         """The host's stderr: HX711 protocol errors as they happened, and its exit summary."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def summary(self) -> dict[str, float]:
+        """The host's exit summary (after the ``with`` block): HX711 counters and timing."""
+        line = next(ln for ln in reversed(self.log().splitlines()) if ln.startswith("hx711: "))
+        fields = {
+            "conversions": r"(\d+) conversions",
+            "reads": r"(\d+) reads",
+            "protocol_errors": r"(\d+) protocol errors",
+            "power_downs": r"(\d+) power-downs",
+            "longest_read_us": r"longest read ([\d.]+) us",
+            "longest_sck_high_us": r"longest PD_SCK high ([\d.]+) us",
+            "edges_with_interrupts_on": r"(\d+) clock edges with interrupts on",
+            "mcu_resets": r"(\d+) MCU resets",
+            "simulated_s": r"([\d.]+) s simulated",
+            "wall_s": r"in ([\d.]+) s",
+        }
+        out = {}
+        for name, pattern in fields.items():
+            m = re.search(pattern, line)
+            assert m, f"{name} missing from the summary: {line}"
+            out[name] = float(m.group(1))
+        return out
 
     def stop(self) -> int | None:
         """SIGTERM, as a user's Ctrl-C would; the host exits cleanly and prints its summary."""

@@ -174,7 +174,7 @@ def test_served_firmware_reproduces_a_press_in_newtons_after_calibration(tmp_pat
     assert press.max() == pytest.approx(30.0, abs=0.01)
     assert status["connected"] and status["sensor"] == "hx711"
     assert status["rejected_total"] == 0, status["rejected"]
-    assert " 0 protocol errors" in sim.log(), sim.log()
+    assert sim.summary()["protocol_errors"] == 0, sim.log()
 
 
 # HX711 conversions come at 50 ms (power-up settling) + k * 12.5 ms of simulated time, and the
