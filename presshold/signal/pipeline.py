@@ -166,7 +166,7 @@ class LivePipeline:
         """Until the rate is known the (glitch-free) input passes through unfiltered."""
         head = min(RATE_PROBE + 1 - len(self._probe), t.size)
         self._probe.extend(t[:head].tolist())
-        x = self._clean(t[:head], f[:head], events)
+        x = self._clean(t[:head], f[:head], events).copy()  # never alias the caller's array
         codes = self._edges.searchsorted(x, "right")
         self._detector.process(t[:head], x, codes, events)
         if len(self._probe) > RATE_PROBE:
@@ -180,7 +180,7 @@ class LivePipeline:
         if head == t.size:
             return x, x.copy(), codes
         if self._bank is None:  # timestamps that do not advance: pass the block through
-            x2 = self._clean(t[head:], f[head:], events)
+            x2 = self._clean(t[head:], f[head:], events).copy()
             c = self._edges.searchsorted(x2, "right")
             self._detector.process(t[head:], x2, c, events)
             d = dt = x2
