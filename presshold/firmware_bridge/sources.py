@@ -138,6 +138,8 @@ class SerialSource(_Threaded):
     PRESENCE_CHECK_S = 0.25
     STATUS_PERIOD_S = 0.5
     HELLO_RETRY_S = 2.5
+    RATE_WINDOW_S = 2.0
+    RATE_GAP_S = 0.5
     """Opening the port resets most Arduinos; ask again once the sketch is surely running."""
 
     def __init__(self, port: str, store: CalibrationStore | None = None, baud: int = 115200):
@@ -152,6 +154,9 @@ class SerialSource(_Threaded):
         self._rejected_before: dict[str, int] = {}
         self._messages: deque[str] = deque(maxlen=DEVICE_MESSAGES)
         self._ser: Any = None  # a serial.Serial while connected
+        self._rate_start: tuple[float, int] | None = None  # (device s, intervals since)
+        self._rate_last = 0.0
+        self._rate_warned = False
         self._use_calibration(port, Calibration())
 
     def request_hello(self) -> None:
@@ -277,14 +282,46 @@ class SerialSource(_Threaded):
             batch = self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
             if sink is not None:
                 sink.on_readings(batch)
+            self._measure_rate(np.asarray(got.t_us, dtype=np.float64) / 1e6, got.reanchor)
         if got.arrival_values:  # a Serial-Plotter-style sketch: no device clock, stamp on arrival
             t_s = self._clock.stamp_arrival(len(got.arrival_values), now)
             batch = self._make_batch(t_s, np.asarray(got.arrival_values, dtype=np.float64))
             if sink is not None:
                 sink.on_readings(batch)
+            self._measure_rate(t_s, False)
+
+    def _measure_rate(self, t: np.ndarray, restart: bool) -> None:
+        """Count readings over >= ``RATE_WINDOW_S``: fills in an unannounced rate, and warns when
+        the device delivers far from what it announced (e.g. an HX711 with RATE low: 10 SPS).
+        A pause longer than ``RATE_GAP_S`` (a missing HX711, a reset) starts a new count."""
+        gaps = np.flatnonzero(np.diff(t) > self.RATE_GAP_S)
+        if gaps.size:
+            restart, t = True, t[gaps[-1] + 1 :]
+        t_first, t_end = float(t[0]), float(t[-1])
+        start, last, self._rate_last = self._rate_start, self._rate_last, t_end
+        if start is None or restart or not 0 <= t_first - last <= self.RATE_GAP_S:
+            start = (t_first, -1)  # intervals, not readings: the first one opens the window
+        count = start[1] + len(t)
+        self._rate_start = (start[0], count)
+        span = t_end - start[0]
+        if span < self.RATE_WINDOW_S:
+            return
+        self._rate_start = (t_end, 0)
+        measured = count / span
+        announced = self._hello.rate_hz if self._hello else None
+        if announced is None:
+            current = self.status.rate_hz
+            if current is None or abs(measured - current) > 0.05 * current:
+                self._set_status(rate_hz=round(measured, 1))
+        elif abs(measured - announced) > 0.2 * announced and not self._rate_warned:
+            self._rate_warned = True
+            text = f"sensor announced {announced:g} Hz but delivers {measured:.1f} Hz"
+            log.warning(text)
+            self._set_status(message=text)
 
     def _on_hello(self, hello: Hello) -> None:
         previous, self._hello = self._hello, hello
+        self._rate_start, self._rate_warned = None, False
         sid = self._serial_number or hello.sensor
         if previous is None or previous.unit != hello.unit or self.calibration.sensor_id != sid:
             self._identify(sid, hello.unit)
@@ -304,8 +341,10 @@ class SerialSource(_Threaded):
 
 
 def _is_path(port: str) -> bool:
-    """A filesystem device path (``/dev/ttyACM0``), not a URL or a Windows ``COM3`` name."""
-    return "://" not in port and ("/" in port or os.sep in port)
+    """A filesystem device path (``/dev/ttyACM0``); not a URL, ``COM3`` or ``\\\\.\\COM10``."""
+    if "://" in port or port.startswith("\\\\.\\"):
+        return False
+    return "/" in port or os.sep in port
 
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:

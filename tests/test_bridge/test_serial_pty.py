@@ -297,3 +297,47 @@ def test_loop_url_source(tmp_path) -> None:
         np.testing.assert_allclose(sink.values(), [9.80665])  # 1000 g
     finally:
         src.stop()
+
+
+def test_rate_is_measured_when_unannounced_and_checked_when_announced(device, tmp_path) -> None:
+    """An HX711 with its RATE pin low delivers 10 SPS while the sketch says 80: say so."""
+    src = open_source(device.path, data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        device.send_hello(rate=80, unit="raw")
+        device.send_readings(range(0, 3_000_000, 100_000), range(30), label="raw")  # 10 Hz
+        assert sink.wait(lambda: "delivers 10.0 Hz" in (src.status.message or ""))
+        assert src.status.rate_hz == 80  # the announced figure stays; the message explains
+        device.write(b"# presshold 1 sensor=quiet unit=raw\n")  # no rate announced
+        device.send_readings(range(3_000_000, 6_000_000, 12_500), [1] * 240, label="raw")
+        assert sink.wait(lambda: src.status.rate_hz == 80.0)  # measured in device time
+    finally:
+        src.stop()
+
+
+def test_a_pause_in_readings_is_not_a_rate_error(device, tmp_path) -> None:
+    src = open_source(device.path, data_dir=tmp_path)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        device.send_hello(rate=80, unit="raw")
+        device.send_readings(range(12_500, 1_912_500, 12_500), [1] * 152, label="raw")
+        device.write(b"# hx711 not responding\n")  # 1 s without conversions
+        device.send_readings(range(2_900_000, 3_400_000, 12_500), [1] * 40, label="raw")
+        device.write(b"# done\n")
+        assert sink.wait(lambda: src.status.message == "done"), [s.message for s in sink.statuses]
+        assert "delivers" not in " ".join(m.message or "" for m in sink.statuses)
+    finally:
+        src.stop()
+
+
+def test_rate_of_a_plotter_sketch_is_measured(tmp_path) -> None:
+    """No hello, no device clock: the rate comes from the arrival stamps (fed directly here)."""
+    src = open_source("/dev/nonexistent-presshold", data_dir=tmp_path)
+    assert src.status.rate_hz is None
+    src._measure_rate(np.arange(0, 1.0, 0.01), False)  # type: ignore[attr-defined]
+    src._measure_rate(np.arange(1.0, 2.5, 0.01), False)  # type: ignore[attr-defined]
+    assert src.status.rate_hz == 100.0
