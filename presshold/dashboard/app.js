@@ -184,7 +184,7 @@ function traceSize() {
 function makePlot() {
   if (plot) plot.destroy();
   const s = state.settings;
-  const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line"), width: 1 }, ticks: { stroke: cssVar("--line"), width: 1 },
+  const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { stroke: cssVar("--grid"), width: 1 },
     font: "13px system-ui, sans-serif", labelFont: "13px system-ui, sans-serif" };
   plot = new uPlot({
     ...traceSize(), legend: { show: false }, cursor: { show: false }, select: { show: false },
@@ -434,9 +434,12 @@ function renderCalibration(cal) {
   if (!cal || typeof cal !== "object") return;
   lastCal = cal;
   const parts = [];
-  if (cal.sensor_id) parts.push(`Sensor ${cal.sensor_id}${cal.unit ? ` (${cal.unit})` : ""}`);
-  if (cal.offset_raw != null) parts.push(`zero ${(+cal.offset_raw).toPrecision(6)}`);
-  if (cal.scale_n_per_raw != null) parts.push(`scale ${(+cal.scale_n_per_raw).toPrecision(4)} N/count`);
+  if (cal.sensor_id) parts.push(`Sensor ${String(cal.sensor_id).split(/[\\/]/).pop()}${cal.unit ? ` (${cal.unit})` : ""}`);
+  if (cal.offset_raw != null) parts.push(`zero ${+(+cal.offset_raw).toPrecision(6)}`);
+  if (cal.scale_n_per_raw != null) {
+    const k = +(+cal.scale_n_per_raw).toPrecision(4);
+    parts.push(cal.unit === "raw" ? `scale ${k} N/count` : `scale ×${k}`);
+  }
   if (cal.nonlinearity_pct != null) parts.push(`non-linearity ${(+cal.nonlinearity_pct).toFixed(2)} %`);
   const pending = Array.isArray(cal.points) ? cal.points.length : cal.pending_points;
   if (pending != null) parts.push(`${pending} point${pending === 1 ? "" : "s"} collected`);

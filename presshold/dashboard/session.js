@@ -152,7 +152,7 @@ async function loadRange(from, to) {
 }
 function makePlot(data, width) {
   const st = settings(), bandTop = st.target_n != null ? toDisplay(st.target_n * 1.6, st) : 0;
-  const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--line"), width: 1 }, ticks: { stroke: cssVar("--line"), width: 1 },
+  const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { stroke: cssVar("--grid"), width: 1 },
     font: "13px system-ui, sans-serif", labelFont: "13px system-ui, sans-serif" };
   plot = new uPlot({
     width, height: HEIGHT, legend: { show: false },

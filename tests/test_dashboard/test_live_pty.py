@@ -185,6 +185,9 @@ def test_tare_zeroes_the_reading(rig: dict[str, Any]) -> None:
     wait_meter_near(page, -6.0)
     page.get_by_role("button", name="Tare").click()  # and the button does the same
     wait_meter_near(page, 0.0, tol=0.3)
+    page.locator("#calibration summary").click()  # the calibration steps show this sensor's zero
+    page.locator("#cal-summary").filter(has_text="ttyPRESSHOLD").wait_for()
+    assert "zero 0 " in page.locator("#cal-summary").text_content()  # the offset from 0 N
 
 
 def _record_a_session(page: Any) -> None:

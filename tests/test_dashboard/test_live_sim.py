@@ -41,17 +41,18 @@ def test_live_view_on_the_simulator(sim: tuple[Any, ServerProcess], artifacts_di
     page.screenshot(path=str(artifacts_dir / "dashboard-live-sim.png"))
 
     page.get_by_role("button", name="Theme").click()
-    theme = page.evaluate("document.documentElement.dataset.theme")
-    page.screenshot(path=str(artifacts_dir / f"dashboard-live-sim-{theme}.png"))
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # system is light
+    page.screenshot(path=str(artifacts_dir / "dashboard-live-sim-dark.png"))
     page.get_by_role("button", name="High contrast").click()
     assert page.get_by_role("button", name="High contrast").get_attribute("aria-pressed") == "true"
-    page.screenshot(path=str(artifacts_dir / f"dashboard-live-sim-{theme}-high-contrast.png"))
+    page.screenshot(path=str(artifacts_dir / "dashboard-live-sim-dark-high-contrast.png"))
+    page.get_by_role("button", name="Theme").click()
+    page.screenshot(path=str(artifacts_dir / "dashboard-live-sim-light-high-contrast.png"))
     page.reload()  # theme and contrast are remembered
     page.locator("#status[data-state='simulated']").wait_for()
-    assert page.evaluate("document.documentElement.dataset.theme") == theme
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
     assert page.evaluate("document.documentElement.dataset.contrast") == "high"
     page.get_by_role("button", name="High contrast").click()
-    page.get_by_role("button", name="Theme").click()
 
     page.set_viewport_size({"width": 820, "height": 1180})  # tablet portrait: one column
     page.wait_for_function("document.querySelector('aside').getBoundingClientRect().left < 100")
