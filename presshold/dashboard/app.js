@@ -76,6 +76,21 @@ function renderGauge(forceN) {
   if (w.dataset.zone !== zone) { w.dataset.zone = zone; $("zone-word").textContent = ZONE_WORD[zone]; }
 }
 
+// No sensor or no server: the dial must not keep showing a stale number as if it were live.
+let offline = true;
+function setOffline(off) {
+  if (off === offline) return;
+  offline = off;
+  lastGauge = null; renderedSeq = -1;
+  if (!off) return;
+  $("gauge-wrap").dataset.zone = "offline";
+  $("value").textContent = "—";
+  $("value-arc").setAttribute("d", "");
+  $("zone-word").textContent = "No signal";
+  $("gauge").setAttribute("aria-valuetext", "no signal");
+  renderAlert(null);
+}
+
 // ---------- hold timer ----------
 const RING_LEN = 2 * Math.PI * 52;
 let completeUntil = 0, holdsSeen = null;
@@ -242,7 +257,7 @@ function onFrame(f) {
 }
 function tick() {
   const f = state.frame;
-  if (f && f.seq !== renderedSeq) {
+  if (f && f.seq !== renderedSeq && !offline) {
     renderedSeq = f.seq;
     renderGauge(f.force_n); renderTimer(f); renderAlert(f.alert); renderRecording(f);
   }
@@ -255,10 +270,11 @@ function onStatus(st) {
   state.status = st;
   if (st.settings) applySettings(st.settings);
   const kind = !st.connected ? "disconnected" : st.source_kind === "sim" ? "simulated" : "connected";
+  setOffline(!st.connected);
   const device = st.device ? String(st.device).split(/[\\/]/).pop() : st.sensor;
   setConn(kind, !st.connected ? `Sensor disconnected${st.message ? ` — ${st.message}` : ""}`
     : kind === "simulated" ? "Simulated sensor" : `Sensor connected${device ? ` · ${device}` : ""}`);
-  $("conn-text").title = st.device || "";
+  $("conn-text").title = [st.device, st.message].filter(Boolean).join(" — ");
   renderRate();
   const rej = st.rejected_total || 0;
   $("reject-text").textContent = `${rej} rejected line${rej === 1 ? "" : "s"}`;
@@ -310,6 +326,7 @@ function connect() {
     if (socket !== ws) return;
     socket = null;
     setConn("reconnecting", "Reconnecting…");
+    setOffline(true);
     $("rate-text").textContent = "";
     setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 4000);
   };

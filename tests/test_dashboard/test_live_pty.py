@@ -49,7 +49,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             console = ConsoleErrors(page)
             page.goto(server.url + "/")
             page.locator("#status[data-state='connected']").wait_for(timeout=10_000)
-            yield {"page": page, "api": api, "server": server, "console": console}
+            yield {"page": page, "api": api, "server": server, "console": console, "dev": dev}
             context.close()
             api.close()
 
@@ -265,6 +265,21 @@ def test_recorded_session_history_and_exports(rig: dict[str, Any], artifacts_dir
     page.locator("#list tbody tr", has_text="visit 3").wait_for()
     page.goto(server.url + "/")
     page.locator("#status[data-state='connected']").wait_for()
+
+
+def test_unplug_and_replug_show_in_the_status(rig: dict[str, Any], artifacts_dir: Path) -> None:
+    page, dev = rig["page"], rig["dev"]
+    Level.value = 5.0
+    dev.unplug()
+    page.locator("#status[data-state='disconnected']").wait_for()
+    assert page.locator("#conn-text").text_content().startswith("Sensor disconnected")
+    assert page.locator("#value").text_content() == "—"  # no stale number shown as live
+    assert page.get_by_role("meter").get_attribute("aria-valuetext") == "no signal"
+    assert "No signal" in page.locator("#zone-word").text_content()
+    page.screenshot(path=str(artifacts_dir / "dashboard-live-disconnected.png"))
+    dev.replug()
+    page.locator("#status[data-state='connected']").wait_for(timeout=15_000)
+    wait_meter_near(page, 5.0)
 
 
 def test_no_console_errors(rig: dict[str, Any]) -> None:
