@@ -21,6 +21,9 @@ Listening on an interface other than loopback prints a URL with an access token;
 browsers that opened it (or send "Authorization: Bearer TOKEN") are served."""
 
 
+SEND_BUFFER = 32 * 1024
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``serve`` and ``demo``; every flag also reads ``PRESSHOLD_<NAME>`` when not given."""
     for name, help_ in (
@@ -109,7 +112,7 @@ def bind(host: str, port: int) -> socket.socket:
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family)
+        sock = socket.create_server((host, port), family=family)
     except OSError as exc:
         import errno
 
@@ -119,6 +122,11 @@ def bind(host: str, port: int) -> socket.socket:
                 "choose another with --http-port"
             ) from None
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # Accepted connections inherit this. A small send buffer bounds how far a stalled viewer's
+    # gauge can lag (~1 s of 1 kHz frames) before its own queue starts dropping its oldest
+    # frames; autotuned buffers would let it fall minutes behind. Plenty for LAN throughput.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    return sock
 
 
 def urls(settings: ServerSettings, port: int) -> tuple[str, str]:

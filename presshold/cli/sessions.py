@@ -39,18 +39,19 @@ def _export(args: argparse.Namespace) -> int:
 
     from presshold.errors import StorageError
     from presshold.server import exports
+    from presshold.server.session_metrics import session_metrics
 
     store = _store(args.data_dir)
     meta = store.get_session(args.session_id)
     if meta is None:
         raise StorageError(f"no session {args.session_id!r} in {store.path}")
-    t, f, raw = store.samples(args.session_id)
-    out = open(args.output, "w") if args.output else sys.stdout  # noqa: SIM115
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
         if args.format == "csv":
-            out.writelines(exports.csv_lines(meta, t, f, raw))
+            out.writelines(exports.csv_lines(meta, store.iter_samples(args.session_id)))
         else:
-            json.dump(exports.json_export(meta, t, f), out, indent=2)
+            metrics = session_metrics(store, meta, recording=meta["ended_at"] is None)
+            json.dump(exports.json_export(meta, metrics), out, indent=2)
             out.write("\n")
     finally:
         if out is not sys.stdout:

@@ -7,6 +7,8 @@
 - **Origin**: a browser's cross-site request (``Origin`` present and not this server) may not open
   the websocket or change anything (non-GET), even on loopback: a page on another site must not
   drive a therapist's sensor or read the live stream.
+- **Size**: bodies above ``max_body`` are ``413`` JSON (by ``Content-Length`` before reading,
+  or as soon as a chunked body passes the limit).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from fastapi import HTTPException
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,9 +33,10 @@ POLICY_VIOLATION = 1008
 
 
 class AccessGuard:
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, max_body: int) -> None:
         self.app = app
         self.token = token.encode() if token else None
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -109,6 +114,20 @@ class AccessGuard:
                 "access token missing or wrong: open the link printed by `presshold serve` "
                 "(…/?token=…)",
             )
+        too_large = f"request body too large (limit {self.max_body} bytes)"
+        length = headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > self.max_body:
+            return await _json(send, 413, too_large)
+        received = 0
+
+        async def limited_receive() -> Message:
+            """Chunked bodies have no length up front: stop reading once past the limit."""
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise HTTPException(413, detail=too_large)  # → the app's JSON error handler
+            return message
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -122,7 +141,7 @@ class AccessGuard:
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie if from_query else send)
+        await self.app(scope, limited_receive, send_with_cookie if from_query else send)
 
 
 async def _json(send: Send, status: int, detail: str) -> None:

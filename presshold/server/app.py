@@ -91,8 +91,9 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
             hub.recorder.stop()
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
-    app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan, max_body_size=MAX_BODY)
-    app.add_middleware(AccessGuard, token=settings.token if settings.token_required else None)
+    app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
+    token = settings.token if settings.token_required else None
+    app.add_middleware(AccessGuard, token=token, max_body=MAX_BODY)
     app.state.presshold = state
     http_errors.install(app)
     _pages(app)
@@ -106,6 +107,7 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
             "connected": hub.status_obj.connected,
             "recording": hub.recorder.recording,
             "storage_ok": hub.recorder.store.ok,
+            **hub.viewer_stats(),
         }
 
     app.include_router(settings_api.build_router(state))

@@ -6,6 +6,7 @@ History is a bounded ring (30 s at up to 2 kHz), so memory stays flat over an 8 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import deque
 from dataclasses import asdict
@@ -20,6 +21,44 @@ FRAME_PERIOD_S = 1 / 30
 VIEWER_QUEUE = 90  # 3 s of frames; overflow drops the viewer's own oldest frames
 
 
+class Viewer:
+    """One websocket's outbox. Bounded: on overflow it loses its own oldest *frame* (status and
+    events are kept while frames remain to drop) and is told how many frames/samples it lost."""
+
+    def __init__(self, limit: int = VIEWER_QUEUE) -> None:
+        self.limit = limit
+        self._box: deque[dict[str, Any]] = deque()
+        self._ready = asyncio.Event()
+        self.dropped_frames = 0
+        self.dropped_samples = 0
+        self.dropped_total = 0
+
+    def put(self, msg: dict[str, Any]) -> None:
+        if len(self._box) >= self.limit:
+            victim = next((m for m in self._box if m["type"] == "frame"), self._box[0])
+            self._box.remove(victim)
+            self.dropped_frames += 1
+            self.dropped_samples += len(victim.get("samples", ()))
+        self._box.append(msg)
+        self._ready.set()
+
+    async def get(self) -> dict[str, Any]:
+        while not self._box:
+            self._ready.clear()
+            await self._ready.wait()
+        if self.dropped_frames:
+            self.dropped_total += self.dropped_frames
+            notice = {
+                "type": "dropped",
+                "frames": self.dropped_frames,
+                "samples": self.dropped_samples,
+                "total_frames": self.dropped_total,
+            }
+            self.dropped_frames = self.dropped_samples = 0
+            return notice
+        return self._box.popleft()
+
+
 class LiveHub:
     """Owns the source; keeps the last 30 s and fans frames out without blocking ingest."""
 
@@ -30,8 +69,7 @@ class LiveHub:
         self.t0 = time.monotonic()
         self.history: deque[tuple[float, float]] = deque(maxlen=int(HISTORY_S * 2000))
         self.pending: list[list[float]] = []
-        self.viewers: set[asyncio.Queue[dict[str, Any]]] = set()
-        self.dropped: dict[int, int] = {}
+        self.viewers: set[Viewer] = set()
         self.seq = 0
         self.status_obj: SourceStatus = source.status
         self.settings: dict[str, Any] | None = None
@@ -75,10 +113,7 @@ class LiveHub:
             self.pending.append([round(t, 4), round(f, 3)])
 
     def session_meta(self) -> dict[str, Any]:
-        try:
-            calibration = self.source.calibration.to_dict()
-        except Exception:
-            calibration = None
+        calibration = {**self.source.calibration.to_dict(), "unit": self.status_obj.unit}
         return {
             "sensor": self.status_obj.sensor,
             "settings": self.settings,
@@ -138,33 +173,36 @@ class LiveHub:
         }
 
     def history_message(self) -> dict[str, Any]:
+        """The last 30 s, minus the samples the next frame carries (no viewer sees one twice)."""
+        sent = len(self.history) - len(self.pending)
         cutoff = (self.history[-1][0] - HISTORY_S) if self.history else 0.0
+        samples = [
+            [round(t, 4), round(f, 3)]
+            for t, f in itertools.islice(self.history, 0, max(sent, 0))
+            if t >= cutoff
+        ]
+        return {"type": "history", "samples": samples}
+
+    def viewer_stats(self) -> dict[str, int]:
         return {
-            "type": "history",
-            "samples": [[round(t, 4), round(f, 3)] for t, f in self.history if t >= cutoff],
+            "viewers": len(self.viewers),
+            "viewers_lagging": sum(1 for v in self.viewers if v.dropped_frames),
         }
 
-    def add_viewer(self) -> asyncio.Queue[dict[str, Any]]:
-        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(VIEWER_QUEUE)
-        q.put_nowait(self.status_message())
-        q.put_nowait(self.history_message())
-        self.viewers.add(q)
-        return q
+    def add_viewer(self) -> Viewer:
+        """A new viewer starts with the current status and the last 30 s, then live messages."""
+        v = Viewer()
+        v.put(self.status_message())
+        v.put(self.history_message())
+        self.viewers.add(v)
+        return v
 
-    def remove_viewer(self, q: asyncio.Queue[dict[str, Any]]) -> None:
-        self.viewers.discard(q)
-        self.dropped.pop(id(q), None)
+    def remove_viewer(self, v: Viewer) -> None:
+        self.viewers.discard(v)
 
     def _broadcast(self, msg: dict[str, Any]) -> None:
-        for q in self.viewers:
-            while q.full():  # a slow viewer loses its own oldest frames, nobody else waits
-                q.get_nowait()
-                self.dropped[id(q)] = self.dropped.get(id(q), 0) + 1
-            if self.dropped.get(id(q)):
-                q.put_nowait({"type": "dropped", "frames": self.dropped.pop(id(q))})
-                if q.full():
-                    continue
-            q.put_nowait(msg)
+        for v in self.viewers:  # never waits: a slow viewer only loses its own oldest frames
+            v.put(msg)
 
     async def run_frames(self) -> None:
         """Paced 30 Hz frames when samples arrived; a 1 Hz heartbeat otherwise."""

@@ -42,7 +42,7 @@ class Recorder:
         """Begin a session now (ending any current one)."""
         if self.session is not None:
             self.stop()
-        self.t0 = time.monotonic()
+        self.t0 = self.last_sample = time.monotonic()  # idle time counts from the start
         self.session = {
             "id": new_session_id(),
             "recording": True,

@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from presshold.errors import StorageError
 from presshold.server import exports
 from presshold.server.live import LiveHub
+from presshold.server.session_metrics import session_metrics
 
 
 class SessionStart(BaseModel, extra="forbid"):
@@ -36,11 +37,20 @@ def build_router(get_hub: Any) -> APIRouter:
     def hub() -> LiveHub:
         return get_hub()  # type: ignore[no-any-return]
 
+    def recording(sid: str) -> bool:
+        current = hub().recorder.session
+        return current is not None and current["id"] == sid
+
     def load(sid: str) -> dict[str, Any]:
         try:
             meta = hub().recorder.store.get_session(sid)
         except StorageError as exc:
-            raise HTTPException(404, detail=str(exc)) from None
+            meta = None
+            if not recording(sid):
+                raise HTTPException(404, detail=str(exc)) from None
+        if meta is None and recording(sid):  # just started: not written yet (≤ 0.5 s)
+            meta = {**hub().session_meta(), **hub().recorder.session, "ended_at": None}
+            meta.update(duration_s=0.0, notes=meta.get("notes"), samples=0, events=[], marks=[])
         if meta is None:
             raise HTTPException(404, detail=f"no session {sid!r}")
         return meta
@@ -71,7 +81,9 @@ def build_router(get_hub: Any) -> APIRouter:
 
     @r.get("/{sid}")
     def get(sid: str) -> dict[str, Any]:
-        return load(sid)
+        """Metadata, events, marks, and ``metrics``/``analysis`` from ``analyze`` on the trace."""
+        meta = load(sid)
+        return {**meta, **session_metrics(hub().recorder.store, meta, recording(sid))}
 
     @r.patch("/{sid}")
     def patch(sid: str, body: SessionPatch) -> dict[str, Any]:
@@ -105,15 +117,14 @@ def build_router(get_hub: Any) -> APIRouter:
     @r.get("/{sid}/trace")
     def trace(
         sid: str,
-        from_s: float | None = None,
-        to_s: float | None = None,
+        from_s: float | None = Query(None, ge=-1e7, le=1e7),
+        to_s: float | None = Query(None, ge=-1e7, le=1e7),
         max_points: int = Query(2000, ge=10, le=100_000),
     ) -> dict[str, Any]:
+        if from_s is not None and to_s is not None and from_s > to_s:
+            raise HTTPException(422, detail="from_s must not be after to_s")
         load(sid)
-        t, f, _ = hub().recorder.store.samples(sid)
-        lo = np.searchsorted(t, from_s) if from_s is not None else 0
-        hi = np.searchsorted(t, to_s, side="right") if to_s is not None else len(t)
-        t, f = t[lo:hi], f[lo:hi]
+        t, f, _ = hub().recorder.store.samples(sid, from_s, to_s)
         if len(t) <= max_points:
             return {"t_s": t.tolist(), "min_n": f.tolist(), "max_n": f.tolist(), "decimated": False}
         edges = np.linspace(0, len(t), max_points + 1).astype(int)[:-1]  # min/max per bucket
@@ -127,16 +138,17 @@ def build_router(get_hub: Any) -> APIRouter:
     @r.get("/{sid}/export.csv")
     def export_csv(sid: str) -> StreamingResponse:
         meta = load(sid)
-        t, f, raw = hub().recorder.store.samples(sid)
+        blocks = hub().recorder.store.iter_samples(sid)
         headers = {"Content-Disposition": f'attachment; filename="presshold-{sid}.csv"'}
         return StreamingResponse(
-            exports.csv_lines(meta, t, f, raw), media_type="text/csv", headers=headers
+            exports.csv_lines(meta, blocks), media_type="text/csv; charset=utf-8", headers=headers
         )
 
     @r.get("/{sid}/export.json")
-    def export_json(sid: str) -> dict[str, Any]:
+    def export_json(sid: str) -> JSONResponse:
         meta = load(sid)
-        t, f, _ = hub().recorder.store.samples(sid)
-        return exports.json_export(meta, t, f)
+        metrics = session_metrics(hub().recorder.store, meta, recording(sid))
+        headers = {"Content-Disposition": f'attachment; filename="presshold-{sid}.json"'}
+        return JSONResponse(exports.json_export(meta, metrics), headers=headers)
 
     return r

@@ -13,7 +13,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,20 @@ CREATE TABLE IF NOT EXISTS blocks (
 CREATE INDEX IF NOT EXISTS blocks_by_session ON blocks(session_id, t_first);
 CREATE TABLE IF NOT EXISTS events (
   session_id TEXT NOT NULL, t_s REAL NOT NULL, kind TEXT NOT NULL, data TEXT);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind);
 """
+ADDED_COLUMNS = {"sessions": {"metrics": "TEXT", "metrics_samples": "INTEGER"}}
+COUNTED_EVENTS = {"holds": "hold_end", "holds_completed": "hold_complete", "alerts": "alert_start"}
+
+
+def migrate(con: sqlite3.Connection) -> None:
+    """Schema plus columns added since the first release (stores from older versions open)."""
+    con.executescript(SCHEMA)
+    for table, cols in ADDED_COLUMNS.items():
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        for name, kind in cols.items():
+            if name not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -61,7 +74,7 @@ class SessionStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._con = connect(self.path)
-            self._con.executescript(SCHEMA)
+            migrate(self._con)
             self._con.execute(
                 "UPDATE sessions SET ended_at = COALESCE(ended_at, 'recovered') "
                 "WHERE ended_at IS NULL"
@@ -112,7 +125,7 @@ class SessionStore:
         try:
             if self._con is None:
                 self._con = connect(self.path)
-                self._con.executescript(SCHEMA)
+                migrate(self._con)
             with self._con:
                 for op in ops:
                     op(self._con)
@@ -189,13 +202,51 @@ class SessionStore:
         con.row_factory = sqlite3.Row
         return con
 
-    def list_sessions(self) -> list[dict[str, Any]]:
+    def save_metrics(self, sid: str, samples: int, metrics: dict[str, Any]) -> None:
+        """Cache the analysis of a finished session (recomputed if the sample count differs)."""
+        row = (json.dumps(metrics), samples, sid)
+        self.submit(
+            lambda c: c.execute("UPDATE sessions SET metrics=?, metrics_samples=? WHERE id=?", row)
+        )
+
+    def cached_metrics(self, sid: str, samples: int) -> dict[str, Any] | None:
+        """The saved analysis, if it was computed over exactly ``samples`` samples."""
         con = self._read()
         try:
-            rows = con.execute("SELECT * FROM sessions ORDER BY started_at DESC").fetchall()
-            return [_meta(r) for r in rows]
+            r = con.execute(
+                "SELECT metrics, metrics_samples FROM sessions WHERE id=?", (sid,)
+            ).fetchone()
         finally:
             con.close()
+        if r is None or r[0] is None or r[1] != samples:
+            return None
+        return json.loads(r[0])  # type: ignore[no-any-return]
+
+    def list_sessions(self) -> list[dict[str, Any]]:
+        """Newest first, with counts from the events table and cached metrics when known."""
+        counts = ", ".join(
+            f"(SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = '{kind}') "
+            f"AS {name}"
+            for name, kind in COUNTED_EVENTS.items()
+        )
+        con = self._read()
+        try:
+            rows = con.execute(
+                f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
+                "WHERE b.session_id = s.id) AS samples FROM sessions s ORDER BY started_at DESC"
+            ).fetchall()
+        finally:
+            con.close()
+        out = []
+        for r in rows:
+            meta = _meta(r)
+            fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
+            cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
+            meta.update({name: r[name] for name in COUNTED_EVENTS})
+            meta["samples"] = r["samples"]
+            meta["time_in_band_s"] = cached.get("time_in_band_s")
+            out.append(meta)
+        return out
 
     def get_session(self, sid: str) -> dict[str, Any] | None:
         con = self._read()
@@ -204,6 +255,9 @@ class SessionStore:
             if r is None:
                 return None
             meta = _meta(r)
+            meta["samples"] = con.execute(
+                "SELECT COALESCE(SUM(n), 0) FROM blocks WHERE session_id=?", (sid,)
+            ).fetchone()[0]
             meta["events"] = [
                 {"t_s": e["t_s"], "kind": e["kind"], **json.loads(e["data"] or "{}")}
                 for e in con.execute(
@@ -215,21 +269,58 @@ class SessionStore:
         finally:
             con.close()
 
-    def samples(self, sid: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every stored sample of a session, time-ordered: (t_s, force_n, raw)."""
+    def samples(
+        self, sid: str, from_s: float | None = None, to_s: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stored samples of a session, time-ordered: (t_s, force_n, raw); only the blocks that
+        overlap ``[from_s, to_s]`` are read, then trimmed exactly."""
+        lo = -np.inf if from_s is None else from_s
+        hi = np.inf if to_s is None else to_s
         con = self._read()
         try:
             rows = con.execute(
-                "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? ORDER BY t_first",
-                (sid,),
+                "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? AND t_last >= ? "
+                "AND t_first <= ? ORDER BY t_first",
+                (sid, lo, hi),
             ).fetchall()
         finally:
             con.close()
         if not rows:
             empty = np.zeros(0)
             return empty, empty, empty
-        cols = [np.concatenate([np.frombuffer(r[i], "<f8") for r in rows]) for i in range(3)]
-        return cols[0], cols[1], cols[2]
+        t, f, raw = (np.concatenate([np.frombuffer(r[i], "<f8") for r in rows]) for i in range(3))
+        if from_s is None and to_s is None:
+            return t, f, raw
+        keep = slice(np.searchsorted(t, lo), np.searchsorted(t, hi, side="right"))
+        return t[keep], f[keep], raw[keep]
+
+    def iter_samples(
+        self, sid: str, chunk: int = 50_000
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Every stored sample in time order, ``chunk``-ish at a time: exports of 8 h at 1 kHz
+        (28.8 M samples) never hold the whole trace in memory."""
+        con = self._read()
+        try:
+            cur = con.execute(
+                "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? ORDER BY t_first", (sid,)
+            )
+            parts: list[tuple[bytes, bytes, bytes]] = []
+            have = 0
+            for row in cur:
+                parts.append((row[0], row[1], row[2]))
+                have += len(row[0]) // 8
+                if have >= chunk:
+                    yield _join(parts)
+                    parts, have = [], 0
+            if parts:
+                yield _join(parts)
+        finally:
+            con.close()
+
+
+def _join(parts: list[tuple[bytes, bytes, bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t, f, raw = (np.frombuffer(b"".join(p[i] for p in parts), "<f8") for i in range(3))
+    return t, f, raw
 
 
 def _meta(r: sqlite3.Row) -> dict[str, Any]:

@@ -23,7 +23,7 @@ def test_list_and_export_a_recorded_session(tmp_path: Path) -> None:
     out = tmp_path / "s.csv"
     subprocess.run([*run, "export", sid, "-o", str(out), "--data-dir", str(tmp_path)], check=True)
     rows = [ln for ln in out.read_text().splitlines() if not ln.startswith("#")]
-    assert rows[0] == "t_s,force_n,raw" and len(rows) > 50
+    assert rows[0].startswith("t_s,force_n,raw,") and len(rows) > 50
     bad = subprocess.run(
         [*run, "export", "nope", "--data-dir", str(tmp_path)], capture_output=True, text=True
     )

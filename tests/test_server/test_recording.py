@@ -38,8 +38,8 @@ def _wait(pred, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def
 
 def _csv_values(text: str) -> np.ndarray:
     body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-    assert body[0] == "t_s,force_n,raw"
-    return np.array([[float(x) for x in ln.split(",")] for ln in body[1:]])
+    assert body[0] == "t_s,force_n,raw,force_display_n,force_detect_n,state"
+    return np.array([[float(x) for x in ln.split(",")[:5]] for ln in body[1:]])
 
 
 def test_every_sample_of_a_pty_sensor_is_exported(

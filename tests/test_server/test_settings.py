@@ -1,4 +1,4 @@
-"""Settings API validation/persistence and slow-viewer isolation, against the real server."""
+"""Settings API validation and persistence against the real server."""
 
 from __future__ import annotations
 
@@ -27,24 +27,3 @@ def test_settings_validate_persist_and_reach_status(tmp_path: Path) -> None:
         assert asyncio.run(first_status())["settings"]["target_n"] == 40  # type: ignore[index]
     with ServerProcess(tmp_path) as srv:  # persisted across restarts
         assert httpx.get(f"{srv.url}/api/settings").json()["target_n"] == 40
-
-
-def test_a_viewer_that_never_reads_does_not_stall_others(tmp_path: Path) -> None:
-    with ServerProcess(tmp_path, extra_args=[]) as srv:
-
-        async def scenario() -> int:
-            stalled = await websockets.connect(srv.ws_url, max_size=None)
-            stalled.transport.pause_reading()  # type: ignore[attr-defined]
-            await asyncio.sleep(4.0)  # > the 3 s viewer queue
-            async with websockets.connect(srv.ws_url) as ws:
-                frames = 0
-                loop = asyncio.get_running_loop()
-                end = loop.time() + 1.0
-                while loop.time() < end:
-                    if json.loads(await asyncio.wait_for(ws.recv(), 2))["type"] == "frame":
-                        frames += 1
-            stalled.transport.abort()  # type: ignore[attr-defined]
-            return frames
-
-        assert asyncio.run(scenario()) >= 20  # ~30 fps for the healthy viewer
-        assert httpx.get(f"{srv.url}/api/health").status_code == 200

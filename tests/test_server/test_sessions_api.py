@@ -1,0 +1,162 @@
+"""Session metrics, CSV/JSON exports and bad requests, through the real server."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+from support.pty_device import PtyDevice
+from support.server import ServerProcess, wait_for
+
+
+def press(t: float) -> float:
+    """A 4 s cycle: rest 0.5 s, ramp 0.5 s to 30 N, hold 2.5 s, release."""
+    c = t % 4.0
+    if c < 0.5:
+        return 0.0
+    if c < 1.0:
+        return 60.0 * (c - 0.5)
+    return 30.0 if c < 3.5 else 0.0
+
+
+def test_metrics_and_exports_of_a_recorded_pty_session(tmp_path: Path) -> None:
+    with (
+        PtyDevice(tmp_path / "ttyS", rate_hz=100) as dev,
+        ServerProcess(tmp_path / "data", source=dev.path) as srv,
+        httpx.Client(base_url=srv.url, timeout=10) as api,
+    ):
+        wait_for(lambda: api.get("/api/health").json()["connected"], what="connected")
+        dev.send_hello(sensor="metrics-test", rate=100, unit="N")
+        settings = {"target_n": 30, "tolerance_n": 3, "hold_s": 1.5, "min_hold_s": 0.5}
+        api.put("/api/settings", json=settings).raise_for_status()
+        sid = api.post("/api/sessions", json={"label": "trap L", "notes": "two\nlines"}).json()[
+            "id"
+        ]
+        dev.start_stream(press)
+        wait_for(lambda: _metrics(api, sid).get("holds_completed", 0) >= 2, 30, "two holds")
+        dev.stop_stream()
+        api.post("/api/sessions/current/stop").raise_for_status()
+        first = api.get(f"/api/sessions/{sid}").json()  # stop is flushed within ~0.5 s
+        wait_for(lambda: api.get(f"/api/sessions/{sid}").json()["samples"] == first["samples"])
+        meta = wait_for(lambda: _stable(api, sid), 10, "store flushed")
+
+        m = meta["metrics"]
+        assert m["holds_completed"] >= 2 and m["samples"] == meta["samples"] > 300
+        assert 29.0 < m["peak_n"] <= 30.0 and m["time_in_band_s"] > 3.0
+        holds = meta["analysis"]["holds"]
+        assert len(holds) >= 2 and all(abs(h["mean_n"] - 30) < 1.0 for h in holds if h["completed"])
+        assert meta["settings"]["hold_s"] == 1.5
+
+        csv_text = api.get(f"/api/sessions/{sid}/export.csv").text
+        comments = dict(
+            ln[2:].split(": ", 1)
+            for ln in csv_text.splitlines()
+            if ln.startswith("# ") and ": " in ln
+        )
+        assert comments["session_id"] == sid and comments["sensor"] == "metrics-test"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", comments["started_at"])
+        assert comments["notes"] == "two lines"  # a newline cannot break out of the comment
+        assert json.loads(comments["settings"])["target_n"] == 30
+        assert json.loads(comments["calibration"])["unit"] == "N"
+        assert "force_n=N" in comments["units"] and int(comments["samples"]) == meta["samples"]
+        body = [ln for ln in csv_text.splitlines() if not ln.startswith("#")]
+        assert body[0] == "t_s,force_n,raw,force_display_n,force_detect_n,state"
+        rows = [ln.split(",") for ln in body[1:]]
+        assert len(rows) == meta["samples"]  # one row per recorded sample, every sample
+        states = {r[5] for r in rows}
+        assert {"idle", "in_band"} <= states <= {"idle", "under", "in_band", "over"}
+        values = np.array([[float(x) for x in r[:5]] for r in rows])
+        assert np.all(np.diff(values[:, 0]) > 0)
+        holding = values[[r[5] == "in_band" for r in rows]]
+        assert np.all(np.abs(holding[:, 4] - 30) <= 3.0)  # the detection value is inside the band
+
+        exported = api.get(f"/api/sessions/{sid}/export.json").json()
+        assert exported["id"] == sid and exported["metrics"] == m
+        assert exported["analysis"]["holds"] == holds
+        assert {"hold_start", "hold_complete", "session_start"} <= {
+            e["kind"] for e in exported["events"]
+        }
+
+        def listed() -> dict[str, object]:
+            return next(s for s in api.get("/api/sessions").json() if s["id"] == sid)
+
+        assert listed()["holds_completed"] == m["holds_completed"] and listed()["label"] == "trap L"
+        wait_for(lambda: listed()["time_in_band_s"] == m["time_in_band_s"], what="cached metrics")
+
+        out = tmp_path / "export.csv"
+        out.write_text(csv_text)
+        analysed = subprocess.run(
+            [sys.executable, "-m", "presshold", "analyze", str(out), "--target", "30",
+             "--tolerance", "3N", "--hold", "1.5", "--json"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert analysed.returncode == 0, analysed.stderr  # `presshold analyze` reads the export
+
+
+def _metrics(api: httpx.Client, sid: str) -> dict[str, object]:
+    r = api.get(f"/api/sessions/{sid}")
+    assert r.status_code == 200, r.text
+    return r.json()["metrics"]  # type: ignore[no-any-return]
+
+
+def _stable(api: httpx.Client, sid: str) -> dict[str, object] | None:
+    a = api.get(f"/api/sessions/{sid}").json()
+    b = api.get(f"/api/sessions/{sid}").json()
+    return b if a["samples"] == b["samples"] and b["ended_at"] else None
+
+
+def test_bad_requests_are_json_4xx_never_500(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=10) as api:
+        sid = api.post("/api/sessions", json={"label": "x"}).json()["id"]
+        cases = [
+            ("PUT", "/api/settings", {"json": {"tolerance_n": -3}}, 422),
+            ("PUT", "/api/settings", {"json": {"target_n": "thirty"}}, 422),
+            ("PUT", "/api/settings", {"json": {"unit": "stone"}}, 422),
+            ("PUT", "/api/settings", {"json": [1, 2]}, 422),
+            ("PUT", "/api/settings", {"content": b'{"target_n": 3', "headers": _json}, 422),
+            ("PUT", "/api/settings", {"content": b"\xff\xfe", "headers": _json}, 422),
+            ("PUT", "/api/settings", {"content": b" " * 100_000, "headers": _json}, 413),
+            ("POST", "/api/sessions", {"content": _chunks(), "headers": _json}, 413),
+            ("POST", "/api/sessions", {"json": {"label": "l" * 201}}, 422),
+            ("GET", "/api/sessions/nope", {}, 404),
+            ("GET", "/api/sessions/..%2F..%2Fetc", {}, 404),
+            ("PATCH", "/api/sessions/nope", {"json": {"label": "a"}}, 404),
+            ("DELETE", "/api/sessions/nope", {}, 404),
+            ("DELETE", f"/api/sessions/{sid}", {}, 409),
+            ("POST", "/api/sessions/nope/marks", {"json": {"label": "a"}}, 409),
+            ("POST", f"/api/sessions/{sid}/marks", {"json": {"label": ""}}, 422),
+            ("GET", "/api/sessions/nope/export.csv", {}, 404),
+            ("GET", "/api/sessions/nope/export.json", {}, 404),
+            ("GET", f"/api/sessions/{sid}/trace?from_s=5&to_s=1", {}, 422),
+            ("GET", f"/api/sessions/{sid}/trace?from_s=nan", {}, 422),
+            ("GET", f"/api/sessions/{sid}/trace?max_points=10000000", {}, 422),
+            ("POST", "/api/calibration/points", {"json": {"known_n": -1}}, 422),
+            ("GET", "/api/nothing-here", {}, 404),
+            ("DELETE", "/api/settings", {}, 405),
+        ]
+        for method, path, kw, status in cases:
+            r = api.request(method, path, **kw)  # type: ignore[arg-type]
+            assert r.status_code == status, (method, path, r.status_code, r.text)
+            assert r.headers["content-type"].startswith("application/json"), (path, r.text)
+            detail = r.json()["detail"]
+            assert isinstance(detail, str) and len(detail) > 3, (path, detail)
+        r = api.put("/api/settings", json={"tolerance_n": -3})
+        assert "tolerance_n" in r.json()["detail"] and "greater than 0" in r.json()["detail"]
+        assert api.get("/api/health").json()["status"] == "ok"
+        assert "Traceback" not in srv.log()
+
+
+_json = {"content-type": "application/json"}
+
+
+def _chunks():  # type: ignore[no-untyped-def]
+    """A chunked body (no Content-Length) that grows past the limit."""
+    yield b'{"label": "'
+    for _ in range(100):
+        yield b"x" * 1024
+    yield b'"}'
