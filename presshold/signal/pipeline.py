@@ -22,6 +22,7 @@ GAP_PERIODS = 5.0  # a step longer than this many sample periods is a gap …
 GAP_MIN_S = 0.05  # … and at least this long (host-timestamped sources arrive in USB bursts)
 RATE_PROBE = 8  # intervals used to estimate the rate when none is given
 MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
+GLITCH_EVENT_S = 1.0  # at most one glitch event per second
 
 
 @dataclass
@@ -57,6 +58,8 @@ class LivePipeline:
         self._glitch_n = glitch_threshold(self.params.target_n)
         self._pending: list[Event] = []
         self._glitched = False
+        self._glitch_last: float | None = None
+        self._glitch_backlog = 0
         self._last_t: float | None = None
         self.state = LiveState()
         if self.nominal_rate_hz:
@@ -189,19 +192,25 @@ class LivePipeline:
         return np.concatenate((x, d)), np.concatenate((x, dt)), np.concatenate((codes, c))
 
     def _clean(self, t: np.ndarray, f: np.ndarray, events: list[Event]) -> np.ndarray:
+        """Glitch guard; a storm of garbage (a loose wire) gives one event per second, not per
+        sample — ``data.count`` says how many samples that event stands for."""
         x, replaced = self._guard.clean(f, self._glitch_n)
         if replaced is not None:
-            self._glitched = True
             self._detector.summary.glitches += replaced.size
             for i in replaced.tolist():
+                ti = float(t[i])
+                self._glitch_backlog += 1
+                if self._glitch_last is not None and ti - self._glitch_last < GLITCH_EVENT_S:
+                    continue
                 r = float(f[i])
-                events.append(
-                    Event(
-                        "glitch",
-                        float(t[i]),
-                        {"raw_n": r if np.isfinite(r) else None, "replaced_n": float(x[i])},
-                    )
-                )
+                data = {
+                    "raw_n": r if np.isfinite(r) else None,
+                    "replaced_n": float(x[i]),
+                    "count": self._glitch_backlog,
+                }
+                events.append(Event("glitch", ti, data))
+                self._glitch_last, self._glitch_backlog = ti, 0
+                self._glitched = True
         return x
 
     def _set_rate(self, rate: float) -> None:

@@ -173,3 +173,18 @@ def test_live_state_follows_the_press():
         assert st.sample_rate_hz == RATE
     assert {(False, False, None), (True, True, None), (True, False, "over")} <= seen
     assert not pipe.state.pressing and pipe.state.hold_s == 0.0
+
+
+def test_a_glitch_storm_gives_one_event_per_second():
+    t, f = piecewise(levels([(0, 1), (30, 6), (0, 1)]), RATE)
+    f[200:500:3] = 5000.0  # every third sample garbage for 3 s (a loose wire)
+    pipe = LivePipeline(P, RATE)
+    events = [
+        e for a in range(0, t.size, 7) for e in pipe.process(t[a : a + 7], f[a : a + 7]).events
+    ]
+    glitches = [e for e in events if e.kind == "glitch"]
+    assert [g.t_s for g in glitches] == [2.0, 3.02, 4.04]
+    assert [g.data["count"] for g in glitches] == [1, 34, 34]  # 31 more after 4.04 s: counted below
+    assert pipe.summary().glitches == 100
+    assert not any(e.kind == "alert_start" for e in events)
+    assert len(pipe.holds) == 1 and pipe.holds[0].completed  # the hold went on through the storm
