@@ -1,11 +1,13 @@
-// Human formatting for history pages.
+// Human formatting for the history pages.
 export function duration(s) {
-  if (s == null) return "—";
-  const m = Math.floor(s / 60), r = Math.round(s % 60);
-  return m ? `${m} min ${String(r).padStart(2, "0")} s` : `${r} s`;
+  if (s == null || !Number.isFinite(s)) return "—";
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const t = Math.round(s), h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), r = t % 60;
+  return h ? `${h} h ${String(m).padStart(2, "0")} min` : `${m} min ${String(r).padStart(2, "0")} s`;
 }
 export function when(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
-  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
