@@ -32,6 +32,7 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
         ) from None
     from presshold.firmware_bridge.protocol import format_hello, format_reading
     from presshold.firmware_bridge.simulator import HandModel
+    from presshold.firmware_bridge.sources import PTY_SIM_SENSOR
 
     master, slave = pty.openpty()
     tty.setraw(slave)
@@ -54,7 +55,7 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
         def values(k0: int, n: int) -> np.ndarray:
             return model.samples(n)
 
-        hello = format_hello("sim-hand", rate_hz, "raw")
+        hello = format_hello(PTY_SIM_SENSOR, rate_hz, "raw")
         label, fmt = "raw", "{:.0f}"
 
     stop = threading.Event()

@@ -33,6 +33,8 @@ from presshold.firmware_bridge.source import (
 )
 
 log = logging.getLogger("presshold.bridge")
+PTY_SIM_SENSOR = "sim-hand"
+"""Hello name of ``presshold simulate --pty``; like ``--source sim`` it starts calibrated."""
 
 
 class _Threaded(Source):
@@ -336,7 +338,11 @@ class SerialSource(_Threaded):
 
     def _identify(self, sensor_id: str, unit: str | None) -> None:
         """This sensor's stored calibration, else one from its unit (none said: newtons)."""
-        self._use_calibration(sensor_id, default_for_unit(unit or "N", sensor_id))
+        if unit == "raw" and sensor_id == PTY_SIM_SENSOR:  # the virtual HX711's factory values
+            default = Calibration(SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW, sensor_id=sensor_id)
+        else:
+            default = default_for_unit(unit or "N", sensor_id)
+        self._use_calibration(sensor_id, default)
         self._set_status(sensor_id=sensor_id)
 
 
