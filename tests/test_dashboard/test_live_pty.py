@@ -194,7 +194,8 @@ def _record_a_session(page: Any) -> None:
     """Stop the auto-started recording, record ~1.5 s with two labelled points, stop."""
     if page.get_by_role("button", name="Stop session").is_visible():
         page.get_by_role("button", name="Stop session").click()
-    page.get_by_role("button", name="Start session").click()
+    page.get_by_role("button", name="Start session").wait_for()
+    page.keyboard.press("s")  # the documented shortcut starts a session
     page.get_by_role("button", name="Stop session").wait_for()
     page.locator("#side").select_option("L")
     page.get_by_role("button", name="upper trapezius").click()
