@@ -17,16 +17,27 @@ const uint8_t HX711_PULSES = PRESSHOLD_BREAK_PULSES;
 const uint8_t HX711_PULSES = 25;
 #endif
 
-// At 80 SPS a conversion is due every 12.5 ms; 200 ms of silence means the chip is gone.
-const unsigned long MISSING_AFTER_US = 200000UL;
+// At 80 SPS a conversion is due every 12.5 ms (10 SPS: 100 ms, and 400 ms to the first one after
+// power-up); 500 ms of silence means the chip is gone.
+const unsigned long MISSING_AFTER_US = 500000UL;
 // While it is gone: say so again (a host may have connected since) and reset the chip this often.
 const unsigned long RETRY_EVERY_US = 2000000UL;
+
+// Most HX711 modules are sold with the RATE pin low (10 SPS); 100 ms between conversions, four
+// times running, means that, and the user is told how to fix it (hardware/README.md).
+const unsigned long SLOW_RATE_US = 60000UL;
+const uint8_t SLOW_RATE_SEEN = 4;
 
 static unsigned long last_sample_us;
 static unsigned long last_retry_us;
 static bool missing;
+static uint8_t slow_in_a_row;
 
 static void say_hello() { Serial.print("# presshold 1 sensor=hx711 rate=80 unit=raw\r\n"); }
+
+static void say_slow() {
+  Serial.print("# hx711 at 10 SPS: RATE pin is low; tie it to DVDD for 80 SPS (hardware/README.md)\r\n");
+}
 
 static void say_missing() {
   Serial.print("# hx711 not responding (check DOUT=D2, SCK=D3, VCC, GND); retrying\r\n");
@@ -81,6 +92,7 @@ void loop() {
     if (Serial.read() == '?') {
       say_hello();
       if (missing) say_missing();
+      if (slow_in_a_row >= SLOW_RATE_SEEN) say_slow();
     }
   }
   if (digitalRead(PIN_DOUT) == LOW) {  // conversion ready
@@ -89,6 +101,12 @@ void loop() {
     char line[40];
     presshold_format_sample(line, t, raw);
     Serial.print(line);
+    unsigned long interval = t - last_sample_us;
+    if (interval > SLOW_RATE_US && interval < MISSING_AFTER_US && slow_in_a_row < SLOW_RATE_SEEN) {
+      if (++slow_in_a_row == SLOW_RATE_SEEN) say_slow();
+    } else if (interval <= SLOW_RATE_US) {
+      slow_in_a_row = 0;
+    }
     last_sample_us = t;
     if (missing) {
       Serial.print("# hx711 back\r\n");

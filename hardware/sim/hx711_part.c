@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define HX711_PERIOD_US 12500   /* 80 SPS */
-#define HX711_SETTLE_US 50000   /* output settling after power-up or reset at 80 SPS */
 #define HX711_POWER_DOWN_US 60  /* PD_SCK high longer than this powers the chip down */
 #define HX711_FLOAT_US 1000     /* how often a floating DOUT wanders */
 
@@ -79,7 +77,7 @@ static avr_cycle_count_t on_conversion(avr_t *avr, avr_cycle_count_t when, void 
   h->ready = 1;
   h->conversions++;
   drive_dout(h, 0);
-  h->next_conversion = when + avr_usec_to_cycles(h->avr, HX711_PERIOD_US);
+  h->next_conversion = when + avr_usec_to_cycles(h->avr, h->period_us);
   return h->next_conversion;
 }
 
@@ -97,8 +95,8 @@ static void power_up(hx711_t *h) {
   h->ready = 0;
   drive_dout(h, 1);
   avr_cycle_timer_cancel(h->avr, on_conversion, h);
-  h->next_conversion = h->avr->cycle + avr_usec_to_cycles(h->avr, HX711_SETTLE_US);
-  avr_cycle_timer_register_usec(h->avr, HX711_SETTLE_US, on_conversion, h);
+  h->next_conversion = h->avr->cycle + avr_usec_to_cycles(h->avr, h->settle_us);
+  avr_cycle_timer_register_usec(h->avr, h->settle_us, on_conversion, h);
 }
 
 static avr_cycle_count_t on_power_down(avr_t *avr, avr_cycle_count_t when, void *param) {
@@ -173,8 +171,14 @@ void hx711_init(avr_t *avr, hx711_t *h, char dout_port, uint8_t dout_bit, hx711_
   h->on_error = on_error;
   h->ctx = ctx;
   h->noise = 0x9e3779b9u;
+  hx711_set_rate_pin(h, 1);
   h->irq = avr_alloc_irq(&avr->irq_pool, 0, HX711_IRQ_COUNT, names);
   avr_irq_register_notify(h->irq + HX711_IRQ_SCK, on_sck, h);
+}
+
+void hx711_set_rate_pin(hx711_t *h, int high) {
+  h->period_us = high ? 12500 : 100000; /* 80 or 10 SPS */
+  h->settle_us = 4 * h->period_us;     /* datasheet: 50 ms or 400 ms */
 }
 
 void hx711_start(hx711_t *h) {

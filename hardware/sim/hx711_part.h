@@ -1,10 +1,10 @@
 /* A simavr part modelling the HX711 24-bit load-cell ADC as the firmware sees it, after the
- * datasheet (RATE pin high: 80 SPS):
- *  - a conversion every 12.5 ms pulls DOUT low; each PD_SCK rising edge shifts out the next bit,
+ * datasheet (RATE pin high: 80 SPS; low: 10 SPS):
+ *  - a conversion every 12.5 ms (100 ms) pulls DOUT low; each PD_SCK rising edge shifts out the next bit,
  *    MSB first, two's complement; pulses 25, 26 or 27 release DOUT and select the input and gain of
  *    the NEXT conversion (25: A/128, 26: B/32, 27: A/64);
  *  - PD_SCK high for more than 60 us powers the chip down (DOUT high); PD_SCK low again resets it
- *    to A/128, and the first conversion comes after the 50 ms settling time;
+ *    to A/128, and the first conversion comes after the 50 ms (400 ms) settling time;
  *  - unplugged (the model "stops answering"): DOUT reads high if the MCU enabled its pull-up and
  *    floats (random levels) if not; a replug is a power-up (A/128, 50 ms settling).
  * Anything outside the protocol (a read that is not 25-27 pulses, clocking while DOUT is high,
@@ -25,6 +25,7 @@ typedef struct hx711_t {
   hx711_sample_fn sample;
   hx711_error_fn on_error;
   void *ctx;
+  uint32_t period_us, settle_us; /* RATE pin: high 80 SPS (12.5 ms, 50 ms); low 10 SPS */
   char dout_port; /* port and bit of the MCU pin on DOUT, to see its pull-up */
   uint8_t dout_bit;
 
@@ -50,6 +51,8 @@ enum { HX711_IRQ_SCK = 0, HX711_IRQ_DOUT, HX711_IRQ_COUNT };
 
 void hx711_init(avr_t *avr, hx711_t *h, char dout_port, uint8_t dout_bit, hx711_sample_fn sample,
                 hx711_error_fn on_error, void *ctx);
+/* RATE pin level (1: 80 SPS, the default; 0: 10 SPS, as most modules are sold). Before start. */
+void hx711_set_rate_pin(hx711_t *h, int high);
 /* Power up: call once wired. */
 void hx711_start(hx711_t *h);
 /* The MCU was reset: the HX711 keeps running on its own clock. avr_reset() drops every cycle

@@ -5,13 +5,14 @@
  *   presshold_sim FIRMWARE.elf --link PATH [--profile FILE | --points T:F,T:F,... | --force N]
  *                 [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]
  *                 [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]
- *                 [--unpaced]
+ *                 [--rate 80|10] [--unpaced]
  *
  * Stdin takes commands applied at the current simulated time (see run_command).
  *
  * Profile: "t_s force_n" per line (or T:F pairs), newtons against simulated seconds since power-up,
  * linearly interpolated, first/last value held; with --force, that constant force is held instead
  * until a "play" command starts the profile. counts = offset + scale * force_n (gain 128).
+ * --rate 10: the HX711's RATE pin left low, as most modules are sold.
  * The MCU is held in reset until the pty is opened, plus --boot-delay wall seconds (0.3; pyserial
  * flushes its input on open, so the hello line would be lost otherwise), then paced to the wall
  * clock (--unpaced: as fast as it goes, for benchmarks). Stdout: "pty <name>", then "ready"
@@ -250,13 +251,15 @@ static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s FIRMWARE.elf --link PATH [--profile FILE | --points T:F,... | --force N]\n"
           "       [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]\n"
-          "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S] [--unpaced]\n",
+          "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]\n"
+          "       [--rate 80|10] [--unpaced]\n",
           argv0);
 }
 
 int main(int argc, char **argv) {
   const char *elf = NULL, *link_path = NULL;
   double duration = 0.0, boot_delay = 0.3;
+  int rate = 80;
   int wait = 1, paced = 1;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -277,6 +280,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--scale") && v) prof.scale = atof(argv[++i]);
     else if (!strcmp(a, "--duration") && v) duration = atof(argv[++i]);
     else if (!strcmp(a, "--boot-delay") && v) boot_delay = atof(argv[++i]);
+    else if (!strcmp(a, "--rate") && v) {
+      rate = atoi(argv[++i]);
+      bad = rate != 10 && rate != 80;
+    }
     else if (!strcmp(a, "--reset-at") && v) bad = add_event(atof(argv[++i]), EV_RESET);
     else if (!strcmp(a, "--unplug") && v) {
       double from, to;
@@ -330,6 +337,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   hx711_init(avr, &hx, 'D', 2, profile_sample, report_error, NULL);
+  hx711_set_rate_pin(&hx, rate == 80);
   avr_connect_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 3), hx.irq + HX711_IRQ_SCK);
   avr_connect_irq(hx.irq + HX711_IRQ_DOUT, avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2));
   hx711_start(&hx);

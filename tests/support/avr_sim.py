@@ -81,6 +81,7 @@ class AvrSim:
     power-up, or, when ``hold_n`` is given, held at that force until ``send("play")``.
     ``unplug`` pulls the HX711's cable for (from, to) simulated seconds; ``reset_at_s`` presses
     the MCU's reset button. ``send`` does the same things at the moment a test decides to.
+    ``rate_sps=10`` leaves the HX711's RATE pin low, as most modules are sold.
     """
 
     def __init__(
@@ -93,6 +94,7 @@ class AvrSim:
         reset_at_s: float | None = None,
         wait_for_open: bool = True,
         hold_n: float | None = None,
+        rate_sps: int = 80,
     ) -> None:
         build(firmware, SIM)
         self.link = Path(link)
@@ -110,6 +112,8 @@ class AvrSim:
             self.args += ["--reset-at", str(reset_at_s)]
         if not wait_for_open:
             self.args.append("--no-wait")
+        if rate_sps != 80:
+            self.args += ["--rate", str(rate_sps)]
         if hold_n is not None:
             self.args += ["--force", str(hold_n)]
         self.proc: subprocess.Popen[str] | None = None

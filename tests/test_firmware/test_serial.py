@@ -20,6 +20,8 @@ from support.avr_sim import (
     AvrSim,
 )
 
+from presshold.firmware_bridge.protocol import LineParser
+
 SAMPLE = re.compile(rb"^t_us:(\d+),raw:(-?\d+)\r\n$")
 HELLO = b"# presshold 1 sensor=hx711 rate=80 unit=raw\r\n"
 PROFILE = ((0.0, 0.0), (0.5, 0.0), (1.0, 20.0), (1.5, 20.0), (2.0, 5.0))
@@ -72,11 +74,11 @@ def expected_raw(t_s: float) -> float:
     return OFFSET + SCALE_COUNTS_PER_N * fs[-1]
 
 
-def assert_follows_profile(got: list[tuple[int, int]]) -> None:
+def assert_follows_profile(got: list[tuple[int, int]], seconds: float) -> None:
     """Every sample is the profile's count at its device time: the conversion happens up to one
     12.5 ms period (plus a few ms of boot skew between micros() and simulated time) before the
     firmware stamps it."""
-    assert len(got) >= 170, len(got)
+    assert len(got) >= 0.95 * seconds / 0.0125, len(got)
     periods = [b - a for (a, _), (b, _) in itertools.pairwise(got)]
     assert min(periods) > 12_000 and max(periods) < 13_000, (min(periods), max(periods))
     for t_us, raw in got:
@@ -91,7 +93,7 @@ def test_hello_format_rate_and_profile(tmp_path: Path) -> None:
     assert lines[0] == HELLO  # the host waited for the port to open before booting the MCU
     assert all(len(line) <= 128 for line in lines)
     assert all(SAMPLE.match(line) or line.startswith(b"# ") for line in lines), lines[:5]
-    assert_follows_profile(samples(lines))
+    assert_follows_profile(samples(lines), 2.2)
     # seen from the HX711: clean reads, clock never near the 60 us power-down, interrupts off
     chip = sim.summary()
     assert chip["protocol_errors"] == 0 and chip["power_downs"] == 0, sim.log()
@@ -125,6 +127,22 @@ def test_unplugged_hx711_is_reported_and_recovers(tmp_path: Path) -> None:
         assert any(raw == good | ((1 << k) - 1) for k in range(1, 24)), hex(raw)
 
 
+def test_hx711_left_at_10_sps_is_explained(tmp_path: Path) -> None:
+    """Most HX711 modules come with RATE low: the firmware notices 100 ms between conversions
+    and says what to do; the counts are right, only slower. No false "not responding" while
+    the chip settles (400 ms at 10 SPS)."""
+    with AvrSim(tmp_path / "tty", ((0.0, 1.0),), rate_sps=10) as sim:
+        lines = read_lines(sim.link, 0.8)
+    notes = [line for line in lines if line.startswith(b"# hx711")]
+    assert notes == [
+        b"# hx711 at 10 SPS: RATE pin is low; tie it to DVDD for 80 SPS (hardware/README.md)\r\n"
+    ]
+    got = samples(lines)
+    assert {raw for _, raw in got} == {counts(1.0)}
+    periods = [b - a for (a, _), (b, _) in itertools.pairwise(got)]
+    assert all(99_000 < p < 101_000 for p in periods), periods
+
+
 def test_mcu_reset_sends_new_hello_and_time_restarts(tmp_path: Path) -> None:
     with AvrSim(
         tmp_path / "tty", ((0.0, 1.0),), reset_at_s=1.0063
@@ -137,6 +155,51 @@ def test_mcu_reset_sends_new_hello_and_time_restarts(tmp_path: Path) -> None:
     assert before and after
     assert after[0][0] < before[-1][0]  # device time went backwards
     assert {raw for _, raw in before + after} == {counts(1.0)}
+
+
+CUT_AFTER_T_US = pytest.param(
+    0.0011,
+    "t_us:2",
+    id="cut_after_t_us",
+)
+CUT_AFTER_T_ = pytest.param(
+    0.0007,
+    "t_",
+    id="cut_after_t_",
+    marks=pytest.mark.xfail(
+        strict=True,
+        reason="bridge bug: a line cut to 't_' runs into the reboot's hello; LineParser takes "
+        "'t_# presshold 1 ...' for a Serial-Plotter line and invents a reading of 1 "
+        "(presshold/firmware_bridge/protocol.py, plotter fallback)",
+    ),
+)
+
+
+@pytest.mark.parametrize(("after_conversion_s", "fragment"), [CUT_AFTER_T_US, CUT_AFTER_T_])
+def test_reset_cutting_a_line_short_invents_no_reading(
+    tmp_path: Path, after_conversion_s: float, fragment: str
+) -> None:
+    """The reset button, pressed while the firmware is sending a line (it starts ~0.5 ms after
+    the conversion at 0.3 s), cuts that line short; the fragment runs into the reboot's hello.
+    The bridge's parser must reject that line, not turn it into a reading."""
+    reset_s = 0.3 + after_conversion_s
+    with (
+        AvrSim(tmp_path / "tty", ((0.0, 1.0),), reset_at_s=reset_s) as sim,
+        serial.Serial(str(sim.link), 115200, timeout=0.5) as ser,
+    ):
+        data = b""
+        deadline = time.monotonic() + 10
+        while data.count(b"# presshold") < 2 or not data.endswith(b"\n"):
+            assert time.monotonic() < deadline, data[-200:]
+            data += ser.read(ser.in_waiting or 1)
+        data += ser.read_until(b"\n")  # and one reading after the reboot
+    cut = data.rindex(b"# presshold")
+    assert data[data.rindex(b"\n", 0, cut) + 1 : cut] == fragment.encode()
+    parser = LineParser()
+    got = parser.feed(data)
+    assert got.arrival_values == []  # nothing "plotted" out of the broken line
+    assert set(got.values) == {float(counts(1.0))}
+    assert parser.rejected.get("garbage") == 1, parser.rejected
 
 
 def test_hello_on_request(tmp_path: Path) -> None:
@@ -181,5 +244,5 @@ def test_profile_check_fails_on_broken_firmware(tmp_path: Path, broken: Path) ->
     with AvrSim(tmp_path / "tty", PROFILE, firmware=broken) as sim:
         lines = read_lines(sim.link, 2.2)
     with pytest.raises(AssertionError) as failure:
-        assert_follows_profile(samples(lines))
+        assert_follows_profile(samples(lines), 2.2)
     print(f"{broken.name}: {str(failure.value).splitlines()[0]}")
