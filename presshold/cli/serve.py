@@ -16,7 +16,9 @@ ENV_HELP = """\
 Each flag falls back to an environment variable, then to its default:
   PRESSHOLD_SOURCE, PRESSHOLD_HOST, PRESSHOLD_HTTP_PORT, PRESSHOLD_DATA_DIR, PRESSHOLD_TARGET,
   PRESSHOLD_TOLERANCE, PRESSHOLD_HOLD, PRESSHOLD_OPEN_BROWSER=0|1, PRESSHOLD_SIM_RATE (Hz),
-  PRESSHOLD_TOKEN (access token to use), PRESSHOLD_REQUIRE_TOKEN=1 (even on 127.0.0.1).
+  PRESSHOLD_TOKEN (access token to use), PRESSHOLD_REQUIRE_TOKEN=1 (even on 127.0.0.1),
+  PRESSHOLD_STORE_MAX_MB (cap the session store's size; past it, recording stops as if the disk
+  were full and the live view says so).
 Listening on an interface other than loopback prints a URL with an access token; only
 browsers that opened it (or send "Authorization: Bearer TOKEN") are served."""
 

@@ -28,9 +28,16 @@ def _store(data_dir: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _list(args: argparse.Namespace) -> int:
-    for s in _store(args.data_dir).list_sessions():
-        label = s["label"] or ""
-        print(f"{s['id']}  {s['started_at']}  {s['duration_s']:8.1f} s  {label}")
+    sessions = _store(args.data_dir).list_sessions()
+    if not sessions:
+        print("no sessions recorded yet", file=sys.stderr)
+    for s in sessions:
+        state = {None: "recording", "recovered": "recovered after a crash"}.get(s["ended_at"], "")
+        holds = f"{s['holds_completed']}/{s['holds']} holds"
+        print(
+            f"{s['id']}  {s['started_at']}  {s['duration_s']:8.1f} s  {holds:>11}  "
+            f"{s['label'] or ''}{'  (' + state + ')' if state else ''}"
+        )
     return 0
 
 

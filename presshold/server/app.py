@@ -75,7 +75,8 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = SessionStore(data_dir)
+        quota = settings.store_max_mb
+        store = SessionStore(data_dir, None if quota is None else int(quota * 1024 * 1024))
         store.open()
         hub = LiveHub(state.source, asyncio.get_running_loop(), Recorder(store))
         state.hub_ = hub

@@ -60,6 +60,8 @@ class ServerSettings:
     open_browser: bool = True
     """Only ``presshold serve`` uses it (``--no-browser`` / ``PRESSHOLD_OPEN_BROWSER=0``)."""
     sim_rate_hz: float = 80.0
+    store_max_mb: float | None = None
+    """Optional quota for ``sessions.sqlite3``; past it recording stops as on a full disk."""
     require_token: bool | None = None
     """``None``: a token is required exactly when binding to a non-loopback interface."""
     token: str | None = None
@@ -152,6 +154,8 @@ def _validate(s: ServerSettings) -> None:
         raise ConfigError(f"--hold {s.hold_s:g}: use more than 0 and at most 3600 seconds")
     if not 10 <= s.sim_rate_hz <= 1000:
         raise ConfigError(f"simulator rate {s.sim_rate_hz:g} Hz: use 10-1000")
+    if s.store_max_mb is not None and not s.store_max_mb >= 0.05:
+        raise ConfigError(f"store size limit {s.store_max_mb:g} MB: use at least 0.05")
     if s.token is not None and len(s.token) < 16:
         raise ConfigError("access token too short: use at least 16 characters")
     patch = s.treatment_patch()  # parses target/tolerance: clear errors before anything starts

@@ -60,8 +60,11 @@ def connect(path: Path) -> sqlite3.Connection:
 class SessionStore:
     """Writes go through :meth:`submit` (non-blocking); reads use their own short connections."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, max_bytes: int | None = None) -> None:
+        """``max_bytes``: an optional quota for the store (a clinic laptop's disk is shared);
+        past it, writes fail exactly as on a full disk."""
         self.path = Path(data_dir) / "sessions.sqlite3"
+        self.max_bytes = max_bytes
         self.ok = True
         self.error: str | None = None
         self._ops: queue.Queue[Callable[[sqlite3.Connection], None] | None] = queue.Queue()
@@ -73,8 +76,7 @@ class SessionStore:
         """Create the schema and close sessions a crash left open; failure → ok=False, not raise."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = connect(self.path)
-            migrate(self._con)
+            self._con = self._writer_connection()
             self._con.execute(
                 "UPDATE sessions SET ended_at = COALESCE(ended_at, 'recovered') "
                 "WHERE ended_at IS NULL"
@@ -84,6 +86,14 @@ class SessionStore:
             self._fail(exc)
         self._thread = threading.Thread(target=self._run, name="presshold-store", daemon=True)
         self._thread.start()
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        con = connect(self.path)
+        migrate(con)
+        if self.max_bytes is not None:
+            page = con.execute("PRAGMA page_size").fetchone()[0]
+            con.execute(f"PRAGMA max_page_count = {max(1, self.max_bytes // page)}")
+        return con
 
     def close(self) -> None:
         """Flush everything queued, then close (Ctrl-C / SIGTERM path)."""
@@ -124,8 +134,7 @@ class SessionStore:
     def _flush(self, ops: list[Callable[[sqlite3.Connection], None]]) -> list[Any]:
         try:
             if self._con is None:
-                self._con = connect(self.path)
-                migrate(self._con)
+                self._con = self._writer_connection()
             with self._con:
                 for op in ops:
                     op(self._con)
