@@ -41,6 +41,7 @@ def read_trace(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 ndmin=2,
                 dtype=float,
                 encoding=ENCODING,
+                quotechar='"',
             )
     except (ValueError, IndexError):
         _locate_bad_line(path, header_line, ti, fi)
@@ -104,7 +105,7 @@ def _locate_bad_line(path: Path, header_line: int, ti: int, fi: int) -> None:
             )
         for col in (ti, fi):
             try:
-                float(cells[col])
+                float(cells[col].strip().strip('"'))
             except ValueError:
                 raise TraceFormatError(
                     f"{path}:{number}: column {col + 1} is not a number: {cells[col][:30]!r}"

@@ -91,6 +91,10 @@ class SessionSummary:
         ]
         if self.mean_cv is not None:
             parts.append(f"mean CV {self.mean_cv:.3f}")
+        if self.glitches:
+            parts.append(f"{self.glitches} glitch{'es' if self.glitches != 1 else ''} removed")
+        if self.gaps:
+            parts.append(f"{self.gaps} gap{'s' if self.gaps != 1 else ''} in the data")
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -102,6 +102,11 @@ class LivePipeline:
 
     # ---- the hot path
     def process(self, t_s: np.ndarray, force_n: np.ndarray) -> BlockResult:
+        """Feed the next block (seconds, newtons; any length, times increasing across calls).
+
+        Returns per-sample display/detect signals and state codes, and the events that became
+        known in this block (in time order). ``state`` is up to date afterwards.
+        """
         t = np.asarray(t_s, dtype=float)
         f = np.asarray(force_n, dtype=float)
         events, self._pending = self._pending, []

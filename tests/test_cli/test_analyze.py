@@ -128,3 +128,12 @@ def test_bad_flags_are_clear_errors(tmp_path, capsys, argv):
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
     code, _, err = run(capsys, tmp_path / "nope.csv", "--target", "30")
     assert code != 0 and "nope.csv" in err and "Traceback" not in err
+
+
+def test_quoted_cells_and_crlf_line_ends(tmp_path, capsys):
+    t, f = make_trace()
+    rows = "".join(f'"{a:.6f}","{b:.4f}"\r\n' for a, b in zip(t, f, strict=True))
+    p = tmp_path / "q.csv"
+    p.write_text(f'"t_s","force_n"\r\n{rows}', newline="")
+    code, out, _ = run(capsys, p, "--target", "30", "--tolerance", "3N", "--hold", "5", "--json")
+    assert code == 0 and json.loads(out)["holds_completed"] == 1
