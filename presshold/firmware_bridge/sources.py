@@ -141,7 +141,7 @@ class SerialSource(_Threaded):
     STATUS_PERIOD_S = 0.5
     HELLO_RETRY_S = 2.5
     RATE_WINDOW_S = 2.0
-    RATE_GAP_S = 0.5
+    RATE_GAP_S = 0.2
     """Opening the port resets most Arduinos; ask again once the sketch is surely running."""
 
     def __init__(self, port: str, store: CalibrationStore | None = None, baud: int = 115200):
@@ -159,6 +159,7 @@ class SerialSource(_Threaded):
         self._rate_start: tuple[float, int] | None = None  # (device s, intervals since)
         self._rate_last = 0.0
         self._rate_warned = False
+        self._rate_off = 0  # consecutive windows far from the announced rate
         self._use_calibration(port, Calibration())
 
     def request_hello(self) -> None:
@@ -293,37 +294,48 @@ class SerialSource(_Threaded):
             self._measure_rate(t_s, False)
 
     def _measure_rate(self, t: np.ndarray, restart: bool) -> None:
-        """Count readings over >= ``RATE_WINDOW_S``: fills in an unannounced rate, and warns when
-        the device delivers far from what it announced (e.g. an HX711 with RATE low: 10 SPS).
-        A pause longer than ``RATE_GAP_S`` (a missing HX711, a reset) starts a new count."""
+        """Count readings over windows of ``RATE_WINDOW_S``: fills in an unannounced rate, and
+        warns when the device delivers far from what it announced (e.g. an HX711 with its RATE
+        pin low: 10 SPS). A pause longer than ``RATE_GAP_S`` (a missing HX711, a reset) starts
+        a new count, so it is never mistaken for a slow sensor.
+        """
         gaps = np.flatnonzero(np.diff(t) > self.RATE_GAP_S)
         if gaps.size:
             restart, t = True, t[gaps[-1] + 1 :]
-        t_first, t_end = float(t[0]), float(t[-1])
-        start, last, self._rate_last = self._rate_start, self._rate_last, t_end
-        if start is None or restart or not 0 <= t_first - last <= self.RATE_GAP_S:
-            start = (t_first, -1)  # intervals, not readings: the first one opens the window
-        count = start[1] + len(t)
-        self._rate_start = (start[0], count)
-        span = t_end - start[0]
-        if span < self.RATE_WINDOW_S:
-            return
-        self._rate_start = (t_end, 0)
-        measured = count / span
+        last, self._rate_last = self._rate_last, float(t[-1])
+        start = self._rate_start
+        if start is None or restart or not 0 <= float(t[0]) - last <= self.RATE_GAP_S:
+            start = (float(t[0]), -1)  # intervals, not readings: the first one opens the window
+        t0, intervals = start
+        i = 0
+        while True:  # close every window this batch completes
+            j = int(np.searchsorted(t, t0 + self.RATE_WINDOW_S, side="left"))
+            if j >= len(t):
+                self._rate_start = (t0, intervals + len(t) - i)
+                return
+            intervals += j - i + 1
+            self._judge_rate(intervals / (float(t[j]) - t0))
+            t0, intervals, i = float(t[j]), 0, j + 1
+
+    def _judge_rate(self, measured: float) -> None:
         announced = self._hello.rate_hz if self._hello else None
         if announced is None:
             current = self.status.rate_hz
             if current is None or abs(measured - current) > 0.05 * current:
                 self._set_status(rate_hz=round(measured, 1))
-        elif abs(measured - announced) > 0.2 * announced and not self._rate_warned:
-            self._rate_warned = True
-            text = f"sensor announced {announced:g} Hz but delivers {measured:.1f} Hz"
-            log.warning(text)
-            self._set_status(message=text)
+        elif abs(measured - announced) <= 0.2 * announced:
+            self._rate_off = 0
+        else:
+            self._rate_off += 1  # two windows in a row, so one odd stretch is not an alarm
+            if self._rate_off == 2 and not self._rate_warned:
+                self._rate_warned = True
+                text = f"sensor announced {announced:g} Hz but delivers {measured:.1f} Hz"
+                log.warning(text)
+                self._set_status(message=text)
 
     def _on_hello(self, hello: Hello) -> None:
         previous, self._hello = self._hello, hello
-        self._rate_start, self._rate_warned = None, False
+        self._rate_start, self._rate_warned, self._rate_off = None, False, 0
         sid = self._serial_number or hello.sensor
         if previous is None or previous.unit != hello.unit or self.calibration.sensor_id != sid:
             self._identify(sid, hello.unit)
