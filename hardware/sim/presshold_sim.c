@@ -195,6 +195,10 @@ static void poll_commands(avr_t *avr) {
   while ((nl = strchr(line, '\n')) != NULL) {
     *nl = '\0';
     if (nl > line && nl[-1] == '\r') nl[-1] = '\0';
+    char *hash = strchr(line, '#'); /* "unplug   # comment" as in the README */
+    if (hash) *hash = '\0';
+    for (char *end = line + strlen(line); end > line && (end[-1] == ' ' || end[-1] == '\t');)
+      *--end = '\0';
     if (*line) run_command(avr, line);
     line = nl + 1;
   }
@@ -247,12 +251,17 @@ static void stop_pty(uart_pty_t *uart) {
   close(uart->pty.s);
 }
 
-static void usage(const char *argv0) {
-  fprintf(stderr,
+static void usage(FILE *to, const char *argv0) {
+  fprintf(to,
           "usage: %s FIRMWARE.elf --link PATH [--profile FILE | --points T:F,... | --force N]\n"
           "       [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]\n"
           "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]\n"
-          "       [--rate 80|10] [--unpaced]\n",
+          "       [--rate 80|10] [--unpaced]\n"
+          "Runs FIRMWARE.elf on an ATmega328P at 16 MHz with an HX711 (DOUT D2, PD_SCK D3) and\n"
+          "UART0 on a pty linked at PATH. Force in newtons: a profile from power-up (file of\n"
+          "\"t_s force_n\" lines, or T:F pairs), or --force N held until \"play\"; counts =\n"
+          "offset + scale * N (defaults 84213, 42800). Times are simulated seconds. Stdin takes\n"
+          "commands: force N | play | unplug | replug | reset.\n",
           argv0);
 }
 
@@ -265,6 +274,10 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = 0;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout, argv[0]);
+      return 0;
+    }
     if (!strcmp(a, "--link") && v) link_path = argv[++i];
     else if (!strcmp(a, "--profile") && v) {
       if (load_profile(argv[++i]) != 0) {
@@ -295,12 +308,12 @@ int main(int argc, char **argv) {
     else bad = 1;
     if (bad) {
       fprintf(stderr, "bad argument near %s\n", a);
-      usage(argv[0]);
+      usage(stderr, argv[0]);
       return 2;
     }
   }
   if (!elf || !link_path) {
-    usage(argv[0]);
+    usage(stderr, argv[0]);
     return 2;
   }
 
