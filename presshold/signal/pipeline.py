@@ -8,6 +8,7 @@ state (median look-behind, filter ``zi``, detector) is carried between calls.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ GAP_PERIODS = 5.0  # a step longer than this many sample periods is a gap …
 GAP_MIN_S = 0.05  # … and at least this long (host-timestamped sources arrive in USB bursts)
 RATE_PROBE = 8  # intervals used to estimate the rate when none is given
 MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
+RATE_MISMATCH = 0.2  # a nominal rate this far off the measured one is replaced
 GLITCH_EVENT_S = 1.0  # at most one glitch event per second
 
 
@@ -52,7 +54,7 @@ class LivePipeline:
         """Forget everything (a new session)."""
         self._guard = GlitchGuard()
         self._bank: FilterBank | None = None
-        self._probe: list[float] = []
+        self._probe: list[float] | None = []  # first timestamps, until the rate is measured
         self._detector = HoldDetector(self.params)
         self._edges = zone_edges(self.params)
         self._glitch_n = glitch_threshold(self.params.target_n)
@@ -113,10 +115,10 @@ class LivePipeline:
         if t.size == 0:
             e = np.empty(0)
             return BlockResult(e, e, np.empty(0, np.intp), events)
-        if self._bank is None:
-            display, detect, codes = self._process_warmup(t, f, events)
-        else:
+        if self._probe is None:
             display, detect, codes = self._process_rated(t, f, events)
+        else:
+            display, detect, codes = self._process_start(t, f, events)
         if self._glitched:  # glitch events were listed before the detector's: restore time order
             events.sort(key=lambda e: e.t_s)
             self._glitched = False
@@ -127,7 +129,7 @@ class LivePipeline:
     def _process_rated(
         self, t: np.ndarray, f: np.ndarray, events: list[Event]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        limit = self._gap_limit
+        limit = self._gap_limit if self._probe is None else math.inf  # no gaps while probing
         prev = self._last_t
         if prev is not None and t[-1] - prev <= limit:  # the whole block spans less than a gap
             return self._segment(t, f, events)
@@ -167,34 +169,54 @@ class LivePipeline:
         self._bank.state = None
         events.append(Event("gap", t_s, {"gap_s": gap_s, "since_s": t_s - gap_s}))
 
-    # ---- start-up without a nominal rate
-    def _process_warmup(
+    # ---- start-up: measure the rate
+    def _process_start(
         self, t: np.ndarray, f: np.ndarray, events: list[Event]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Until the rate is known the (glitch-free) input passes through unfiltered."""
-        head = min(RATE_PROBE + 1 - len(self._probe), t.size)
-        self._probe.extend(t[:head].tolist())
-        x = self._clean(t[:head], f[:head], events).copy()  # never alias the caller's array
-        codes = self._edges.searchsorted(x, "right")
-        self._detector.process(t[:head], x, codes, events)
+        parts = []
+        i = 0
+        while self._probe is not None and i < t.size:
+            head = min(RATE_PROBE + 1 - len(self._probe), t.size - i)
+            parts.append(self._probe_rate(t[i : i + head], f[i : i + head], events))
+            i += head
+        if i < t.size:
+            parts.append(self._process_rated(t[i:], f[i:], events))
+        if len(parts) == 1:
+            return parts[0]
+        display, detect, codes = zip(*parts, strict=True)
+        return np.concatenate(display), np.concatenate(detect), np.concatenate(codes)
+
+    def _probe_rate(
+        self, t: np.ndarray, f: np.ndarray, events: list[Event]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first samples measure the sample rate (median of the first 8 steps).
+
+        Without a nominal rate they pass through unfiltered meanwhile. A nominal rate is used at
+        once, and replaced by the measured one if that is more than 20 % off (the filters then
+        restart at the next sample). Both happen at a fixed sample index, whatever the blocks.
+        """
+        assert self._probe is not None
+        self._probe.extend(t.tolist())
+        if self._bank is None:
+            x = self._clean(t, f, events).copy()  # never alias the caller's array
+            codes = self._edges.searchsorted(x, "right")
+            self._detector.process(t, x, codes, events)
+            out = (x, x.copy(), codes)
+        else:
+            out = self._process_rated(t, f, events)
+        self._last_t = float(t[-1])
         if len(self._probe) > RATE_PROBE:
             steps = np.diff(self._probe)
             steps = steps[steps > 0]
-            if steps.size:
-                self._set_rate(1.0 / float(np.median(steps)))
-                self._last_t = float(t[head - 1])
-            else:  # no usable time steps yet: keep probing
+            if steps.size == 0:  # no usable time steps yet: keep probing
                 self._probe = self._probe[-1:]
-        if head == t.size:
-            return x, x.copy(), codes
-        if self._bank is None:  # timestamps that do not advance: pass the block through
-            x2 = self._clean(t[head:], f[head:], events).copy()
-            c = self._edges.searchsorted(x2, "right")
-            self._detector.process(t[head:], x2, c, events)
-            d = dt = x2
-        else:
-            d, dt, c = self._process_rated(t[head:], f[head:], events)
-        return np.concatenate((x, d)), np.concatenate((x, dt)), np.concatenate((codes, c))
+            else:
+                self._probe = None
+                measured = 1.0 / float(np.median(steps))
+                nominal = self._bank.design.rate_hz if self._bank else None
+                if nominal is None or abs(measured / nominal - 1) > RATE_MISMATCH:
+                    self._set_rate(measured)
+        return out
 
     def _clean(self, t: np.ndarray, f: np.ndarray, events: list[Event]) -> np.ndarray:
         """Glitch guard; a storm of garbage (a loose wire) gives one event per second, not per

@@ -188,3 +188,17 @@ def test_a_glitch_storm_gives_one_event_per_second():
     assert pipe.summary().glitches == 100
     assert not any(e.kind == "alert_start" for e in events)
     assert len(pipe.holds) == 1 and pipe.holds[0].completed  # the hold went on through the storm
+
+
+def test_a_wrong_nominal_rate_is_replaced_by_the_measured_one():
+    t, f = piecewise(levels([(0, 1), (30, 7), (0, 1)]), 10.0)
+    pipe = LivePipeline(P, 80.0)  # the sensor was said to run at 80 Hz; it sends 10
+    first = pipe.process(t[:5], f[:5])
+    assert pipe.sample_rate_hz == 80.0
+    res = pipe.process(t[5:], f[5:])
+    assert pipe.sample_rate_hz == pytest.approx(10.0) == pipe.state.sample_rate_hz
+    assert not any(e.kind == "gap" for e in first.events + res.events)
+    assert len(pipe.holds) == 1 and pipe.holds[0].completed
+    close = LivePipeline(P, 11.0)  # within 20 %: the nominal rate stands
+    close.process(t, f)
+    assert close.sample_rate_hz == 11.0
