@@ -19,6 +19,9 @@ import numpy as np
 
 from presshold.errors import ConfigError
 
+MAX_PENDING = 4096
+"""Bytes kept while nobody reads (the pty buffer is full): about what a device would hold."""
+
 
 def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | None = None) -> int:
     try:
@@ -61,28 +64,30 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
     stop = threading.Event()
     _stdsignal.signal(_stdsignal.SIGTERM, lambda *_: stop.set())
     print(os.ttyname(slave), flush=True)
-    os.write(master, hello.encode())
+    pending = bytearray(hello.encode())  # whole lines only ever reach the wire
     t0 = time.monotonic()
     sent = 0
     try:
         while not stop.is_set():
             readable, _, _ = select.select([master], [], [], 0.005)
             if readable:
-                try:
+                with contextlib.suppress(OSError):
                     if b"?" in os.read(master, 256):
-                        os.write(master, hello.encode())
-                except OSError:
-                    pass
+                        pending += hello.encode()
             due = int((time.monotonic() - t0) * rate_hz)
             if due > sent:
                 vals = values(sent, due - sent)
-                lines = "".join(
+                pending += "".join(
                     format_reading(int(k * 1e6 / rate_hz), fmt.format(v), label)
                     for k, v in zip(range(sent, due), vals, strict=True)
-                )
+                ).encode()
                 sent = due
-                with contextlib.suppress(BlockingIOError):  # nobody reading: drop, like a device
-                    os.write(master, lines.encode())
+            with contextlib.suppress(BlockingIOError):  # the pty buffer is full: nobody reads
+                del pending[: os.write(master, pending)]
+            if len(pending) > MAX_PENDING:  # like a device with nobody listening: drop old lines
+                head = pending.find(b"\n") + 1  # but finish a line already half written
+                keep = pending.find(b"\n", len(pending) - MAX_PENDING // 2) + 1
+                del pending[head:keep]
     except KeyboardInterrupt:
         pass
     finally:
