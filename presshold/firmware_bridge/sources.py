@@ -423,14 +423,19 @@ def open_source(
     rate_hz: float | None = None,
     replay_speed: float = 1.0,
     baud: int = 115200,
+    zero_tracking: bool = False,
 ) -> Source:
     """``sim``, a CSV trace path, or a serial port / pyserial URL."""
     store = CalibrationStore(data_dir)
+    source: Source
     if spec == "sim":
-        return SimulatedSource(rate_hz or 80.0, store)
-    if spec.lower().endswith(".csv"):
-        return ReplaySource(Path(spec), store, speed=replay_speed)
-    return SerialSource(spec, store, baud=baud)
+        source = SimulatedSource(rate_hz or 80.0, store)
+    elif spec.lower().endswith(".csv"):
+        source = ReplaySource(Path(spec), store, speed=replay_speed)
+    else:
+        source = SerialSource(spec, store, baud=baud)
+    source.set_zero_tracking(zero_tracking)
+    return source
 
 
 # USB vendor ids of boards and USB-serial chips a PressHold sensor is built on

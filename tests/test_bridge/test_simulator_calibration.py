@@ -141,6 +141,7 @@ def _feed(src: SimulatedSource, t0: float, seconds: float, force_n, rate: float 
 
 
 def test_zero_tracking_follows_drift_at_rest_only() -> None:
+    assert open_source("sim", data_dir=Path("unused"), zero_tracking=True).zero_tracking
     src = SimulatedSource(80, None, seed=0)
     assert not src.zero_tracking  # off by default
     rng = np.random.default_rng(2)
