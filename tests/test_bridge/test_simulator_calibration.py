@@ -189,3 +189,18 @@ def test_model_rates_80_hz_default_up_to_1_khz() -> None:
     for bad in (5, 2000):
         with pytest.raises(ValueError, match="10-1000"):
             HandModel(bad)
+
+
+def test_fit_handles_swapped_wires_and_reports_non_linearity() -> None:
+    from presshold.firmware_bridge.calibration import fit
+
+    swapped = fit([{"known_n": 0.0, "raw": 5000.0}, {"known_n": 10.0, "raw": 3000.0}], "s")
+    assert swapped.scale_n_per_raw == pytest.approx(-0.005)  # readings fall with load: still N
+    assert swapped.apply(np.array([4000.0]))[0] == pytest.approx(5.0)
+    fsr = fit([{"known_n": n, "raw": 100 * np.sqrt(n)} for n in (0.0, 5.0, 10.0, 20.0, 40.0)], "f")
+    assert len(fsr.residuals_n) == 5 and fsr.nonlinearity_pct is not None
+    assert fsr.nonlinearity_pct > 5  # an FSR-like square-root response is flagged
+    with pytest.raises(CalibrationError, match="two distinct loads"):
+        fit([{"known_n": 0.0, "raw": 1.0}], "x")
+    with pytest.raises(CalibrationError, match="do not change"):
+        fit([{"known_n": 0.0, "raw": 7.0}, {"known_n": 9.8, "raw": 7.0}], "x")
