@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from presshold.firmware_bridge.clock import SLEW, DeviceClock
+from presshold.firmware_bridge.protocol import LineParser
 
 
 def test_spacing_kept_and_offset_follows_the_fastest_arrival() -> None:
@@ -67,3 +68,32 @@ def test_stamps_increase_and_never_lead_arrival(batches: list[tuple[int, float, 
         assert t[0] > last and np.all(np.diff(t) > 0)
         assert t[-1] <= now + k * 1e-6 + 1e-9  # at most the microseconds that keep order
         last = t[-1]
+
+
+@settings(deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2**32 - 1), st.booleans(), st.floats(0.001, 0.5)),
+        min_size=1,
+        max_size=100,
+    )
+)
+def test_any_device_times_give_increasing_stamps_never_after_arrival(
+    lines: list[tuple[int, bool, float]],
+) -> None:
+    """Parser + clock as the reader uses them, on arbitrary micros() values: resets, wraps,
+    repeats, jumps, hellos. Host time only moves forward."""
+    parser, clock = LineParser(), DeviceClock()
+    now, last = 100.0, float("-inf")
+    for t_us, hello, dt in lines:
+        now += dt
+        data = (b"# presshold 1 sensor=s rate=80 unit=raw\n" if hello else b"") + (
+            f"t_us:{t_us},raw:1\n".encode()
+        )
+        got = parser.feed(data)
+        if got.reanchor:
+            clock.reanchor()
+        if got.t_us:
+            t = clock.stamp(np.asarray(got.t_us, dtype=np.int64), now)
+            assert t[0] > last and t[-1] <= now + len(lines) * 1e-6
+            last = t[-1]
