@@ -21,7 +21,7 @@ from presshold.signal.params import HoldParams
 
 GAP_PERIODS = 5.0  # a step longer than this many sample periods is a gap …
 GAP_MIN_S = 0.05  # … and at least this long (host-timestamped sources arrive in USB bursts)
-RATE_PROBE = 8  # intervals used to estimate the rate when none is given
+RATE_PROBE = 8  # time steps whose median measures the sample rate at the start
 MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
 RATE_MISMATCH = 0.2  # a nominal rate this far off the measured one is replaced
 GLITCH_EVENT_S = 1.0  # at most one glitch event per second
