@@ -89,12 +89,17 @@ class LiveFeed:
         with self.lock:
             return self.statuses[-1] if self.statuses else {}
 
-    def wait_status(self, pred: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
-        def seen() -> dict[str, Any] | None:
-            with self.lock:
-                return next((s for s in reversed(self.statuses) if pred(s)), None)
+    def wait_status(self, pred: Callable[[dict[str, Any]], bool], what: str, since: int = 0) -> int:
+        """Index of the first status from ``since`` on that satisfies ``pred``."""
 
-        return wait_for(seen, 30.0, what)  # type: ignore[no-any-return]
+        def seen() -> tuple[int] | None:
+            with self.lock:
+                for i in range(since, len(self.statuses)):
+                    if pred(self.statuses[i]):
+                        return (i,)
+            return None
+
+        return wait_for(seen, 30.0, what)[0]  # type: ignore[index, no-any-return]
 
     def wait_steady(self, seconds: float, differs_from: float | None = None) -> float:
         """The last ``seconds`` of samples all equal (the model has no noise); returns the level."""
@@ -205,19 +210,21 @@ def test_unplugged_hx711_and_firmware_reset_are_shown_and_survived(tmp_path: Pat
         ServerProcess(tmp_path / "data", source=str(sim.link)) as srv,
         LiveFeed(srv.ws_url) as feed,
     ):
-        feed.wait_status(lambda s: s["message"] == "hx711 back", "'# hx711 back'")
+        back = feed.wait_status(lambda s: s["message"] == "hx711 back", "'# hx711 back'")
         n_back = len(feed.forces())
-        feed.wait_status(lambda s: s["message"].startswith("sensor hx711"), "a new hello")
+        feed.wait_status(lambda s: s["message"].startswith("sensor hx711"), "new hello", back)
         wait_for(lambda: len(feed.forces()) > n_back + 60, 20.0, "samples after the reset")
         forces, times = feed.forces(), feed.times()
         status = feed.status()
         shown = messages(feed)
 
     # PressHold showed the firmware's `#` report while the serial link itself stayed up
-    gone = next(i for i, m in enumerate(shown) if m.startswith("hx711 not responding"))
-    assert "check DOUT=D2, SCK=D3" in shown[gone]
-    assert shown[gone + 1] == "hx711 back"
-    assert shown[gone + 2].startswith("sensor hx711 (protocol 1)"), shown  # the reboot's hello
+    gone = [i for i, m in enumerate(shown) if m.startswith("hx711 not responding")]
+    assert len(gone) == 1, shown
+    then = shown[gone[0] : gone[0] + 3]
+    assert "check DOUT=D2, SCK=D3" in then[0]
+    assert then[1:2] == ["hx711 back"], shown
+    assert then[2:] and then[2].startswith("sensor hx711 (protocol 1)"), shown  # reboot's hello
     assert status["connected"] and status["sensor"] == "hx711"
     assert status["rejected_total"] == 0, status["rejected"]
     # the unplugged stretch is a gap, not made-up samples; the bridge's time never runs back
