@@ -37,7 +37,7 @@ class Collect:
         with self.lock:
             return np.concatenate([b.t_s for b in self.batches]) if self.batches else np.empty(0)
 
-    def wait(self, cond, timeout: float = 2.0) -> bool:  # type: ignore[no-untyped-def]
+    def wait(self, cond, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if cond():
