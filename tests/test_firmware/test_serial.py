@@ -90,6 +90,8 @@ def assert_follows_profile(got: list[tuple[int, int]], seconds: float) -> None:
 def test_hello_format_rate_and_profile(tmp_path: Path) -> None:
     with AvrSim(tmp_path / "tty", PROFILE) as sim:
         lines = read_lines(sim.link, 2.2)
+    assert sim.proc is not None and sim.proc.returncode == 0, sim.log()  # clean shutdown
+    assert not sim.link.exists()  # its link removed
     assert lines[0] == HELLO  # the host waited for the port to open before booting the MCU
     assert all(len(line) <= 128 for line in lines)
     assert all(SAMPLE.match(line) or line.startswith(b"# ") for line in lines), lines[:5]
