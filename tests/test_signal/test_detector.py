@@ -202,3 +202,16 @@ def test_a_wrong_nominal_rate_is_replaced_by_the_measured_one():
     close = LivePipeline(P, 11.0)  # within 20 %: the nominal rate stands
     close.process(t, f)
     assert close.sample_rate_hz == 11.0
+
+
+def test_per_sample_outputs_for_an_export():
+    t, f = piecewise(levels([(0, 1), (17, 1), (30, 3), (40, 1), (0, 1)]), RATE)
+    a = analyze(t, f, P, RATE, keep_samples=True)
+    s = a.samples
+    assert s is not None and s.display.size == s.detect.size == s.state_code.size == t.size
+    codes_seen = [int(c) for c in np.unique(s.state_code)]
+    assert codes_seen == [0, 1, 2, 3]
+    lingering = (t > 1.5) & (t < 2.2)  # 17 N: above T/2 but below the 18 N press threshold
+    assert np.all(s.state_code[lingering] == 0)
+    np.testing.assert_array_equal(s.in_band, s.state_code == 2)
+    assert analyze(t, f, P, RATE).samples is None
