@@ -174,13 +174,7 @@ class SerialSource(_Threaded):
         if "://" in self.port:
             return self.port
         if self._serial_number:
-            import serial.tools.list_ports
-
-            same = [
-                p.device
-                for p in serial.tools.list_ports.comports()
-                if p.serial_number == self._serial_number
-            ]
+            same = [p.device for p in _comports() if p.serial_number == self._serial_number]
             if same:
                 at_path = os.path.realpath(self.port) if _is_path(self.port) else self.port
                 return self.port if at_path in same else same[0]
@@ -193,10 +187,8 @@ class SerialSource(_Threaded):
 
         ser = serial.serial_for_url(device, baudrate=self.baud, timeout=self.READ_TIMEOUT_S)
         if self._serial_number is None and "://" not in device:
-            import serial.tools.list_ports
-
             names = {device, os.path.realpath(device) if _is_path(device) else device}
-            for p in serial.tools.list_ports.comports():
+            for p in _comports():
                 if p.device in names and p.serial_number:
                     self._serial_number = p.serial_number
         return ser
@@ -225,6 +217,10 @@ class SerialSource(_Threaded):
             except (serial.SerialException, OSError) as exc:
                 log.warning("sensor lost on %s: %s", device, exc)
                 self._set_status(connected=False, message=f"sensor lost on {device}: {exc}")
+            except Exception as exc:  # a bug must not end the reader for the rest of the session
+                log.exception("reader failed on %s", device)
+                self._set_status(connected=False, message=f"reader error on {device}: {exc!r}")
+                self._stopping.wait(self.SEARCH_PERIOD_S)
             finally:
                 with contextlib.suppress(Exception):
                     self._ser.close()
@@ -356,6 +352,17 @@ class SerialSource(_Threaded):
             default = default_for_unit(unit or "N", sensor_id)
         self._use_calibration(sensor_id, default)
         self._set_status(sensor_id=sensor_id)
+
+
+def _comports() -> list[Any]:
+    """The OS's port list for finding a sensor again; best effort, never fatal to the reader."""
+    import serial.tools.list_ports
+
+    try:
+        return list(serial.tools.list_ports.comports())
+    except Exception:  # odd platforms/drivers: reconnect by path still works
+        log.debug("listing serial ports failed", exc_info=True)
+        return []
 
 
 def _is_path(port: str) -> bool:

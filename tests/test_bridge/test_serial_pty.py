@@ -341,3 +341,30 @@ def test_rate_of_a_plotter_sketch_is_measured(tmp_path) -> None:
     src._measure_rate(np.arange(0, 1.0, 0.01), False)  # type: ignore[attr-defined]
     src._measure_rate(np.arange(1.0, 2.5, 0.01), False)  # type: ignore[attr-defined]
     assert src.status.rate_hz == 100.0
+
+
+def test_a_failing_consumer_does_not_end_the_reader(device, tmp_path) -> None:
+    """Never crash: even a bug downstream only costs a reconnect, reported in the status."""
+    src = open_source(device.path, data_dir=tmp_path)
+    sink = Collect()
+    fail = {"once": True}
+
+    def on_readings(batch: ReadingBatch) -> None:
+        if fail.pop("once", False):
+            raise RuntimeError("consumer bug")
+        Collect.on_readings(sink, batch)
+
+    sink.on_readings = on_readings  # type: ignore[method-assign]
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected)
+        device.send_hello()
+        device.send_readings([1000], [1.0])
+        assert sink.wait(lambda: any("consumer bug" in (s.message or "") for s in sink.statuses))
+        assert sink.wait(lambda: src.status.connected)
+        time.sleep(0.3)
+        device.send_readings([2000], [2.0])
+        assert sink.wait(lambda: len(sink.values()) == 1)
+        np.testing.assert_allclose(sink.values(), [2.0])
+    finally:
+        src.stop()
