@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,24 +63,31 @@ def _analyze(args: argparse.Namespace) -> int:
         raise ConfigError(f"--rate {args.rate!r}: expected a sample rate in Hz, e.g. 80")
     t, f = read_trace(args.trace)
     a = analyze(t, f, params, rate)
-    if args.json:
-        out: dict[str, Any] = {
-            "file": str(args.trace),
-            "params": {
-                "target_n": params.target_n,
-                "tolerance_n": params.tolerance_n,
-                "band_n": list(params.band),
-                "hold_s": params.hold_s,
-                "grace_s": params.grace_s,
-                "min_hold_s": params.min_hold_s,
-            },
-            **a.to_dict(),
-        }
-        json.dump(out, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return 0
-    _print_table(args.trace, params, a, t)
+    try:
+        if args.json:
+            json.dump(
+                {"file": str(args.trace), "params": _params(params), **a.to_dict()},
+                sys.stdout,
+                indent=2,
+            )
+            sys.stdout.write("\n")
+        else:
+            _print_table(args.trace, params, a, t)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `… | head`: the reader left; not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _params(params) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {
+        "target_n": params.target_n,
+        "tolerance_n": params.tolerance_n,
+        "band_n": list(params.band),
+        "hold_s": params.hold_s,
+        "grace_s": params.grace_s,
+        "min_hold_s": params.min_hold_s,
+    }
 
 
 def _num(v: float | None, fmt: str) -> str:
