@@ -5,14 +5,15 @@
  *   presshold_sim FIRMWARE.elf --link PATH [--profile FILE | --points T:F,T:F,... | --force N]
  *                 [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]
  *                 [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]
- *                 [--rate 80|10] [--unpaced]
+ *                 [--rate 80|10] [--fsr] [--unpaced]
  *
  * Stdin takes commands applied at the current simulated time (see run_command).
  *
  * Profile: "t_s force_n" per line (or T:F pairs), newtons against simulated seconds since power-up,
  * linearly interpolated, first/last value held; with --force, that constant force is held instead
  * until a "play" command starts the profile. counts = offset + scale * force_n (gain 128).
- * --rate 10: the HX711's RATE pin left low, as most modules are sold.
+ * --rate 10: the HX711's RATE pin left low, as most modules are sold. --fsr: the force also
+ * reaches A0 through an FSR voltage divider, for the FSR sketch.
  * The MCU is held in reset until the pty is opened, plus --boot-delay wall seconds (0.3; pyserial
  * flushes its input on open, so the hello line would be lost otherwise), then paced to the wall
  * clock (--unpaced: as fast as it goes, for benchmarks). Stdout: "pty <name>", then "ready"
@@ -29,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <simavr/avr_adc.h>
 #include <simavr/avr_ioport.h>
 #include <simavr/avr_uart.h>
 #include <simavr/parts/uart_pty.h>
@@ -88,6 +90,28 @@ static int32_t profile_sample(void *ctx, double t_s) {
   if (raw > 8388607.0) raw = 8388607.0; /* the ADC saturates, as the real one does */
   if (raw < -8388608.0) raw = -8388608.0;
   return (int32_t)(raw < 0 ? raw - 0.5 : raw + 0.5);
+}
+
+/* FSR variant (--fsr): an FSR 402 from 5 V to A0, 10 kOhm from A0 to GND. An FSR's conductance
+ * grows roughly in proportion to force: R = FSR_K / F (about 5 kOhm at 10 N, 50 kOhm at 1 N,
+ * open circuit at rest). The ADC asks for its input when a conversion starts. */
+#define VCC_MV 5000
+#define FSR_DIVIDER_OHM 10000.0
+#define FSR_K_OHM_N 50000.0
+
+static uint32_t fsr_millivolts(double force_n) {
+  if (force_n <= 0.0) return 0;
+  double r_fsr = FSR_K_OHM_N / force_n;
+  return (uint32_t)(VCC_MV * FSR_DIVIDER_OHM / (FSR_DIVIDER_OHM + r_fsr) + 0.5);
+}
+
+static void on_adc_start(struct avr_irq_t *irq, uint32_t value, void *param) {
+  avr_t *avr = (avr_t *)param;
+  (void)irq;
+  (void)value;
+  double t_s = (double)avr->cycle / (double)avr->frequency;
+  double f = prof.holding ? prof.held_n : force_at(&prof, t_s - prof.t0);
+  avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0), fsr_millivolts(f));
 }
 
 static unsigned errors_printed;
@@ -256,12 +280,13 @@ static void usage(FILE *to, const char *argv0) {
           "usage: %s FIRMWARE.elf --link PATH [--profile FILE | --points T:F,... | --force N]\n"
           "       [--offset COUNTS] [--scale COUNTS_PER_N] [--duration S]\n"
           "       [--unplug FROM:TO]... [--reset-at S]... [--no-wait] [--boot-delay S]\n"
-          "       [--rate 80|10] [--unpaced]\n"
+          "       [--rate 80|10] [--fsr] [--unpaced]\n"
           "Runs FIRMWARE.elf on an ATmega328P at 16 MHz with an HX711 (DOUT D2, PD_SCK D3) and\n"
           "UART0 on a pty linked at PATH. Force in newtons: a profile from power-up (file of\n"
           "\"t_s force_n\" lines, or T:F pairs), or --force N held until \"play\"; counts =\n"
           "offset + scale * N (defaults 84213, 42800). Times are simulated seconds. Stdin takes\n"
-          "commands: force N | play | unplug | replug | reset.\n",
+          "commands: force N | play | unplug | replug | reset. --fsr also feeds A0 through an\n"
+          "FSR divider (FSR 402 to 5 V, 10 kOhm to GND) for the FSR sketch.\n",
           argv0);
 }
 
@@ -269,7 +294,7 @@ int main(int argc, char **argv) {
   const char *elf = NULL, *link_path = NULL;
   double duration = 0.0, boot_delay = 0.3;
   int rate = 80;
-  int wait = 1, paced = 1;
+  int wait = 1, paced = 1, fsr = 0;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -304,6 +329,7 @@ int main(int argc, char **argv) {
             add_event(from, EV_UNPLUG) != 0 || add_event(to, EV_REPLUG) != 0;
     } else if (!strcmp(a, "--no-wait")) wait = 0;
     else if (!strcmp(a, "--unpaced")) paced = 0;
+    else if (!strcmp(a, "--fsr")) fsr = 1;
     else if (a[0] != '-' && !elf) elf = a;
     else bad = 1;
     if (bad) {
@@ -329,6 +355,7 @@ int main(int argc, char **argv) {
   avr->frequency = 16000000;
   avr_load_firmware(avr, &fw);
   avr->log = LOG_ERROR;
+  avr->vcc = avr->avcc = avr->aref = VCC_MV;
 
   /* simavr sleeps ~85 us per UART status read while TXC/RXC are clear: not what the chip does */
   uint32_t flags = 0;
@@ -354,6 +381,9 @@ int main(int argc, char **argv) {
   avr_connect_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 3), hx.irq + HX711_IRQ_SCK);
   avr_connect_irq(hx.irq + HX711_IRQ_DOUT, avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2));
   hx711_start(&hx);
+  if (fsr)
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER),
+                            on_adc_start, avr);
   schedule_events(avr);
 
   struct sigaction sa;

@@ -36,6 +36,15 @@ SCALE_COUNTS_PER_N = 42800.0
 _built: set[Path] = set()
 
 
+def fsr_counts(force_n: float) -> int:
+    """The FSR sketch's reading for a force, as the simulator models it: an FSR 402 of about
+    50 kOhm*N / F from 5 V to A0, 10 kOhm to GND, the 10-bit ADC referenced to 5 V (AVcc)."""
+    if force_n <= 0:
+        return 0
+    millivolts = int(5000 * 10_000 / (10_000 + 50_000 / force_n) + 0.5)
+    return millivolts * 1023 // 5000
+
+
 def missing_toolchain() -> str | None:
     """Why the firmware cannot be built here, or None."""
     for tool in ("make", "avr-g++", "gcc", "pkg-config"):
@@ -81,7 +90,8 @@ class AvrSim:
     power-up, or, when ``hold_n`` is given, held at that force until ``send("play")``.
     ``unplug`` pulls the HX711's cable for (from, to) simulated seconds; ``reset_at_s`` presses
     the MCU's reset button. ``send`` does the same things at the moment a test decides to.
-    ``rate_sps=10`` leaves the HX711's RATE pin low, as most modules are sold.
+    ``rate_sps=10`` leaves the HX711's RATE pin low, as most modules are sold. ``fsr`` also feeds
+    the force to A0 through an FSR divider (for the FSR sketch; see ``fsr_counts``).
     """
 
     def __init__(
@@ -95,6 +105,7 @@ class AvrSim:
         wait_for_open: bool = True,
         hold_n: float | None = None,
         rate_sps: int = 80,
+        fsr: bool = False,
     ) -> None:
         build(firmware, SIM)
         self.link = Path(link)
@@ -114,6 +125,8 @@ class AvrSim:
             self.args.append("--no-wait")
         if rate_sps != 80:
             self.args += ["--rate", str(rate_sps)]
+        if fsr:
+            self.args.append("--fsr")
         if hold_n is not None:
             self.args += ["--force", str(hold_n)]
         self.proc: subprocess.Popen[str] | None = None

@@ -10,14 +10,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import serial
 from support.avr_sim import (
     FIRMWARE_23_PULSES,
     FIRMWARE_LSB_FIRST,
+    FSR_FIRMWARE,
     OFFSET,
     SCALE_COUNTS_PER_N,
     AvrSim,
+    fsr_counts,
 )
 
 from presshold.firmware_bridge.protocol import LineParser
@@ -248,3 +251,20 @@ def test_profile_check_fails_on_broken_firmware(tmp_path: Path, broken: Path) ->
     with pytest.raises(AssertionError) as failure:
         assert_follows_profile(samples(lines), 2.2)
     print(f"{broken.name}: {str(failure.value).splitlines()[0]}")
+
+
+def test_fsr_sketch_streams_the_divider_at_100_hz(tmp_path: Path) -> None:
+    """The FSR variant: same protocol, a reading every 10 ms of device time, A0 as wired."""
+    press = ((0.0, 0.0), (0.3, 0.0), (0.6, 10.0), (1.0, 10.0))
+    with AvrSim(tmp_path / "tty", press, firmware=FSR_FIRMWARE, fsr=True) as sim:
+        lines = read_lines(sim.link, 0.9)
+    assert lines[0] == b"# presshold 1 sensor=fsr rate=100 unit=raw\r\n"
+    got = samples(lines)
+    assert len(got) >= 90 and len(got) == len(lines) - 1
+    periods = [b - a for (a, _), (b, _) in itertools.pairwise(got)]
+    assert all(9_990 <= p <= 10_010 for p in periods), periods
+    ts, fs = zip(*press, strict=True)
+    for t_us, raw in got:  # the conversion starts right after the stamp and takes ~0.2 ms
+        lo, hi = (fsr_counts(float(np.interp(t_us / 1e6 + dt, ts, fs))) for dt in (0, 5e-4))
+        assert lo - 1 <= raw <= hi + 1, (t_us, raw, lo, hi)
+    assert got[-1][1] == fsr_counts(10.0) == 681
