@@ -1,0 +1,30 @@
+"""``presshold.signal`` stays pure: NumPy/SciPy and the standard library's plain parts only."""
+
+import ast
+from pathlib import Path
+
+import presshold.signal
+
+ALLOWED = {"__future__", "dataclasses", "itertools", "math", "re", "typing", "numpy", "scipy"}
+FORBIDDEN = {"serial", "asyncio", "fastapi", "threading", "socket", "sqlite3", "os", "io"}
+
+
+def test_signal_imports_nothing_but_numpy_scipy_and_errors():
+    root = Path(presshold.signal.__file__).parent
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in FORBIDDEN, f"{path.name} imports {name}"
+                ok = (
+                    top in ALLOWED
+                    or name == "presshold.errors"
+                    or name.startswith("presshold.signal")
+                )
+                assert ok, f"{path.name} imports {name}"
