@@ -162,25 +162,15 @@ def test_mcu_reset_sends_new_hello_and_time_restarts(tmp_path: Path) -> None:
     assert {raw for _, raw in before + after} == {counts(1.0)}
 
 
-CUT_AFTER_T_US = pytest.param(
-    0.0011,
-    "t_us:2",
-    id="cut_after_t_us",
+@pytest.mark.parametrize(
+    ("after_conversion_s", "fragment"),
+    [
+        pytest.param(0.0011, "t_us:2", id="cut_after_t_us"),
+        # found here: the parser once took "t_# presshold 1 ..." for a Serial-Plotter line and
+        # invented a reading of 1
+        pytest.param(0.0007, "t_", id="cut_after_t_"),
+    ],
 )
-CUT_AFTER_T_ = pytest.param(
-    0.0007,
-    "t_",
-    id="cut_after_t_",
-    marks=pytest.mark.xfail(
-        strict=True,
-        reason="bridge bug: a line cut to 't_' runs into the reboot's hello; LineParser takes "
-        "'t_# presshold 1 ...' for a Serial-Plotter line and invents a reading of 1 "
-        "(presshold/firmware_bridge/protocol.py, plotter fallback)",
-    ),
-)
-
-
-@pytest.mark.parametrize(("after_conversion_s", "fragment"), [CUT_AFTER_T_US, CUT_AFTER_T_])
 def test_reset_cutting_a_line_short_invents_no_reading(
     tmp_path: Path, after_conversion_s: float, fragment: str
 ) -> None:
