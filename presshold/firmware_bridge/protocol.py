@@ -5,7 +5,7 @@ Device -> host, ASCII lines ending in ``\\n`` (``\\r\\n`` tolerated)::
     # presshold 1 sensor=<name> rate=<Hz> unit=<raw|N|kgf|g|lbf>   hello
     # <free text>                                                  e.g. "# hx711 not responding"
     t_us:<micros>,<label>:<value>                                  a reading (label: raw, force_n)
-    <Serial-Plotter line>                                          compatibility: stamped on arrival
+    <Serial-Plotter line>                     compatibility (until a v1 line is seen): on arrival
 
 No I/O, no threads, no clock: the reader feeds whatever bytes arrived and gets readings back. Every
 malformed line is counted by reason in ``rejected`` and never raised: ``partial`` (first line after
@@ -71,6 +71,7 @@ class LineParser:
         self._last_t: int | None = None
         self._epoch = 0
         self._rebooted = False
+        self._v1 = False  # a hello or a t_us reading seen: no Serial-Plotter lines from now on
         self.rejected: dict[str, int] = {}
 
     def _reject(self, reason: str) -> None:
@@ -122,6 +123,7 @@ class LineParser:
             except ValueError:
                 self._reject("garbage")
                 return
+            self._v1 = True
             self._reading(raw_t, value, out)
             return
         text = line.decode("ascii")
@@ -129,9 +131,14 @@ class LineParser:
             hello = parse_hello(text)
             if hello is not None:
                 out.hellos.append(hello)
+                self._v1 = True
                 self._rebooted = True  # the next reading may start a new device clock
             else:
                 out.comments.append(text[1:].strip())
+        elif self._v1 or "#" in text or text.startswith("t_"):
+            # a protocol-v1 device never sends Serial-Plotter lines: this is a v1 line that lost
+            # its start (a reset or an overrun cut it), e.g. "45,raw:84213" or "t_# presshold 1"
+            self._reject("garbage")
         else:
             self._plotter_line(text, out)
 

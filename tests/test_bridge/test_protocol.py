@@ -214,3 +214,18 @@ def test_hello_fields() -> None:
     h = parse_hello("# presshold 2 rate=nan unit=stone")
     assert h is not None and (h.version, h.sensor, h.rate_hz, h.unit) == (2, "unknown", None, "raw")
     assert parse_hello("# presshold") is None and parse_hello("# hx711 not responding") is None
+
+
+def test_cut_v1_lines_are_never_taken_for_plotter_lines() -> None:
+    """A reset cut 't_us:…' short and the reboot's hello ran into it; an overrun ate a start."""
+    p = LineParser()
+    out = p.feed(
+        b"# presshold 1 sensor=s rate=80 unit=raw\nt_us:1000,raw:5\n"
+        b"t_# presshold 1 sensor=s rate=80 unit=raw\n45,raw:84213\nt_us:12,raw:5\n"
+    )
+    assert out.arrival_values == [] and out.values == [5.0, 5.0]
+    assert p.rejected == {"garbage": 2, "reset": 1}
+    p = LineParser()  # before any v1 line: fragments of one are still refused
+    p.feed(b"# boot\n")
+    assert p.feed(b"t_# presshold\nx 3 # 4\n").arrival_values == []
+    assert p.feed(b"input_temp:21 load:3\n").arrival_values == [3.0]
