@@ -88,7 +88,7 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
         finally:
             frames.cancel()
             await asyncio.to_thread(state.source.stop)
-            await asyncio.sleep(0)  # let readings the source queued before stopping be ingested
+            hub.drain()  # readings the source parked before it stopped are recorded too
             hub.recorder.stop()
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
@@ -119,14 +119,14 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
     async def live(ws: WebSocket) -> None:
         hub = state.hub
         await ws.accept()
-        q = hub.add_viewer()
+        viewer = hub.add_viewer()
         try:
             while True:
-                await ws.send_json(await q.get())
+                await ws.send_text(await viewer.get())
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            hub.remove_viewer(q)
+            hub.remove_viewer(viewer)
 
     return app
 

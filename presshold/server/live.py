@@ -1,5 +1,9 @@
 """Live hub: source batches (reader thread) → signal pipeline + recorder → per-viewer frames.
 
+The reader thread only parks batches in an inbox; each 30 Hz frame tick ingests everything parked
+(one loop wake-up, one pipeline call and one stored block per tick instead of one per serial read
+— at 1 kHz a serial read often holds a single line) and sends one frame. A sample waits for the
+next tick either way, so this costs no latency. Each message is JSON-encoded once for all viewers.
 History is a bounded ring (30 s at up to 2 kHz), so memory stays flat over an 8 h session.
 """
 
@@ -7,56 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import threading
 import time
 from collections import deque
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
+
 from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
 from presshold.server.recorder import Recorder
+from presshold.server.viewers import Outgoing, Viewer
 from presshold.signal import HoldParams, LivePipeline
+
+log = logging.getLogger("presshold.server")
 
 HISTORY_S = 30.0
 FRAME_PERIOD_S = 1 / 30
-VIEWER_QUEUE = 90  # 3 s of frames; overflow drops the viewer's own oldest frames
-
-
-class Viewer:
-    """One websocket's outbox. Bounded: on overflow it loses its own oldest *frame* (status and
-    events are kept while frames remain to drop) and is told how many frames/samples it lost."""
-
-    def __init__(self, limit: int = VIEWER_QUEUE) -> None:
-        self.limit = limit
-        self._box: deque[dict[str, Any]] = deque()
-        self._ready = asyncio.Event()
-        self.dropped_frames = 0
-        self.dropped_samples = 0
-        self.dropped_total = 0
-
-    def put(self, msg: dict[str, Any]) -> None:
-        if len(self._box) >= self.limit:
-            victim = next((m for m in self._box if m["type"] == "frame"), self._box[0])
-            self._box.remove(victim)
-            self.dropped_frames += 1
-            self.dropped_samples += len(victim.get("samples", ()))
-        self._box.append(msg)
-        self._ready.set()
-
-    async def get(self) -> dict[str, Any]:
-        while not self._box:
-            self._ready.clear()
-            await self._ready.wait()
-        if self.dropped_frames:
-            self.dropped_total += self.dropped_frames
-            notice = {
-                "type": "dropped",
-                "frames": self.dropped_frames,
-                "samples": self.dropped_samples,
-                "total_frames": self.dropped_total,
-            }
-            self.dropped_frames = self.dropped_samples = 0
-            return notice
-        return self._box.popleft()
 
 
 class LiveHub:
@@ -74,6 +46,10 @@ class LiveHub:
         self.status_obj: SourceStatus = source.status
         self.settings: dict[str, Any] | None = None
         self.pipeline = LivePipeline(HoldParams(30.0, 3.0, 30.0), None)
+        self._inbox: list[ReadingBatch] = []
+        self._inbox_lock = threading.Lock()
+        self._last_frame = 0.0
+        self._storage_ok = recorder.store.ok
 
     def apply_settings(self, settings: dict[str, Any]) -> None:
         """New target/tolerance/hold take effect on the next sample; status tells every viewer."""
@@ -91,14 +67,31 @@ class LiveHub:
 
     # --- reader thread -> loop
     def on_readings(self, batch: ReadingBatch) -> None:
-        self.loop.call_soon_threadsafe(self._ingest, batch)
+        """Reader thread: park the batch for the next frame tick (never blocks the reader)."""
+        with self._inbox_lock:
+            self._inbox.append(batch)
+
+    def drain(self) -> None:
+        """Ingest everything the source parked since the last tick, as one block."""
+        with self._inbox_lock:
+            batches, self._inbox = self._inbox, []
+        if len(batches) == 1:
+            self._ingest(batches[0])
+        elif batches:
+            self._ingest(
+                ReadingBatch(
+                    t_s=np.concatenate([b.t_s for b in batches]),
+                    raw=np.concatenate([b.raw for b in batches]),
+                    force_n=np.concatenate([b.force_n for b in batches]),
+                )
+            )
 
     def on_status(self, status: SourceStatus) -> None:
         self.loop.call_soon_threadsafe(self._set_status, status)
 
     def _ingest(self, batch: ReadingBatch) -> None:
         was_recording = self.recorder.recording
-        self.recorder.ingest(batch, self.status_obj.connected, self.session_meta())
+        self.recorder.ingest(batch, self.status_obj.connected, self.session_meta)
         if self.recorder.recording and not was_recording:
             self.on_session_change()
         t_rel = batch.t_s - self.t0
@@ -192,8 +185,8 @@ class LiveHub:
     def add_viewer(self) -> Viewer:
         """A new viewer starts with the current status and the last 30 s, then live messages."""
         v = Viewer()
-        v.put(self.status_message())
-        v.put(self.history_message())
+        v.put(Outgoing.of(self.status_message()))
+        v.put(Outgoing.of(self.history_message()))
         self.viewers.add(v)
         return v
 
@@ -201,44 +194,57 @@ class LiveHub:
         self.viewers.discard(v)
 
     def _broadcast(self, msg: dict[str, Any]) -> None:
+        if not self.viewers:
+            return
+        out = Outgoing.of(msg)
         for v in self.viewers:  # never waits: a slow viewer only loses its own oldest frames
-            v.put(msg)
+            v.put(out)
 
     async def run_frames(self) -> None:
-        """Paced 30 Hz frames when samples arrived; a 1 Hz heartbeat otherwise."""
-        last_sent = 0.0
-        storage_ok = self.recorder.store.ok
+        """Paced 30 Hz ticks: ingest, then a frame when samples arrived (else a 1 Hz heartbeat).
+
+        A bug in one tick is logged and the next tick runs: the gauge must never freeze."""
+        due = time.monotonic()
         while True:
-            await asyncio.sleep(FRAME_PERIOD_S)
-            now = time.monotonic()
-            idle_end_s = float((self.settings or {}).get("idle_end_s", 120.0))
-            if self.recorder.check_idle(idle_end_s):
-                self._broadcast({"type": "event", "kind": "session_end", "t_s": now - self.t0})
-                self.broadcast_status()
-            if self.recorder.store.ok != storage_ok:
-                storage_ok = self.recorder.store.ok
-                self.broadcast_status()
-            if not self.pending and now - last_sent < 1.0:
-                continue
-            samples, self.pending = self.pending, []
-            self.seq += 1
-            t = self.history[-1][0] if self.history else now - self.t0
-            st = self.pipeline.state
-            p = self.pipeline.params
-            self._broadcast(
-                {
-                    "type": "frame",
-                    "seq": self.seq,
-                    "t_s": round(t, 4),
-                    "force_n": round(st.force_display_n, 3),
-                    "in_band": st.in_band,
-                    "pressing": st.pressing,
-                    "hold_s": round(st.hold_s, 3),
-                    "hold_target_s": p.hold_s,
-                    "holds_completed": st.holds_completed,
-                    "alert": st.alert,
-                    "band_n": list(p.band),
-                    "samples": samples,
-                }
-            )
-            last_sent = now
+            # absolute deadlines: a steady 30 fps, not 30 fps minus the time each frame took
+            due = max(due + FRAME_PERIOD_S, time.monotonic() - FRAME_PERIOD_S)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            try:
+                self.tick()
+            except Exception:
+                log.exception("live tick failed; continuing")
+
+    def tick(self) -> None:
+        self.drain()
+        now = time.monotonic()
+        idle_end_s = float((self.settings or {}).get("idle_end_s", 120.0))
+        if self.recorder.check_idle(idle_end_s):
+            self._broadcast({"type": "event", "kind": "session_end", "t_s": now - self.t0})
+            self.broadcast_status()
+        if self.recorder.store.ok != self._storage_ok:
+            self._storage_ok = self.recorder.store.ok
+            self.broadcast_status()
+        if not self.pending and now - self._last_frame < 1.0:
+            return
+        samples, self.pending = self.pending, []
+        self.seq += 1
+        t = self.history[-1][0] if self.history else now - self.t0
+        st = self.pipeline.state
+        p = self.pipeline.params
+        self._broadcast(
+            {
+                "type": "frame",
+                "seq": self.seq,
+                "t_s": round(t, 4),
+                "force_n": round(st.force_display_n, 3),
+                "in_band": st.in_band,
+                "pressing": st.pressing,
+                "hold_s": round(st.hold_s, 3),
+                "hold_target_s": p.hold_s,
+                "holds_completed": st.holds_completed,
+                "alert": st.alert,
+                "band_n": list(p.band),
+                "samples": samples,
+            }
+        )
+        self._last_frame = now

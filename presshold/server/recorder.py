@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,12 +66,15 @@ class Recorder:
         self.stopped_by_user = by_user or self.stopped_by_user
         return ended
 
-    def ingest(self, batch: ReadingBatch, connected: bool, meta: dict[str, Any]) -> None:
+    def ingest(
+        self, batch: ReadingBatch, connected: bool, meta: Callable[[], dict[str, Any]]
+    ) -> None:
+        """Store the batch; auto-start a session (with ``meta()``) when a sensor streams."""
         if len(batch) == 0:
             return
         self.last_sample = time.monotonic()
         if self.session is None and self.auto_start and connected and not self.stopped_by_user:
-            self.start(**meta)
+            self.start(**meta())
         if self.session is not None:
             t = batch.t_s - self.t0
             self.store.add_block(self.session["id"], t, batch.force_n, batch.raw)
