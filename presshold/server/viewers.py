@@ -27,7 +27,8 @@ class Outgoing:
             text = json.dumps(msg, separators=(",", ":"), allow_nan=False)
         except ValueError:  # a NaN somewhere: JSON (and the browser) cannot take it
             text = json.dumps(plain(msg), separators=(",", ":"))
-        return cls(msg["type"], text, len(msg.get("samples", ())))
+        samples = msg.get("samples")  # a frame's list; events (hold_end) carry a count here
+        return cls(msg["type"], text, len(samples) if isinstance(samples, list) else 0)
 
 
 class Viewer:
