@@ -8,7 +8,8 @@ window, and the benchmark waits until that window is full (30,000 samples) befor
 The fps phase streams a realistic profile (30 N presses, 9 Hz tremor, noise); the latency phase
 clean steps.
 
-1. fps: requestAnimationFrame frame times over ``--seconds``.
+1. fps: requestAnimationFrame frame times over ``--seconds``, and how busy the page's main
+   thread was meanwhile (Chromium's Performance metrics: less sensitive to other load than fps).
 2. latency: the device switches between 0 and 20 N at a known wall-clock time; a
    MutationObserver in the page stamps (Date.now()) every change of the meter's aria-valuenow.
    Both clocks are this machine's wall clock, so the difference is line-written -> gauge-updated.
@@ -63,6 +64,13 @@ WATCH_JS = """() => {
 }"""
 
 
+def main_thread_s(cdp: object) -> dict[str, float]:
+    """Cumulative main-thread times (seconds) of the page, from the DevTools protocol."""
+    wanted = {"TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration"}
+    metrics = cdp.send("Performance.getMetrics")["metrics"]  # type: ignore[attr-defined]
+    return {m["name"]: m["value"] for m in metrics if m["name"] in wanted}
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -112,7 +120,11 @@ def main() -> None:
             )
             if args.screenshot:
                 page.screenshot(path=str(args.screenshot))
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            before = main_thread_s(cdp)
             frames = page.evaluate(FPS_JS, args.seconds * 1000)
+            busy = {k: (v - before[k]) / args.seconds * 1000 for k, v in main_thread_s(cdp).items()}
             dts = [b - a for a, b in itertools.pairwise(frames)]
             fps = len(dts) / (sum(dts) / 1000)
             n_points, n_drawn = page.evaluate(
@@ -123,6 +135,10 @@ def main() -> None:
                 f"fps: {fps:.1f} over {args.seconds:g} s (frame time p95 {pct(dts, 0.95):.1f} ms,"
                 f" max {max(dts):.1f} ms) with {n_points} samples in the window"
                 f" ({n_drawn} after per-pixel min/max)"
+            )
+            print(
+                "page main thread busy {TaskDuration:.0f} ms/s (script {ScriptDuration:.0f},"
+                " style {RecalcStyleDuration:.0f}, layout {LayoutDuration:.0f})".format(**busy)
             )
 
             level[0] = 0.0

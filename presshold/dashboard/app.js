@@ -7,6 +7,9 @@ import { unitOf, toDisplay, toNewtons, fmt } from "/static/units.js";
 import { SITES } from "/static/sites.js";
 
 const $ = (id) => document.getElementById(id);
+// Per-frame writes go through these: an unchanged value costs no style or layout work.
+function setText(id, text) { const el = $(id); if (el.textContent !== text) el.textContent = text; }
+function setAttr(id, name, value) { const el = $(id); if (el.getAttribute(name) !== value) el.setAttribute(name, value); }
 const prefs = loadPrefs();
 function loadPrefs() {
   try { return JSON.parse(localStorage.getItem("presshold.prefs") || "{}"); } catch { return {}; }
@@ -67,8 +70,8 @@ function renderGauge(forceN) {
   const key = `${shown}|${zone}`;
   if (key === lastGauge) return;
   lastGauge = key;
-  $("value").textContent = shown;
-  $("value-arc").setAttribute("d", forceN > 0 ? arc(0, Math.max(0.004, forceN / gaugeMaxN())) : "");
+  setText("value", shown);
+  setAttr("value-arc", "d", forceN > 0 ? arc(0, Math.max(0.004, forceN / gaugeMaxN())) : "");
   const m = $("gauge");
   m.setAttribute("aria-valuenow", shown);
   m.setAttribute("aria-valuetext", `${shown} ${unitOf(s).label}, ${ZONE_TEXT[zone]}`);
@@ -96,12 +99,13 @@ const RING_LEN = 2 * Math.PI * 52;
 let completeUntil = 0, holdsSeen = null;
 function renderTimer(f) {
   const target = f.hold_target_s || state.settings.hold_s, held = f.hold_s || 0, frac = Math.min(1, held / target);
-  $("hold-s").textContent = held.toFixed(1);
-  $("hold-target").textContent = String(+target.toFixed(1));
-  $("ring").setAttribute("stroke-dashoffset", (RING_LEN * (1 - frac)).toFixed(2));
-  $("timer-wrap").dataset.complete = String(frac >= 1);
+  setText("hold-s", held.toFixed(1));
+  setText("hold-target", String(+target.toFixed(1)));
+  setAttr("ring", "stroke-dashoffset", (RING_LEN * (1 - frac)).toFixed(1));
+  setAttr("ring", "visibility", frac > 0 ? "visible" : "hidden"); // no round-cap dot at zero
+  setAttr("timer-wrap", "data-complete", String(frac >= 1));
   const holds = f.holds_completed ?? 0;
-  $("holds-count").textContent = holds;
+  setText("holds-count", String(holds));
   // The event normally announces completion; the counter catches one missed across a reconnect.
   if (holdsSeen !== null && holds > holdsSeen && performance.now() > completeUntil) holdComplete();
   holdsSeen = holds;
@@ -293,15 +297,15 @@ function renderRate() {
   const st = state.status;
   if (!st) return;
   const hz = st.connected ? (st.sample_rate_hz || ring.rate()) : 0;
-  $("rate-text").textContent = hz ? `${hz >= 100 ? Math.round(hz) : hz.toFixed(0)} Hz` : "";
+  setText("rate-text", hz ? `${Math.round(hz)} Hz` : "");
 }
 function renderRecording(f) {
-  const el = $("session-text"), rec = !!state.session?.recording;
-  el.dataset.recording = String(rec);
-  if (!rec) { el.textContent = "Not recording"; return; }
-  const t = f?.t_s ?? 0, m = Math.floor(t / 60), s = Math.floor(t % 60);
-  el.textContent = `Recording ${m}:${String(s).padStart(2, "0")}`;
-  el.title = `Session ${state.session.id}`;
+  const rec = !!state.session?.recording;
+  setAttr("session-text", "data-recording", String(rec));
+  if (!rec) { setText("session-text", "Not recording"); return; }
+  const t = Math.max(0, f?.t_s ?? 0), m = Math.floor(t / 60), s = Math.floor(t % 60);
+  setText("session-text", `Recording ${m}:${String(s).padStart(2, "0")}`);
+  setAttr("session-text", "title", `Session ${state.session.id}`);
 }
 function setConn(kind, text) { $("status").dataset.state = kind; $("conn-text").textContent = text; }
 
