@@ -77,6 +77,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def summary(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name}: never observed within 350 ms of the step"
     return (
         f"{name}: n={len(values)} p50 {pct(values, 0.5):.1f} ms, mean {statistics.mean(values):.1f}"
         f" ms, p95 {pct(values, 0.95):.1f} ms, p99 {pct(values, 0.99):.1f} ms,"
