@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -14,6 +13,7 @@ from presshold.errors import StorageError
 from presshold.server import exports
 from presshold.server.live import LiveHub
 from presshold.server.session_metrics import session_metrics
+from presshold.server.trace import read_trace
 
 
 class SessionStart(BaseModel, extra="forbid"):
@@ -124,16 +124,7 @@ def build_router(get_hub: Any) -> APIRouter:
         if from_s is not None and to_s is not None and from_s > to_s:
             raise HTTPException(422, detail="from_s must not be after to_s")
         load(sid)
-        t, f, _ = hub().recorder.store.samples(sid, from_s, to_s)
-        if len(t) <= max_points:
-            return {"t_s": t.tolist(), "min_n": f.tolist(), "max_n": f.tolist(), "decimated": False}
-        edges = np.linspace(0, len(t), max_points + 1).astype(int)[:-1]  # min/max per bucket
-        return {
-            "t_s": t[edges].tolist(),
-            "min_n": np.minimum.reduceat(f, edges).tolist(),
-            "max_n": np.maximum.reduceat(f, edges).tolist(),
-            "decimated": True,
-        }
+        return read_trace(hub().recorder.store, sid, from_s, to_s, max_points)
 
     @r.get("/{sid}/export.csv")
     def export_csv(sid: str) -> StreamingResponse:

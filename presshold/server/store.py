@@ -303,15 +303,38 @@ class SessionStore:
         keep = slice(np.searchsorted(t, lo), np.searchsorted(t, hi, side="right"))
         return t[keep], f[keep], raw[keep]
 
+    def extent(
+        self, sid: str, from_s: float | None = None, to_s: float | None = None
+    ) -> tuple[int, float | None, float | None]:
+        """(samples in the blocks overlapping the range — an upper bound —, first t, last t)."""
+        lo, hi = _bounds(from_s, to_s)
+        con = self._read()
+        try:
+            n, t0, t1 = con.execute(
+                "SELECT COALESCE(SUM(n), 0), MIN(t_first), MAX(t_last) FROM blocks "
+                "WHERE session_id=? AND t_last >= ? AND t_first <= ?",
+                (sid, lo, hi),
+            ).fetchone()
+        finally:
+            con.close()
+        return int(n), t0, t1
+
     def iter_samples(
-        self, sid: str, chunk: int = 50_000
+        self,
+        sid: str,
+        chunk: int = 50_000,
+        from_s: float | None = None,
+        to_s: float | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Every stored sample in time order, ``chunk``-ish at a time: exports of 8 h at 1 kHz
-        (28.8 M samples) never hold the whole trace in memory."""
+        """Stored samples in time order (optionally within ``[from_s, to_s]``), ``chunk``-ish at
+        a time: exports of 8 h at 1 kHz (28.8 M samples) never hold the whole trace in memory."""
+        lo, hi = _bounds(from_s, to_s)
         con = self._read()
         try:
             cur = con.execute(
-                "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? ORDER BY t_first", (sid,)
+                "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? AND t_last >= ? "
+                "AND t_first <= ? ORDER BY t_first",
+                (sid, lo, hi),
             )
             parts: list[tuple[bytes, bytes, bytes]] = []
             have = 0
@@ -319,16 +342,25 @@ class SessionStore:
                 parts.append((row[0], row[1], row[2]))
                 have += len(row[0]) // 8
                 if have >= chunk:
-                    yield _join(parts)
+                    yield _join(parts, lo, hi)
                     parts, have = [], 0
             if parts:
-                yield _join(parts)
+                yield _join(parts, lo, hi)
         finally:
             con.close()
 
 
-def _join(parts: list[tuple[bytes, bytes, bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _bounds(from_s: float | None, to_s: float | None) -> tuple[float, float]:
+    return (-np.inf if from_s is None else from_s), (np.inf if to_s is None else to_s)
+
+
+def _join(
+    parts: list[tuple[bytes, bytes, bytes]], lo: float = -np.inf, hi: float = np.inf
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t, f, raw = (np.frombuffer(b"".join(p[i] for p in parts), "<f8") for i in range(3))
+    if lo > t[0] or hi < t[-1]:
+        keep = slice(np.searchsorted(t, lo), np.searchsorted(t, hi, side="right"))
+        t, f, raw = t[keep], f[keep], raw[keep]
     return t, f, raw
 
 

@@ -1,0 +1,90 @@
+"""Long-session reads straight from a real store: block-streamed analysis equals ``analyze``, and
+the min/max envelope of a long trace keeps every extreme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from presshold.server.exports import csv_lines
+from presshold.server.session_metrics import hold_params, session_metrics
+from presshold.server.store import SessionStore
+from presshold.server.trace import IN_MEMORY_MAX, read_trace
+from presshold.signal import analyze
+
+SETTINGS = {"target_n": 30.0, "tolerance_n": 3.0, "hold_s": 3.0, "grace_s": 0.5, "min_hold_s": 1.0}
+
+
+def _presses(n: int, rate: float = 1000.0) -> tuple[np.ndarray, np.ndarray]:
+    """Press cycles of 12 s (8 s at ~30 N with tremor and a slip), a spike at sample n // 3."""
+    t = np.arange(n) / rate
+    c = t % 12.0
+    f = np.where((c > 1) & (c < 9), 30.0 + 0.6 * np.sin(2 * np.pi * 9 * t), 0.0)
+    f[(c > 5) & (c < 5.8)] = 24.0  # slips out of the band: an alert each cycle
+    f[n // 3] = 95.0
+    return t, f
+
+
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = SessionStore(tmp_path)
+    s.open()
+    yield s
+    s.close()
+
+
+def _record(store: SessionStore, t: np.ndarray, f: np.ndarray, block: int = 997) -> dict:
+    meta = {"id": "long", "started_at": "2026-11-23T10:00:00Z", "settings": SETTINGS}
+    store.create_session(meta)
+    for i in range(0, t.size, block):
+        store.add_block("long", t[i : i + block], f[i : i + block], f[i : i + block] * 2150)
+    store.end_session("long", "2026-11-23T11:00:00Z")
+    store.close()  # flush
+    store.open()
+    out = store.get_session("long")
+    assert out is not None and out["samples"] == t.size
+    return out
+
+
+def test_streamed_metrics_equal_analyze_on_the_whole_array(store: SessionStore) -> None:
+    t, f = _presses(240_000)  # 4 min at 1 kHz, 20 cycles
+    meta = _record(store, t, f)
+    got = session_metrics(store, meta, recording=False)
+    want = analyze(t, f, hold_params(SETTINGS)).to_dict()
+    assert len(got["analysis"]["holds"]) == len(want["holds"]) >= 20
+    for mine, theirs in zip(got["analysis"]["holds"], want["holds"], strict=True):
+        _same(mine, theirs)
+    _same(got["analysis"]["summary"], want["summary"])
+    assert got["metrics"]["holds_completed"] == want["holds_completed"] >= 20
+    assert got["metrics"]["peak_n"] == 95.0 and got["metrics"]["samples"] == t.size
+
+
+def _same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k, v in b.items():
+        if isinstance(v, float):
+            assert a[k] == pytest.approx(v, rel=1e-9, abs=1e-9), k
+        else:
+            assert a[k] == v, k
+
+
+def test_long_trace_envelope_keeps_extremes_and_every_csv_row(store: SessionStore) -> None:
+    n = IN_MEMORY_MAX + 100_000  # past the in-memory path: streamed equal-time buckets
+    t, f = _presses(n)
+    meta = _record(store, t, f)
+    tr = read_trace(store, "long", None, None, 2000)
+    assert tr["decimated"] and 1900 <= len(tr["t_s"]) <= 2000
+    assert max(tr["max_n"]) == 95.0 and min(tr["min_n"]) == 0.0
+    assert np.all(np.diff(tr["t_s"]) > 0) and tr["t_s"][0] == 0.0
+    part = read_trace(store, "long", 100.0, 110.0, 100)  # zoom: small range, in memory
+    assert part["decimated"] and 100.0 <= part["t_s"][0] < 100.2 and len(part["t_s"]) == 100
+    full = read_trace(store, "long", 100.0, 100.05, 1000)
+    assert not full["decimated"] and full["t_s"] == pytest.approx(t[100_000:100_051].tolist())
+    rows = sum(
+        chunk.count("\n")
+        for chunk in csv_lines(meta, store.iter_samples("long"))
+        if chunk[0] != "#"
+    )
+    assert rows == n + 1  # header + one row per sample, streamed chunk by chunk
