@@ -2,6 +2,7 @@
 
     python bench/bench_server.py                      # all three, ~2 minutes
     python bench/bench_server.py --seconds 20 --max-viewers 400
+    python bench/bench_server.py --soak-minutes 10    # only: server memory at 1 kHz over time
 
 The real ``presshold serve`` runs in a subprocess on a pty sensor (tests/support/pty_device.py).
 A pacing thread in this process writes protocol lines ``t_us:<device µs>,force_n:<k>`` whose value
@@ -85,6 +86,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def soak(srv: ServerProcess, minutes: float) -> None:
+    """One viewer reading everything at 1 kHz; the server's RSS every 30 s."""
+    assert srv.proc is not None
+    pid = srv.proc.pid
+    async with websockets.connect(srv.ws_url, max_size=None) as ws:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        next_report = start
+        while (now := loop.time()) < start + minutes * 60:
+            if now >= next_report:
+                print(f"soak {now - start:6.0f} s: server RSS {rss_mb(pid):.1f} MB", flush=True)
+                next_report += 30
+            await asyncio.wait_for(ws.recv(), 5)
+        print(f"soak {loop.time() - start:6.0f} s: server RSS {rss_mb(pid):.1f} MB", flush=True)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -155,9 +179,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0, help="measuring window per run")
     ap.add_argument("--max-viewers", type=int, default=200)
+    ap.add_argument("--soak-minutes", type=float, default=0.0)
     args = ap.parse_args()
     print(f"# bench_server  {time.strftime('%Y-%m-%d %H:%M')}  cores={os.cpu_count()}  {load()}")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.soak_minutes:
+            with (
+                PtyDevice(Path(tmp) / "ttyS", rate_hz=1000) as dev,
+                ServerProcess(Path(tmp) / "dataS", source=dev.path) as srv,
+            ):
+                wait_for(lambda: httpx.get(f"{srv.url}/api/health").json()["connected"], 10)
+                dev.send_hello(sensor="soak", rate=1000, unit="N")
+                writer = Writer(dev, 1000)
+                writer.start()
+                try:
+                    asyncio.run(soak(srv, args.soak_minutes))
+                finally:
+                    writer.stop()
+            return
         for rate in (80, 1000):
             with (
                 PtyDevice(Path(tmp) / f"tty{rate}", rate_hz=rate) as dev,
