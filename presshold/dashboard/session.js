@@ -18,23 +18,30 @@ let meta = null, plot = null, fullRange = [0, 1], fetchSeq = 0, holds = [], aler
 const settings = () => meta.settings || {};
 const HEIGHT = 380;
 
-/** Holds from their `hold_end` events (which carry the hold's metrics), each with its point. */
+/** Holds with their metrics: the server's analysis of the whole trace (which also closes a hold
+ * still running when the session ended), else the `hold_end` events; each with its point. */
 function collectHolds() {
   const marks = meta.marks || [];
-  return (meta.events || []).filter((e) => e.kind === "hold_end").map((e) => {
-    const start = e.start_s ?? e.t_s - (e.duration_s || 0);
-    const mark = marks.filter((m) => m.t_s <= (e.end_s ?? e.t_s)).pop();
-    return { ...e, start, end: e.end_s ?? e.t_s, point: mark ? `${mark.label}${mark.side ? ` ${mark.side}` : ""}` : "" };
+  const source = Array.isArray(meta.analysis?.holds) ? meta.analysis.holds
+    : (meta.events || []).filter((e) => e.kind === "hold_end");
+  return source.map((h) => {
+    const end = h.end_s ?? h.t_s, start = h.start_s ?? end - (h.duration_s || 0);
+    // The point in effect when the hold began, else one labelled while it ran.
+    const mark = marks.filter((m) => m.t_s <= start).pop() ?? marks.find((m) => m.t_s <= end);
+    return { ...h, start, end, point: mark ? `${mark.label}${mark.side ? ` ${mark.side}` : ""}` : "" };
   });
 }
 /** [start, end, kind] of each alert, an unfinished one ending with the session. */
 function collectAlerts() {
+  const sessionEnd = meta.duration_s || fullRange[1];
+  if (Array.isArray(meta.analysis?.alerts))
+    return meta.analysis.alerts.map((a) => [a.start_s, a.end_s ?? sessionEnd, a.kind]);
   const out = []; let open = null;
   for (const e of meta.events || []) {
     if (e.kind === "alert_start") open = [e.t_s, null, e.alert || e.direction || ""];
     else if (e.kind === "alert_end" && open) { open[1] = e.t_s; out.push(open); open = null; }
   }
-  if (open) { open[1] = meta.duration_s || fullRange[1]; out.push(open); }
+  if (open) { open[1] = sessionEnd; out.push(open); }
   return out;
 }
 
@@ -100,7 +107,7 @@ function markersPlugin() {
       if (x1 > x0) { ctx.fillStyle = color; ctx.fillRect(x0, top, x1 - x0, height); }
     };
     ctx.save();
-    ctx.globalAlpha = 0.14; for (const h of holds) span(h.start, h.end, cssVar("--inband"));
+    ctx.globalAlpha = 0.11; for (const h of holds) span(h.start, h.end, cssVar("--inband"));
     ctx.globalAlpha = 0.22; for (const [a, b] of alerts) span(a, b, cssVar("--over"));
     ctx.globalAlpha = 1;
     if (st.target_n != null) {
