@@ -100,6 +100,7 @@ let completeUntil = 0, holdsSeen = null;
 function renderTimer(f) {
   const target = f.hold_target_s || state.settings.hold_s, held = f.hold_s || 0, frac = Math.min(1, held / target);
   setText("hold-s", held.toFixed(1));
+  setAttr("hold-s", "data-long", String(held >= 99.95)); // "120.0" must still fit inside the ring
   setText("hold-target", String(+target.toFixed(1)));
   setAttr("ring", "stroke-dashoffset", (RING_LEN * (1 - frac)).toFixed(1));
   setAttr("ring", "visibility", frac > 0 ? "visible" : "hidden"); // no round-cap dot at zero
