@@ -100,7 +100,7 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
     _pages(app)
 
     @app.get("/api/health")
-    def health() -> dict[str, object]:
+    async def health() -> dict[str, object]:  # on the loop: reads live state consistently
         hub = state.hub
         return {
             "status": "ok",

@@ -100,7 +100,7 @@ class LiveHub:
         result = self.pipeline.process(t_rel, batch.force_n)
         for ev in result.events:
             self.recorder.event(ev.t_s, ev.kind, ev.data)
-            self._broadcast({"type": "event", "kind": ev.kind, "t_s": round(ev.t_s, 4), **ev.data})
+            self.broadcast({"type": "event", "kind": ev.kind, "t_s": round(ev.t_s, 4), **ev.data})
         for t, f in zip(t_rel.tolist(), batch.force_n.tolist(), strict=True):
             self.history.append((t, f))
             self.pending.append([round(t, 4), round(f, 3)])
@@ -120,19 +120,19 @@ class LiveHub:
             self.history.clear()
             self.pending.clear()
             self.pipeline.reset()
-            self._broadcast({"type": "event", "kind": "session_start", "t_s": 0.0})
+            self.broadcast({"type": "event", "kind": "session_start", "t_s": 0.0})
         self.broadcast_status()
 
     def _set_status(self, status: SourceStatus) -> None:
         if self.status_obj.connected and not status.connected:
             t = time.monotonic() - self.t0
             self.recorder.event(t, "gap", {"reason": status.message or "disconnected"})
-            self._broadcast({"type": "event", "kind": "gap", "t_s": round(t, 4)})
+            self.broadcast({"type": "event", "kind": "gap", "t_s": round(t, 4)})
         self.status_obj = status
         self.broadcast_status()
 
     def broadcast_status(self) -> None:
-        self._broadcast(self.status_message())
+        self.broadcast(self.status_message())
 
     # --- messages
     def status_message(self) -> dict[str, Any]:
@@ -193,7 +193,7 @@ class LiveHub:
     def remove_viewer(self, v: Viewer) -> None:
         self.viewers.discard(v)
 
-    def _broadcast(self, msg: dict[str, Any]) -> None:
+    def broadcast(self, msg: dict[str, Any]) -> None:
         if not self.viewers:
             return
         out = Outgoing.of(msg)
@@ -219,7 +219,7 @@ class LiveHub:
         now = time.monotonic()
         idle_end_s = float((self.settings or {}).get("idle_end_s", 120.0))
         if self.recorder.check_idle(idle_end_s):
-            self._broadcast({"type": "event", "kind": "session_end", "t_s": now - self.t0})
+            self.broadcast({"type": "event", "kind": "session_end", "t_s": now - self.t0})
             self.broadcast_status()
         if self.recorder.store.ok != self._storage_ok:
             self._storage_ok = self.recorder.store.ok
@@ -231,7 +231,7 @@ class LiveHub:
         t = self.history[-1][0] if self.history else now - self.t0
         st = self.pipeline.state
         p = self.pipeline.params
-        self._broadcast(
+        self.broadcast(
             {
                 "type": "frame",
                 "seq": self.seq,

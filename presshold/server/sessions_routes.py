@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, Literal
 
@@ -62,8 +63,10 @@ def build_router(get_hub: Any) -> APIRouter:
         except StorageError:
             return []
 
+    # Routes that change the recorder or talk to viewers are ``async``: they run on the event
+    # loop, where the recorder and the hub live (no locks). Store reads run in threads.
     @r.post("", status_code=201)
-    def start(body: SessionStart | None = None) -> dict[str, Any]:
+    async def start(body: SessionStart | None = None) -> dict[str, Any]:
         h = hub()
         body = body or SessionStart()
         s = h.recorder.start(label=body.label, notes=body.notes, **h.session_meta())
@@ -71,7 +74,7 @@ def build_router(get_hub: Any) -> APIRouter:
         return s
 
     @r.post("/current/stop")
-    def stop() -> dict[str, Any]:
+    async def stop() -> dict[str, Any]:
         h = hub()
         ended = h.recorder.stop(by_user=True)
         if ended is None:
@@ -86,23 +89,28 @@ def build_router(get_hub: Any) -> APIRouter:
         return {**meta, **session_metrics(hub().recorder.store, meta, recording(sid))}
 
     @r.patch("/{sid}")
-    def patch(sid: str, body: SessionPatch) -> dict[str, Any]:
-        load(sid)
+    async def patch(sid: str, body: SessionPatch) -> dict[str, Any]:
+        await asyncio.to_thread(load, sid)
         fields = body.model_dump(exclude_unset=True)
         if fields:
-            hub().recorder.store.update_session(sid, fields)
+            h = hub()
+            h.recorder.store.update_session(sid, fields)
+            if recording(sid) and h.recorder.session is not None:
+                h.recorder.session.update(fields)  # viewers see the new label at once
+                h.broadcast_status()
         return {"id": sid, **fields}
 
     @r.delete("/{sid}", status_code=204)
-    def delete(sid: str) -> None:
+    async def delete(sid: str) -> None:
         h = hub()
-        if h.recorder.session and h.recorder.session["id"] == sid:
+        if recording(sid):
             raise HTTPException(409, detail="stop the recording session before deleting it")
-        load(sid)
+        await asyncio.to_thread(load, sid)
         h.recorder.store.delete_session(sid)
 
     @r.post("/{sid}/marks", status_code=201)
-    def mark(sid: str, body: Mark) -> dict[str, Any]:
+    async def mark(sid: str, body: Mark) -> dict[str, Any]:
+        """A point label ("upper trapezius", L): stored, broadcast, shown as the current point."""
         h = hub()
         current = h.recorder.session
         if current is None or current["id"] != sid:
@@ -111,6 +119,7 @@ def build_router(get_hub: Any) -> APIRouter:
         data = {"label": body.label, "side": body.side}
         h.recorder.event(t, "mark", data)
         current["point"] = body.label + (f" {body.side}" if body.side else "")
+        h.broadcast({"type": "event", "kind": "mark", "t_s": round(t, 4), **data})
         h.broadcast_status()
         return {"t_s": t, "kind": "mark", **data}
 
