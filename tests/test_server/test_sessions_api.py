@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import websockets
 from support.pty_device import PtyDevice
 from support.server import ServerProcess, wait_for
 
@@ -160,3 +162,32 @@ def _chunks():  # type: ignore[no-untyped-def]
     for _ in range(100):
         yield b"x" * 1024
     yield b'"}'
+
+
+def test_point_labels_and_label_edits_reach_viewers_live(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=10) as api:
+        sid = api.post("/api/sessions", json={"label": "first"}).json()["id"]
+
+        async def watch() -> dict[str, dict[str, object]]:
+            seen: dict[str, dict[str, object]] = {}
+            async with websockets.connect(srv.ws_url, max_size=None) as ws:
+                mark = {"label": "upper trapezius", "side": "L"}
+                r = await asyncio.to_thread(api.post, f"/api/sessions/{sid}/marks", json=mark)
+                assert r.status_code == 201, r.text
+                r = await asyncio.to_thread(api.patch, f"/api/sessions/{sid}", json={"label": "K"})
+                assert r.json() == {"id": sid, "label": "K"}
+                async with asyncio.timeout(10):
+                    while len(seen) < 2:
+                        m = json.loads(await ws.recv())
+                        if m["type"] == "event" and m["kind"] == "mark":
+                            seen["mark"] = m
+                        session = m.get("session") or {}
+                        if m["type"] == "status" and session.get("label") == "K":
+                            seen["status"] = m
+            return seen
+
+        seen = asyncio.run(watch())
+        assert seen["mark"]["label"] == "upper trapezius" and seen["mark"]["side"] == "L"
+        assert seen["status"]["session"]["point"] == "upper trapezius L"  # type: ignore[index]
+        meta = wait_for(lambda: api.get(f"/api/sessions/{sid}").json()["marks"], what="mark stored")
+        assert meta[0]["label"] == "upper trapezius"  # type: ignore[index]
