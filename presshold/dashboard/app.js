@@ -5,6 +5,8 @@ import { api, setupThemeButtons, cssVar } from "/static/ui.js";
 import { Ring } from "/static/ring.js";
 import { unitOf, toDisplay, toNewtons, fmt } from "/static/units.js";
 import { SITES } from "/static/sites.js";
+import { Sound } from "/static/sound.js";
+import { LiveTrace } from "/static/trace.js";
 
 const $ = (id) => document.getElementById(id);
 // Per-frame writes go through these: an unchanged value costs no style or layout work.
@@ -19,13 +21,20 @@ const savePrefs = () => localStorage.setItem("presshold.prefs", JSON.stringify(p
 const WINDOWS_S = [10, 30, 60, 120];
 const state = {
   settings: { target_n: 30, tolerance_n: 3, tolerance_pct: null, hold_s: 30, unit: "N", probe_area_cm2: 1 },
-  band: [27, 33], frame: null, frameAt: 0, session: null, status: null,
+  band: [27, 33], frame: null, session: null, status: null,
   windowS: WINDOWS_S.includes(prefs.windowS) ? prefs.windowS : 30,
-  muted: prefs.muted !== false, dirty: true,
 };
+const sound = new Sound(prefs.muted !== false);
 // Two minutes at 1 kHz (the longest window); values are stored in the display unit (ringK per N).
 const ring = new Ring(150000);
 let ringK = 1;
+const trace = new LiveTrace($("trace"), {
+  band: () => state.band.map((n) => toDisplay(n, state.settings)),
+  target: () => toDisplay(state.settings.target_n, state.settings),
+  yMax: () => displayMax(),
+  unit: () => unitOf(state.settings).label,
+  windowS: () => state.windowS,
+});
 
 // ---------- gauge ----------
 const CX = 100, CY = 106, R = 80; // semicircle, left (0) → right (max)
@@ -56,9 +65,8 @@ function drawBand() {
   const m = $("gauge");
   m.setAttribute("aria-valuemin", "0");
   m.setAttribute("aria-valuemax", String(+displayMax().toPrecision(6)));
-  if (plot) plot.setScale("y", { min: 0, max: displayMax() });
+  trace.rescale();
   lastGauge = null; renderedSeq = -1; // re-render the value on the next frame: its zone may have changed
-  state.dirty = true;
 }
 function zoneOf(f) { return f > state.band[1] ? "over" : f >= state.band[0] ? "in" : "below"; }
 const ZONE_WORD = { below: "▼ Below target", in: "● In band", over: "▲ Over target" };
@@ -71,7 +79,8 @@ function renderGauge(forceN) {
   if (key === lastGauge) return;
   lastGauge = key;
   setText("value", shown);
-  setAttr("value-arc", "d", forceN > 0 ? arc(0, Math.max(0.004, forceN / gaugeMaxN())) : "");
+  // No arc for a reading that shows as zero (a round cap alone would look like a dot).
+  setAttr("value-arc", "d", parseFloat(shown) > 0 ? arc(0, Math.max(0.004, forceN / gaugeMaxN())) : "");
   const m = $("gauge");
   m.setAttribute("aria-valuenow", shown);
   m.setAttribute("aria-valuetext", `${shown} ${unitOf(s).label}, ${ZONE_TEXT[zone]}`);
@@ -120,7 +129,7 @@ function holdComplete() {
   void $("timer-wrap").offsetWidth; // restart the CSS animation
   $("timer-wrap").classList.add("celebrate");
   completeUntil = performance.now() + 4000;
-  chime([660, 880, 1320], 0.16);
+  sound.holdComplete();
 }
 
 // ---------- alert (the server applies the grace period, so brief wobbles never reach here) ----------
@@ -132,124 +141,24 @@ function renderAlert(kind) {
   el.dataset.kind = kind || "";
   el.textContent = kind === "over" ? "⚠ Too much pressure" : kind === "under" ? "⚠ Pressure slipping" : "";
   el.classList.toggle("active", !!kind);
-  if (kind) chime(kind === "over" ? [523, 392] : [392, 523], 0.14);
+  if (kind) sound.alert(kind);
 }
 
-// ---------- sound: off by default; the AudioContext is created on the user's gesture ----------
-let audio = null;
-function ensureAudio() {
-  if (state.muted) return;
-  try {
-    audio ??= new AudioContext();
-    if (audio.state === "suspended") audio.resume();
-  } catch { audio = null; }
-}
-function chime(freqs, dur) {
-  if (state.muted || !audio || audio.state !== "running") return;
-  let t = audio.currentTime;
-  for (const f of freqs) {
-    const o = audio.createOscillator(), g = audio.createGain();
-    o.type = "sine"; o.frequency.value = f;
-    g.gain.setValueAtTime(0.0001, t);
-    g.gain.exponentialRampToValueAtTime(0.18, t + 0.02);
-    g.gain.exponentialRampToValueAtTime(0.0001, t + dur);
-    o.connect(g).connect(audio.destination); o.start(t); o.stop(t + dur + 0.02); t += dur * 0.9;
-  }
-}
+// ---------- sound ----------
 function renderMute() {
-  $("mute-btn").setAttribute("aria-pressed", String(state.muted));
-  $("mute-btn").textContent = state.muted ? "Sound off (muted)" : "Sound on";
+  $("mute-btn").setAttribute("aria-pressed", String(sound.muted));
+  $("mute-btn").textContent = sound.muted ? "Sound off (muted)" : "Sound on";
 }
 function toggleMute() {
-  state.muted = !state.muted; prefs.muted = state.muted; savePrefs();
-  ensureAudio();
+  sound.muted = !sound.muted; prefs.muted = sound.muted; savePrefs();
+  sound.wake();
   renderMute();
-  if (!state.muted) chime([660], 0.12); // confirms the sound works
+  if (!sound.muted) sound.confirm(); // proves the sound works
 }
 
-// ---------- trace ----------
-let plot = null;
-const liveMarks = []; // [t_s, label] of this session's labelled points, drawn on the trace
-function bandPlugin() {
-  return { hooks: { draw: (u) => {
-    const ctx = u.ctx, { left, top, width, height } = u.bbox, dpr = devicePixelRatio;
-    ctx.save();
-    ctx.strokeStyle = cssVar("--accent"); ctx.fillStyle = cssVar("--text"); ctx.lineWidth = 2 * dpr;
-    ctx.font = `600 ${13 * dpr}px system-ui, sans-serif`; ctx.textAlign = "left"; ctx.textBaseline = "top";
-    for (const [t, label] of liveMarks) {
-      const x = u.valToPos(t, "x", true);
-      if (x < left || x > left + width) continue;
-      ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
-      ctx.fillText(label, x + 4 * dpr, top + 4 * dpr);
-    }
-    ctx.restore();
-  }, drawClear: (u) => {
-    const s = state.settings, ctx = u.ctx;
-    const y0 = u.valToPos(toDisplay(state.band[1], s), "y", true), y1 = u.valToPos(toDisplay(state.band[0], s), "y", true);
-    ctx.save(); ctx.fillStyle = cssVar("--band");
-    ctx.fillRect(u.bbox.left, y0, u.bbox.width, y1 - y0);
-    ctx.strokeStyle = cssVar("--inband"); ctx.lineWidth = devicePixelRatio; ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-    const yt = u.valToPos(toDisplay(state.settings.target_n, s), "y", true);
-    ctx.beginPath(); ctx.moveTo(u.bbox.left, yt); ctx.lineTo(u.bbox.left + u.bbox.width, yt); ctx.stroke();
-    ctx.restore();
-  } } };
-}
-function traceSize() {
-  const panel = $("trace").parentElement, cs = getComputedStyle(panel);
-  const width = Math.max(200, panel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
-  // As tall as the rest of the viewport allows (so a laptop sees it whole), within sane limits.
-  const top = $("trace").getBoundingClientRect().top + scrollY;
-  return { width, height: Math.round(Math.min(360, Math.max(180, innerHeight - top - 24))) };
-}
-function makePlot() {
-  if (plot) plot.destroy();
-  const s = state.settings;
-  const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { stroke: cssVar("--grid"), width: 1 },
-    font: "13px system-ui, sans-serif", labelFont: "13px system-ui, sans-serif" };
-  plot = new uPlot({
-    ...traceSize(), legend: { show: false }, cursor: { show: false }, select: { show: false },
-    scales: { x: { time: false }, y: { auto: false, range: () => [0, displayMax()] } },
-    axes: [{ ...axis, values: (u, ticks) => ticks.map((v) => `${+v.toFixed(1)} s`) }, { ...axis, label: unitOf(s).label, labelSize: 22 }],
-    series: [{}, { stroke: cssVar("--trace"), width: 2, points: { show: false } }],
-    plugins: [bandPlugin()],
-  }, [[], []], $("trace"));
-  state.dirty = true;
-}
-function drawTrace() {
-  if (!plot || !state.dirty) return;
-  state.dirty = false;
-  const tEnd = ring.lastT, from = tEnd - state.windowS;
-  const xMin = Math.max(0, from), xMax = Math.max(tEnd, state.windowS);
-  const [ts, vs] = ring.window(from);
-  plot.batch(() => {
-    plot.setData(decimate(ts, vs, xMin, xMax - xMin, Math.round(plot.bbox.width)), false);
-    plot.setScale("x", { min: xMin, max: xMax });
-  });
-}
-// Per-pixel-column min and max (in time order) into reused buffers: exactly the envelope the
-// canvas can show of 30,000+ points, drawn at a fraction of the cost.
-const decT = new Float64Array(8192), decV = new Float64Array(8192);
-function decimate(ts, vs, from, span, cols) {
-  if (ts.length <= 2 * cols || 2 * cols > decT.length || !(span > 0)) return [ts, vs];
-  let n = 0, col = NaN, iMin = 0, iMax = 0;
-  const flush = () => {
-    const a = Math.min(iMin, iMax), b = Math.max(iMin, iMax);
-    decT[n] = ts[a]; decV[n++] = vs[a];
-    if (b !== a) { decT[n] = ts[b]; decV[n++] = vs[b]; }
-  };
-  const perT = cols / span;
-  for (let i = 0; i < ts.length; i++) {
-    const c = Math.floor((ts[i] - from) * perT);
-    if (c !== col) { if (i > 0) flush(); col = c; iMin = iMax = i; }
-    else if (vs[i] < vs[iMin]) iMin = i;
-    else if (vs[i] > vs[iMax]) iMax = i;
-  }
-  if (ts.length) flush();
-  return [decT.subarray(0, n), decV.subarray(0, n)];
-}
 function rescaleRing() {
   const k = toDisplay(1, state.settings);
-  if (k !== ringK) { ring.scale(k / ringK); ringK = k; state.dirty = true; }
+  if (k !== ringK) { ring.scale(k / ringK); ringK = k; trace.dirty = true; }
 }
 
 // ---------- frames ----------
@@ -258,7 +167,7 @@ function onFrame(f) {
   if (f.band_n && (f.band_n[0] !== state.band[0] || f.band_n[1] !== state.band[1])) {
     state.band = f.band_n; drawBand();
   }
-  state.frame = f; state.frameAt = performance.now(); state.dirty = true;
+  state.frame = f; trace.dirty = true;
 }
 function tick() {
   const f = state.frame;
@@ -266,7 +175,7 @@ function tick() {
     renderedSeq = f.seq;
     renderGauge(f.force_n); renderTimer(f); renderAlert(f.alert); renderRecording(f);
   }
-  drawTrace();
+  trace.draw(ring);
   requestAnimationFrame(tick);
 }
 
@@ -324,7 +233,7 @@ function connect() {
     else if (m.type === "history") {
       ring.clear();
       for (const [t, v] of m.samples) ring.push(t, v * ringK);
-      state.dirty = true;
+      trace.dirty = true;
     } else if (m.type === "event") onEvent(m);
   };
   ws.onclose = () => {
@@ -344,16 +253,13 @@ setInterval(() => {
 
 function onEvent(e) {
   if (e.kind === "hold_complete") holdComplete();
-  else if (e.kind === "session_start") { ring.clear(); liveMarks.length = 0; holdsSeen = null; state.dirty = true; }
+  else if (e.kind === "session_start") { ring.clear(); trace.clearMarks(); holdsSeen = null; }
   else if (e.kind === "mark" && e.label) addLiveMark(e);
 }
 function addLiveMark(m) {
   const text = `${m.label}${m.side ? ` ${m.side}` : ""}`;
   showPoint(text);
-  if (liveMarks.some(([t]) => Math.abs(t - m.t_s) < 1e-3)) return;
-  liveMarks.push([m.t_s, text]);
-  if (liveMarks.length > 200) liveMarks.shift();
-  state.dirty = true;
+  trace.addMark(m.t_s, text);
 }
 function showPoint(text) {
   $("point-now").textContent = `Point: ${text}`;
@@ -380,7 +286,7 @@ function applySettings(s) {
   const tol = pct ? st.target_n * st.tolerance_pct / 100 : st.tolerance_n;
   state.band = [st.target_n - tol, st.target_n + tol];
   drawBand();
-  if (plot && plot.axes[1].label !== u.label) makePlot();
+  if (trace.unitLabel && trace.unitLabel !== u.label) trace.build();
 }
 function setField(id, value) { if (document.activeElement !== $(id)) $(id).value = value; }
 let settingsSeq = 0;
@@ -498,7 +404,7 @@ function wireControls() {
   $("point-text").addEventListener("keydown", (e) => { if (e.key === "Enter") $("mark-btn").click(); });
   $("window-s").value = String(state.windowS);
   $("window-s").addEventListener("change", () => {
-    state.windowS = +$("window-s").value; prefs.windowS = state.windowS; savePrefs(); state.dirty = true;
+    state.windowS = +$("window-s").value; prefs.windowS = state.windowS; savePrefs(); trace.dirty = true;
   });
   const chips = $("sites"), list = $("site-list");
   SITES.forEach((name, i) => {
@@ -538,25 +444,17 @@ function wireControls() {
     e.preventDefault();
   });
   // Browsers only start audio after a gesture: a reload with sound on resumes at the first one.
-  for (const ev of ["pointerdown", "keydown"]) addEventListener(ev, ensureAudio, { passive: true });
-  // Follow the panel's width (not the canvas's own), so the trace shrinks as well as grows.
-  let size = "";
-  const fit = () => {
-    const sz = traceSize(), key = `${sz.width}x${sz.height}`;
-    if (plot && key !== size) { size = key; plot.setSize(sz); }
-  };
-  new ResizeObserver(fit).observe($("trace").parentElement);
-  addEventListener("resize", fit);
-  addEventListener("presshold-theme", makePlot);
+  for (const ev of ["pointerdown", "keydown"]) addEventListener(ev, () => sound.wake(), { passive: true });
+  addEventListener("presshold-theme", () => trace.build());
 }
 
 setupThemeButtons();
 renderMute();
 wireControls();
-makePlot();
+trace.build();
 api("/api/settings").then(applySettings).catch(() => {});
 drawBand();
 connect();
 requestAnimationFrame(tick);
 // Read-only handle for tests and the benchmark (no behaviour depends on it).
-window.presshold = { state, ring, plot: () => plot, socket: () => socket };
+window.presshold = { state, ring, plot: () => trace.plot, socket: () => socket };
