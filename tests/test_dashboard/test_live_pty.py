@@ -202,6 +202,13 @@ def _record_a_session(page: Any) -> None:
     page.locator("#point-now").filter(has_text="upper trapezius L").wait_for()
     page.keyboard.press("n")  # next site in the picker
     page.locator("#point-now").filter(has_text="levator scapulae L").wait_for()
+    page.locator("#side").select_option("R")
+    page.locator("#point-text").fill("teres minor")  # free text, labelled with Enter
+    page.locator("#point-text").press("Enter")
+    page.locator("#point-now").filter(has_text="teres minor R").wait_for()
+    page.locator("#side").select_option("L")
+    page.get_by_role("button", name="levator scapulae").click()
+    page.locator("#point-now").filter(has_text="levator scapulae L").wait_for()
     Level.value = 30.0
     page.wait_for_function("parseFloat(document.getElementById('hold-s').textContent) >= 1.2")
     Level.value = 0.0
@@ -225,6 +232,7 @@ def test_recorded_session_history_and_exports(rig: dict[str, Any], artifacts_dir
     events = page.locator("#events tbody")
     events.filter(has_text="upper trapezius L").wait_for()
     assert "levator scapulae L" in events.text_content()
+    assert "teres minor R" in events.text_content()
     assert "hold start" in events.text_content()
     page.locator(".metric", has_text="Holds complete").wait_for()
     assert page.locator("#holds tbody tr").count() >= 1
