@@ -68,6 +68,7 @@ def build_router(get_hub: Any) -> APIRouter:
     @r.post("", status_code=201)
     async def start(body: SessionStart | None = None) -> dict[str, Any]:
         h = hub()
+        h.drain()  # readings that arrived before this request stay with the previous session
         body = body or SessionStart()
         s = h.recorder.start(label=body.label, notes=body.notes, **h.session_meta())
         h.on_session_change()
@@ -76,6 +77,7 @@ def build_router(get_hub: Any) -> APIRouter:
     @r.post("/current/stop")
     async def stop() -> dict[str, Any]:
         h = hub()
+        h.drain()  # every reading that arrived before "stop" belongs to the session
         ended = h.recorder.stop(by_user=True)
         if ended is None:
             raise HTTPException(409, detail="no session is recording")
