@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -32,28 +33,29 @@ class Mark(BaseModel, extra="forbid"):
     t_s: float | None = Field(None, ge=0)
 
 
-def build_router(get_hub: Any) -> APIRouter:
-    r = APIRouter(prefix="/api/sessions")
-
-    def hub() -> LiveHub:
-        return get_hub()  # type: ignore[no-any-return]
+def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
+    r = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
     def recording(sid: str) -> bool:
         current = hub().recorder.session
         return current is not None and current["id"] == sid
 
     def load(sid: str) -> dict[str, Any]:
+        """Stored metadata and events; a session started < 0.5 s ago (unwritten) from memory."""
+        h = hub()
         try:
-            meta = hub().recorder.store.get_session(sid)
-        except StorageError as exc:
-            meta = None
-            if not recording(sid):
-                raise HTTPException(404, detail=str(exc)) from None
-        if meta is None and recording(sid):  # just started: not written yet (≤ 0.5 s)
-            meta = {**hub().session_meta(), **hub().recorder.session, "ended_at": None}
-            meta.update(duration_s=0.0, notes=meta.get("notes"), samples=0, events=[], marks=[])
+            meta = h.recorder.store.get_session(sid)
+            missing = f"no session {sid!r}"
+        except StorageError as exc:  # no store file: the data directory is not writable
+            meta, missing = None, str(exc)
+        if meta is None and recording(sid) and h.recorder.session is not None:
+            meta = {
+                **h.session_meta(),
+                **h.recorder.session,
+                **{"ended_at": None, "duration_s": 0.0, "samples": 0, "events": [], "marks": []},
+            }
         if meta is None:
-            raise HTTPException(404, detail=f"no session {sid!r}")
+            raise HTTPException(404, detail=missing)
         return meta
 
     @r.get("")
