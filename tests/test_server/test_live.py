@@ -17,6 +17,13 @@ def test_health_pages_and_live_stream(tmp_path: Path) -> None:
         assert health["status"] == "ok"
         assert httpx.get(f"{srv.url}/").status_code == 200
         assert httpx.get(f"{srv.url}/static/app.js").status_code == 200
+        paths = httpx.get(f"{srv.url}/openapi.json").json()["paths"]
+        assert {
+            "/api/health", "/api/settings", "/api/tare", "/api/calibration",
+            "/api/calibration/points", "/api/calibration/fit", "/api/sessions",
+            "/api/sessions/{sid}", "/api/sessions/{sid}/marks", "/api/sessions/{sid}/trace",
+            "/api/sessions/{sid}/export.csv", "/api/sessions/{sid}/export.json",
+        } <= paths.keys()  # fmt: skip
 
         async def read() -> list[dict[str, object]]:
             async with websockets.connect(srv.ws_url) as ws:
