@@ -10,7 +10,7 @@ import dataclasses
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,18 +113,31 @@ def env_name(field_name: str) -> str:
     return ENV_PREFIX + ENV_NAMES.get(field_name, field_name.upper())
 
 
-def _from_env(field: dataclasses.Field[Any], text: str) -> Any:
-    name = env_name(field.name)
-    kind = str(field.type)
-    if "bool" in kind:
-        return _bool(text, name)
-    if "int" in kind:
-        return int(_number(text, name))
-    if "float" in kind:
-        return _number(text, name)
-    if "Path" in kind:
-        return Path(text).expanduser()
-    return text
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a whole number") from None
+
+
+def _path(text: str, name: str) -> Path:
+    return Path(text).expanduser()
+
+
+ENV_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "http_port": _int,
+    "hold_s": _number,
+    "sim_rate_hz": _number,
+    "store_max_mb": _number,
+    "open_browser": _bool,
+    "require_token": _bool,
+    "data_dir": _path,
+}  # every other field is text
+
+
+def _from_env(field_name: str, text: str) -> Any:
+    parse = ENV_PARSERS.get(field_name)
+    return parse(text, env_name(field_name)) if parse else text
 
 
 def load_settings(
@@ -139,7 +152,7 @@ def load_settings(
         if cli.get(field.name) is not None:
             values[field.name] = cli[field.name]
         elif (text := env.get(env_name(field.name))) is not None:
-            values[field.name] = _from_env(field, text)
+            values[field.name] = _from_env(field.name, text)
     settings = ServerSettings(**values)
     _validate(settings)
     if settings.token_required and not settings.token:

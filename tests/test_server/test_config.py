@@ -130,3 +130,26 @@ def test_lan_url_carries_the_token() -> None:
     assert shown == f"http://{socket.gethostname()}:8000/?token={lan.token}"
     assert local == f"http://127.0.0.1:8000/?token={lan.token}"
     assert urls(load_settings({}, {}), 8000) == ("http://127.0.0.1:8000/",) * 2
+
+
+def test_every_setting_reads_its_environment_variable(tmp_path: Path) -> None:
+    import dataclasses
+
+    from presshold.server.config import ENV_PARSERS, ServerSettings
+
+    for field in dataclasses.fields(ServerSettings):
+        assert field.name in ENV_PARSERS or field.type in ("str", "str | None"), field.name
+    env = {
+        "PRESSHOLD_SOURCE": "sim",
+        "PRESSHOLD_HOST": "::1",
+        "PRESSHOLD_DATA_DIR": str(tmp_path),
+        "PRESSHOLD_TOLERANCE": "5%",
+        "PRESSHOLD_SIM_RATE": "500",
+        "PRESSHOLD_STORE_MAX_MB": "50",
+        "PRESSHOLD_OPEN_BROWSER": "no",
+        "PRESSHOLD_REQUIRE_TOKEN": "yes",
+    }
+    s = load_settings({}, env)
+    assert (s.source, s.host, s.data_dir, s.tolerance) == ("sim", "::1", tmp_path, "5%")
+    assert (s.sim_rate_hz, s.store_max_mb, s.open_browser) == (500.0, 50.0, False)
+    assert s.token_required and s.token
