@@ -35,7 +35,7 @@ def default_data_dir() -> Path:
 
 def _ports(args: argparse.Namespace) -> int:
     from presshold.errors import SourceError
-    from presshold.firmware_bridge.sources import choose_default_source, list_ports
+    from presshold.firmware_bridge.ports import choose_default_source, list_ports
 
     ports = list_ports()
     if not ports:

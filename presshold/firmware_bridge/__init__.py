@@ -2,18 +2,18 @@
 
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, ZeroTracking
 from presshold.firmware_bridge.clock import DeviceClock
-from presshold.firmware_bridge.protocol import LineParser
-from presshold.firmware_bridge.source import ReadingBatch, Source, SourceSink, SourceStatus
-from presshold.firmware_bridge.sources import (
+from presshold.firmware_bridge.ports import (
     PortInfo,
-    ReplaySource,
-    SerialSource,
-    SimulatedSource,
     choose_default_source,
     list_candidate_ports,
     list_ports,
-    open_source,
 )
+from presshold.firmware_bridge.protocol import LineParser
+from presshold.firmware_bridge.replay_source import ReplaySource
+from presshold.firmware_bridge.serial_source import SerialSource
+from presshold.firmware_bridge.simulated_source import SimulatedSource
+from presshold.firmware_bridge.source import ReadingBatch, Source, SourceSink, SourceStatus
+from presshold.firmware_bridge.sources import open_source
 
 __all__ = [
     "Calibration",

@@ -34,8 +34,7 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
             "pair (e.g. com0com) with a device of your own."
         ) from None
     from presshold.firmware_bridge.protocol import format_hello, format_reading
-    from presshold.firmware_bridge.simulator import HandModel
-    from presshold.firmware_bridge.sources import PTY_SIM_SENSOR
+    from presshold.firmware_bridge.simulator import PTY_SIM_SENSOR, HandModel
 
     master, slave = pty.openpty()
     tty.setraw(slave)

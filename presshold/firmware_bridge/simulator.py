@@ -15,6 +15,8 @@ import numpy as np
 SIM_OFFSET_RAW = 84_000.0
 SIM_SCALE_N_PER_RAW = 1.0 / 2_150.0  # ~2150 counts per newton, HX711-like at gain 128
 SIM_NOISE_RAW = 40.0
+PTY_SIM_SENSOR = "sim-hand"
+"""Hello name of ``presshold simulate --pty``; like ``--source sim`` it starts calibrated."""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,90 @@
+"""Which serial ports exist, which look like a sensor, and which one ``serve`` should use."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from presshold.errors import SourceError
+
+log = logging.getLogger("presshold.bridge")
+
+
+# USB vendor ids of boards and USB-serial chips a PressHold sensor is built on
+LIKELY_VIDS = {
+    0x2341: "Arduino",
+    0x2A03: "Arduino",
+    0x1A86: "CH340",
+    0x10C4: "CP210x",
+    0x0403: "FTDI",
+    0x239A: "Adafruit",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    device: str
+    description: str
+    vid_pid: str | None
+    """``2341:0043`` for USB ports, else None."""
+    serial_number: str | None
+    likely: str | None
+    """Why this looks like a sensor board (``Arduino``, ``CH340``, ``CP210x``, ``FTDI``)."""
+
+
+def comports() -> list[Any]:
+    """The OS's port list for finding a sensor again; best effort, never fatal to the reader."""
+    import serial.tools.list_ports
+
+    try:
+        return list(serial.tools.list_ports.comports())
+    except Exception:  # odd platforms/drivers: reconnect by path still works
+        log.debug("listing serial ports failed", exc_info=True)
+        return []
+
+
+def list_ports() -> list[PortInfo]:
+    """Every serial port the OS reports, with its USB identity."""
+    import serial.tools.list_ports
+
+    out = []
+    for p in sorted(serial.tools.list_ports.comports(), key=lambda p: p.device):
+        usb = p.vid is not None and p.pid is not None
+        out.append(
+            PortInfo(
+                device=p.device,
+                description=p.description if p.description and p.description != "n/a" else "",
+                vid_pid=f"{p.vid:04x}:{p.pid:04x}" if usb else None,
+                serial_number=p.serial_number or None,
+                likely=LIKELY_VIDS.get(p.vid) if usb else None,
+            )
+        )
+    return out
+
+
+def list_candidate_ports() -> list[str]:
+    """Ports that look like a sensor board (Arduino, CH340, CP210x, FTDI USB serial)."""
+    return [p.device for p in list_ports() if p.likely]
+
+
+def choose_default_source() -> str:
+    """The single likely sensor, or a SourceError that says what to do."""
+    ports = list_ports()
+    likely = [p for p in ports if p.likely]
+    if len(likely) == 1:
+        return likely[0].device
+    if not likely:
+        seen = f" (other serial ports: {', '.join(p.device for p in ports)})" if ports else ""
+        raise SourceError(
+            "no USB serial sensor found (no Arduino, CH340, CP210x or FTDI port)"
+            f"{seen}. Plug the sensor in and retry, pass --source PORT, or try the simulator "
+            "with --source sim. 'presshold ports' lists what is connected."
+        )
+    listed = "; ".join(
+        f"{p.device} ({p.likely}, {p.description or 'no description'})" for p in likely
+    )
+    raise SourceError(
+        f"{len(likely)} possible sensors found: {listed}. Choose one with --source PORT "
+        "('presshold ports' shows serial numbers)."
+    )

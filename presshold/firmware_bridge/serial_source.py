@@ -1,0 +1,262 @@
+"""A sensor on a serial port or pyserial URL: block reads, reconnect, rate check."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, default_for_unit
+from presshold.firmware_bridge.clock import DeviceClock
+from presshold.firmware_bridge.ports import comports
+from presshold.firmware_bridge.protocol import Hello, LineParser, Parsed
+from presshold.firmware_bridge.simulator import PTY_SIM_SENSOR, SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW
+from presshold.firmware_bridge.source import DEVICE_MESSAGES, SourceStatus
+from presshold.firmware_bridge.threaded import ThreadedSource
+
+log = logging.getLogger("presshold.bridge")
+
+
+class SerialSource(ThreadedSource):
+    """A PressHold device on any pyserial port or URL; survives unplug/replug and device resets.
+
+    One reader thread does block reads (``read(in_waiting or 1)``, never ``readline()``), feeds
+    the pure :class:`LineParser`, stamps readings with a :class:`DeviceClock` and hands each batch
+    to the sink. When the port fails or vanishes it reports ``connected: false`` and looks for the
+    sensor again every 0.2 s: at the same path (or ``/dev/serial/by-id`` link), or under any name
+    with the USB serial number it had.
+    """
+
+    READ_TIMEOUT_S = 0.05
+    SEARCH_PERIOD_S = 0.2
+    PRESENCE_CHECK_S = 0.25
+    STATUS_PERIOD_S = 0.5
+    HELLO_RETRY_S = 2.5
+    RATE_WINDOW_S = 2.0
+    RATE_GAP_S = 0.2
+    """Opening the port resets most Arduinos; ask again once the sketch is surely running."""
+
+    def __init__(self, port: str, store: CalibrationStore | None = None, baud: int = 115200):
+        super().__init__(
+            SourceStatus(connected=False, source=port, kind="serial", sensor_id=port), store
+        )
+        self.port = port
+        self.baud = baud
+        self._serial_number: str | None = None
+        self._hello: Hello | None = None
+        self._clock = DeviceClock()
+        self._rejected_before: dict[str, int] = {}
+        self._messages: deque[str] = deque(maxlen=DEVICE_MESSAGES)
+        self._ser: Any = None  # a serial.Serial while connected
+        self._rate_start: tuple[float, int] | None = None  # (device s, intervals since)
+        self._rate_last = 0.0
+        self._rate_warned = False
+        self._rate_off = 0  # consecutive windows far from the announced rate
+        self._use_calibration(port, Calibration())
+
+    def request_hello(self) -> None:
+        ser = self._ser
+        if ser is not None:
+            with contextlib.suppress(Exception):
+                ser.write(b"?\n")
+
+    # -- finding and opening the port ----------------------------------------------------------
+    def _find_port(self) -> str | None:
+        """Where the sensor is now: URL as given; same path; else its USB serial number."""
+        if "://" in self.port:
+            return self.port
+        if self._serial_number:
+            same = [p.device for p in comports() if p.serial_number == self._serial_number]
+            if same:
+                at_path = os.path.realpath(self.port) if _is_path(self.port) else self.port
+                return self.port if at_path in same else same[0]
+        if not _is_path(self.port):
+            return self.port  # Windows COMn: not a file; just try it
+        return self.port if os.path.exists(self.port) else None
+
+    def _open(self, device: str) -> Any:
+        import serial
+
+        ser = serial.serial_for_url(device, baudrate=self.baud, timeout=self.READ_TIMEOUT_S)
+        if self._serial_number is None and "://" not in device:
+            names = {device, os.path.realpath(device) if _is_path(device) else device}
+            for p in comports():
+                if p.device in names and p.serial_number:
+                    self._serial_number = p.serial_number
+        return ser
+
+    def _run(self) -> None:
+        import serial
+
+        while not self._stopping.is_set():
+            device = self._find_port()
+            if device is None:
+                self._stopping.wait(self.SEARCH_PERIOD_S)
+                continue
+            try:
+                self._ser = self._open(device)
+            except (serial.SerialException, OSError, ValueError) as exc:
+                self._set_status(connected=False, message=f"cannot open {device}: {exc}")
+                self._stopping.wait(self.SEARCH_PERIOD_S)
+                continue
+            if self._serial_number and self.calibration.sensor_id == self.port:
+                self._identify(self._serial_number, self._hello.unit if self._hello else None)
+            log.info("sensor connected on %s", device)
+            self._set_status(connected=True, device=device, message=f"connected on {device}")
+            self.request_hello()  # pyserial flushed the boot hello when it opened the port
+            try:
+                self._pump(self._ser, device)
+            except (serial.SerialException, OSError) as exc:
+                log.warning("sensor lost on %s: %s", device, exc)
+                self._set_status(connected=False, message=f"sensor lost on {device}: {exc}")
+            except Exception as exc:  # a bug must not end the reader for the rest of the session
+                log.exception("reader failed on %s", device)
+                self._set_status(connected=False, message=f"reader error on {device}: {exc!r}")
+                self._stopping.wait(self.SEARCH_PERIOD_S)
+            finally:
+                with contextlib.suppress(Exception):
+                    self._ser.close()
+                self._ser = None
+        self._set_status(connected=False)
+
+    # -- the hot path --------------------------------------------------------------------------
+    def _pump(self, ser: Any, device: str) -> None:
+        parser = LineParser()
+        self._clock.reanchor()  # the device may have restarted while away
+        watch_path = _is_path(device)
+        last_data = last_check = last_status = time.monotonic()
+        ask_again_at = last_data + self.HELLO_RETRY_S
+        reported: dict[str, int] = {}
+        try:
+            while not self._stopping.is_set():
+                data = ser.read(ser.in_waiting or 1)
+                now = time.monotonic()
+                if data:
+                    last_data = now
+                    got = parser.feed(data)
+                    if got.hellos:
+                        ask_again_at = float("inf")
+                    self._handle(got, now)
+                if now >= ask_again_at:  # the first '?' may have reached a resetting board
+                    ask_again_at = float("inf")
+                    self.request_hello()
+                if (
+                    not data
+                    and watch_path
+                    and now - last_data >= self.PRESENCE_CHECK_S
+                    and now - last_check >= self.PRESENCE_CHECK_S
+                ):  # some drivers just go quiet on unplug: is the port still there?
+                    last_check = now
+                    if not os.path.exists(device):
+                        raise OSError(f"{device} disappeared")
+                if parser.rejected != reported and now - last_status >= self.STATUS_PERIOD_S:
+                    reported, last_status = dict(parser.rejected), now
+                    self._set_status(rejected=_add(self._rejected_before, reported))
+        finally:
+            self._rejected_before = _add(self._rejected_before, parser.rejected)
+            if parser.rejected != reported:
+                self._set_status(rejected=dict(self._rejected_before))
+
+    def _handle(self, got: Parsed, now: float) -> None:
+        for hello in got.hellos:
+            self._on_hello(hello)
+        if got.comments:
+            for text in got.comments:
+                log.warning("sensor says: %s", text)
+            self._messages.extend(got.comments)
+            self._set_status(message=got.comments[-1], device_messages=list(self._messages))
+        if got.reanchor:
+            self._clock.reanchor()
+        sink = self._sink
+        if got.t_us:
+            t_s = self._clock.stamp(np.asarray(got.t_us, dtype=np.int64), now)
+            batch = self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
+            if sink is not None:
+                sink.on_readings(batch)
+            self._measure_rate(np.asarray(got.t_us, dtype=np.float64) / 1e6, got.reanchor)
+        if got.arrival_values:  # a Serial-Plotter-style sketch: no device clock, stamp on arrival
+            t_s = self._clock.stamp_arrival(len(got.arrival_values), now)
+            batch = self._make_batch(t_s, np.asarray(got.arrival_values, dtype=np.float64))
+            if sink is not None:
+                sink.on_readings(batch)
+            self._measure_rate(t_s, False)
+
+    def _measure_rate(self, t: np.ndarray, restart: bool) -> None:
+        """Count readings over windows of ``RATE_WINDOW_S``: fills in an unannounced rate, and
+        warns when the device delivers far from what it announced (e.g. an HX711 with its RATE
+        pin low: 10 SPS). A pause longer than ``RATE_GAP_S`` (a missing HX711, a reset) starts
+        a new count, so it is never mistaken for a slow sensor.
+        """
+        gaps = np.flatnonzero(np.diff(t) > self.RATE_GAP_S)
+        if gaps.size:
+            restart, t = True, t[gaps[-1] + 1 :]
+        last, self._rate_last = self._rate_last, float(t[-1])
+        start = self._rate_start
+        if start is None or restart or not 0 <= float(t[0]) - last <= self.RATE_GAP_S:
+            start = (float(t[0]), -1)  # intervals, not readings: the first one opens the window
+        t0, intervals = start
+        i = 0
+        while True:  # close every window this batch completes
+            j = int(np.searchsorted(t, t0 + self.RATE_WINDOW_S, side="left"))
+            if j >= len(t):
+                self._rate_start = (t0, intervals + len(t) - i)
+                return
+            intervals += j - i + 1
+            self._judge_rate(intervals / (float(t[j]) - t0))
+            t0, intervals, i = float(t[j]), 0, j + 1
+
+    def _judge_rate(self, measured: float) -> None:
+        announced = self._hello.rate_hz if self._hello else None
+        if announced is None:
+            current = self.status.rate_hz
+            if current is None or abs(measured - current) > 0.05 * current:
+                self._set_status(rate_hz=round(measured, 1))
+        elif abs(measured - announced) <= 0.2 * announced:
+            self._rate_off = 0
+        else:
+            self._rate_off += 1  # two windows in a row, so one odd stretch is not an alarm
+            if self._rate_off == 2 and not self._rate_warned:
+                self._rate_warned = True
+                text = f"sensor announced {announced:g} Hz but delivers {measured:.1f} Hz"
+                log.warning(text)
+                self._set_status(message=text)
+
+    def _on_hello(self, hello: Hello) -> None:
+        previous, self._hello = self._hello, hello
+        self._rate_start, self._rate_warned, self._rate_off = None, False, 0
+        sid = self._serial_number or hello.sensor
+        if previous is None or previous.unit != hello.unit or self.calibration.sensor_id != sid:
+            self._identify(sid, hello.unit)
+        rate = f"{hello.rate_hz:g} Hz" if hello.rate_hz else "unknown rate"
+        self._set_status(
+            sensor=hello.sensor,
+            sensor_id=sid,
+            rate_hz=hello.rate_hz,
+            unit=hello.unit,
+            message=f"sensor {hello.sensor} (protocol {hello.version}), {rate}, unit {hello.unit}",
+        )
+
+    def _identify(self, sensor_id: str, unit: str | None) -> None:
+        """This sensor's stored calibration, else one from its unit (none said: newtons)."""
+        if unit == "raw" and sensor_id == PTY_SIM_SENSOR:  # the virtual HX711's factory values
+            default = Calibration(SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW, sensor_id=sensor_id)
+        else:
+            default = default_for_unit(unit or "N", sensor_id)
+        self._use_calibration(sensor_id, default)
+        self._set_status(sensor_id=sensor_id)
+
+
+def _is_path(port: str) -> bool:
+    """A filesystem device path (``/dev/ttyACM0``); not a URL, ``COM3`` or ``\\\\.\\COM10``."""
+    if "://" in port or port.startswith("\\\\.\\"):
+        return False
+    return "/" in port or os.sep in port
+
+
+def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
