@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -23,13 +24,25 @@ DASHBOARD_FILES = (
     "presshold/dashboard/vendor/uplot/LICENSE",
     "presshold/py.typed",
 )
+SKIP_WHEN_COPYING = (
+    ".git",
+    ".venv",
+    "build",
+    "*.egg-info",
+    "test-artifacts",
+    "__pycache__",
+    ".*_cache",
+)
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`pip wheel .` offline: the build uses the test environment's setuptools."""
     out = tmp_path_factory.mktemp("wheel")
-    cmd = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation"]
+    src = tmp_path_factory.mktemp("src") / "presshold"  # a clean copy: no stale build/ in the tree
+    skip = shutil.ignore_patterns(*SKIP_WHEN_COPYING)
+    shutil.copytree(ROOT, src, ignore=skip)
+    cmd = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation"]
     result = subprocess.run(
         [*cmd, "--quiet", "--disable-pip-version-check", "-w", str(out)],
         capture_output=True,
