@@ -41,8 +41,10 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         return current is not None and current["id"] == sid
 
     def load(sid: str) -> dict[str, Any]:
-        """Stored metadata and events; a session started < 0.5 s ago (unwritten) from memory."""
+        """Stored metadata and events, after every earlier write is committed (blocking: call
+        from a worker thread); if the store cannot write, the recording session from memory."""
         h = hub()
+        h.recorder.store.sync()
         try:
             meta = h.recorder.store.get_session(sid)
             missing = f"no session {sid!r}"
@@ -60,8 +62,10 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
 
     @r.get("")
     def list_sessions() -> list[dict[str, Any]]:
+        store = hub().recorder.store
+        store.sync()
         try:
-            return hub().recorder.store.list_sessions()
+            return store.list_sessions()
         except StorageError:
             return []
 
@@ -84,6 +88,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         if ended is None:
             raise HTTPException(409, detail="no session is recording")
         h.on_session_change()
+        await asyncio.to_thread(h.recorder.store.sync)  # an export right after sees it all
         return {**ended, "recording": False}
 
     @r.get("/{sid}")
@@ -102,6 +107,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
             if recording(sid) and h.recorder.session is not None:
                 h.recorder.session.update(fields)  # viewers see the new label at once
                 h.broadcast_status()
+            await asyncio.to_thread(h.recorder.store.sync)  # a GET right after sees it
         return {"id": sid, **fields}
 
     @r.delete("/{sid}", status_code=204)

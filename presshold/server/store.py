@@ -3,7 +3,8 @@
 Why this shape: a 1 kHz sensor would mean 3.6 M rows/hour as one row per sample; storing each
 ingest block as NumPy blobs keeps writes cheap and reads a single ``frombuffer``. The writer
 commits at most ``FLUSH_S`` apart, so kill -9 loses at most about that much. A failing disk
-never raises into the live path: ``ok``/``error`` report it and the backlog is bounded.
+never raises into the live path: ``ok``/``error`` report it and the backlog is bounded. Reads
+that must see earlier writes (the export right after "stop") call :meth:`SessionStore.sync` first.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS events (
   session_id TEXT NOT NULL, t_s REAL NOT NULL, kind TEXT NOT NULL, data TEXT);
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind);
 """
+SYNC_TIMEOUT_S = 1.0  # a read waits at most this long for the writer, then reads what is there
 ADDED_COLUMNS = {"sessions": {"metrics": "TEXT", "metrics_samples": "INTEGER"}}
 COUNTED_EVENTS = {"holds": "hold_end", "holds_completed": "hold_complete", "alerts": "alert_start"}
 
@@ -57,6 +59,22 @@ def connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+class _Barrier:
+    """Queued behind earlier writes: the writer commits at once and releases it (``ok`` if the
+    commit succeeded)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+
+    def release(self, ok: bool) -> None:
+        self.ok = ok
+        self.done.set()
+
+
+Op = Callable[[sqlite3.Connection], None]
+
+
 class SessionStore:
     """Writes go through :meth:`submit` (non-blocking); reads use their own short connections."""
 
@@ -67,7 +85,7 @@ class SessionStore:
         self.max_bytes = max_bytes
         self.ok = True
         self.error: str | None = None
-        self._ops: queue.Queue[Callable[[sqlite3.Connection], None] | None] = queue.Queue()
+        self._ops: queue.Queue[Op | _Barrier | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._con: sqlite3.Connection | None = None
 
@@ -108,16 +126,29 @@ class SessionStore:
         self.error = f"cannot write sessions to {self.path.parent}: {exc}"
 
     # --- writer thread
-    def submit(self, op: Callable[[sqlite3.Connection], None]) -> None:
+    def submit(self, op: Op) -> None:
         if self._ops.qsize() < MAX_BACKLOG:
             self._ops.put(op)
         else:
             self._fail(StorageError("write backlog full; newest samples are not being saved"))
 
+    def sync(self, timeout_s: float = SYNC_TIMEOUT_S) -> bool:
+        """Block until every write submitted before this call is committed (read-your-writes).
+
+        Blocking: call it from a worker thread, never on the event loop. False when the writer
+        is not running, the commit failed (disk full) or ``timeout_s`` passed: the caller then
+        reads what is committed — a failing disk delays a read by at most ``timeout_s``."""
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        barrier = _Barrier()
+        self._ops.put(barrier)
+        return barrier.done.wait(timeout_s) and barrier.ok
+
     def _run(self) -> None:
-        pending: list[Callable[[sqlite3.Connection], None]] = []
+        pending: list[Op] = []
         stop = False
         while not stop:
+            barriers: list[_Barrier] = []
             deadline = time.monotonic() + FLUSH_S
             while time.monotonic() < deadline:
                 try:
@@ -127,11 +158,16 @@ class SessionStore:
                 if op is None:
                     stop = True
                     break
+                if isinstance(op, _Barrier):
+                    barriers.append(op)  # someone waits to read: commit now, not at the deadline
+                    break
                 pending.append(op)
             if pending:
                 pending = self._flush(pending)
+            for b in barriers:
+                b.release(not pending)
 
-    def _flush(self, ops: list[Callable[[sqlite3.Connection], None]]) -> list[Any]:
+    def _flush(self, ops: list[Op]) -> list[Op]:
         try:
             if self._con is None:
                 self._con = self._writer_connection()

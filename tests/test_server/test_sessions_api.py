@@ -191,3 +191,47 @@ def test_point_labels_and_label_edits_reach_viewers_live(tmp_path: Path) -> None
         assert seen["status"]["session"]["point"] == "upper trapezius L"  # type: ignore[index]
         meta = wait_for(lambda: api.get(f"/api/sessions/{sid}").json()["marks"], what="mark stored")
         assert meta[0]["label"] == "upper trapezius"  # type: ignore[index]
+
+
+def test_an_export_right_after_stop_has_the_last_samples_and_the_end(tmp_path: Path) -> None:
+    """Read-your-writes: the writer batches for up to 0.5 s, yet "stop" then "export" at once
+    gives every sample the live view showed, up to the stop, and the end time; a label edit is
+    visible to the very next GET."""
+    with ServerProcess(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=10) as api:
+        sid = api.post("/api/sessions", json={"label": "rw"}).json()["id"]
+
+        async def watch_then_stop() -> float:
+            last = -1.0
+            async with websockets.connect(srv.ws_url, max_size=None) as ws:
+                async with asyncio.timeout(20):
+                    while last < 1.0:
+                        m = json.loads(await ws.recv())
+                        if m["type"] == "frame" and m["samples"]:
+                            last = m["samples"][-1][0]
+                r = await asyncio.to_thread(api.post, "/api/sessions/current/stop")
+                assert r.status_code == 200 and r.json()["id"] == sid, r.text
+            return last
+
+        last_seen = asyncio.run(watch_then_stop())
+        csv_text = api.get(f"/api/sessions/{sid}/export.csv").text  # no waiting in between
+        meta = api.get(f"/api/sessions/{sid}").json()
+
+        ended = next(ln for ln in csv_text.splitlines() if ln.startswith("# ended_at: "))
+        assert re.fullmatch(r"# ended_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ended), ended
+        assert meta["ended_at"] and meta["ended_at"] != "recovered"
+        rows = [ln.split(",") for ln in csv_text.splitlines() if not ln.startswith("#")][1:]
+        t = np.array([float(r[0]) for r in rows])
+        assert len(rows) == meta["samples"]
+        assert t[-1] >= last_seen - 1e-4  # every sample shown live before "stop" is exported
+        end_t = next(e["t_s"] for e in meta["events"] if e["kind"] == "session_end")
+        # the simulator hands over samples every 20 ms and "stop" ingests them first: the last
+        # one is within about a frame of the end (0.1 s leaves room for a loaded CI machine;
+        # an unflushed writer would lose up to 0.5 s)
+        assert 0 <= end_t - t[-1] < 0.1, (end_t, t[-1])
+
+        r = api.patch(f"/api/sessions/{sid}", json={"label": "after", "notes": "n"})
+        assert r.json() == {"id": sid, "label": "after", "notes": "n"}
+        again = api.get(f"/api/sessions/{sid}").json()
+        assert (again["label"], again["notes"]) == ("after", "n")
+        listed = next(s for s in api.get("/api/sessions").json() if s["id"] == sid)
+        assert listed["label"] == "after" and listed["ended_at"] == meta["ended_at"]

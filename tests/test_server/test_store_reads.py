@@ -88,3 +88,26 @@ def test_long_trace_envelope_keeps_extremes_and_every_csv_row(store: SessionStor
         if chunk[0] != "#"
     )
     assert rows == n + 1  # header + one row per sample, streamed chunk by chunk
+
+
+def test_sync_makes_writes_readable_at_once_and_gives_up_on_a_failing_disk(tmp_path: Path) -> None:
+    good = SessionStore(tmp_path / "good")
+    good.open()
+    try:
+        good.create_session({"id": "s", "started_at": "2026-11-23T10:00:00Z"})
+        good.end_session("s", "2026-11-23T10:01:00Z")
+        assert good.sync() is True  # well before the writer's own 0.5 s deadline
+        assert good.get_session("s")["ended_at"] == "2026-11-23T10:01:00Z"  # type: ignore[index]
+    finally:
+        good.close()
+    assert good.sync() is False  # no writer any more: no waiting either
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    bad = SessionStore(blocker / "data")  # cannot be created, even by root
+    bad.open()
+    try:
+        bad.create_session({"id": "s", "started_at": "2026-11-23T10:00:00Z"})
+        assert bad.sync(timeout_s=1.0) is False and not bad.ok  # the read then goes ahead
+    finally:
+        bad.close()
