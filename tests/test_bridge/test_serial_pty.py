@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from support.pty_device import PtyDevice
 
-from presshold.firmware_bridge import ReadingBatch, SourceStatus, open_source
+from presshold.firmware_bridge import ReadingBatch, Source, SourceStatus, open_source
 
 
 class Collect:
@@ -44,6 +47,19 @@ class Collect:
                 return True
             time.sleep(0.01)
         return False
+
+
+@contextmanager
+def streaming(spec: str, **kwargs: Any) -> Iterator[tuple[Source, Collect]]:
+    """``open_source(spec)`` started into a :class:`Collect`, connected; stopped afterwards."""
+    src = open_source(spec, **kwargs)
+    sink = Collect()
+    src.start(sink)
+    try:
+        assert sink.wait(lambda: src.status.connected, timeout=5)
+        yield src, sink
+    finally:
+        src.stop()
 
 
 @pytest.fixture
@@ -168,11 +184,7 @@ def test_streaming_unplug_replug_loses_nothing_sent_while_connected(device, tmp_
     """A 200 Hz stream keeps going while the cable is out (the device clock runs on). What the
     device sent while PressHold was connected arrives complete: exactly two unbroken runs."""
     device.rate_hz = 200
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected, timeout=5)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         device.send_hello(rate=200)
         device.start_stream(lambda t: round(t * 200))  # value = sample index
         assert sink.wait(lambda: len(sink.values()) >= 100, timeout=10)
@@ -192,8 +204,6 @@ def test_streaming_unplug_replug_loses_nothing_sent_while_connected(device, tmp_
         gap = times[a1 - a0 + 1] - times[a1 - a0]
         assert gap >= 0.3  # the recording sees the gap in time as well
         assert sum(s.connected is False for s in sink.statuses) >= 1
-    finally:
-        src.stop()
 
 
 class FakePort:
@@ -246,11 +256,7 @@ def test_replug_under_a_new_name_is_found_by_usb_serial_number(tmp_path, monkeyp
 
 
 def test_device_messages_are_shown_and_survive_a_reconnect(device, tmp_path) -> None:
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected, timeout=5)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         device.send_hello(unit="raw")
         device.write(b"\xff\xfe\n# hx711 not responding\n")  # garbage, then the report; no data
         assert sink.wait(lambda: src.status.message == "hx711 not responding")
@@ -265,8 +271,6 @@ def test_device_messages_are_shown_and_survive_a_reconnect(device, tmp_path) -> 
         assert src.status.device_messages == ["hx711 not responding", "hx711 ok again"]
         # counts add up over connections ("junk" is garbage, or "partial" if it came first)
         assert sink.wait(lambda: sum(src.status.rejected.values()) == 2)
-    finally:
-        src.stop()
 
 
 def test_socket_url_source_reconnects(tmp_path) -> None:
@@ -307,25 +311,15 @@ def test_socket_url_source_reconnects(tmp_path) -> None:
 
 def test_loop_url_source(tmp_path) -> None:
     """``loop://`` echoes what is written: the host's own '?' comes back as a counted line."""
-    src = open_source("loop://", data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected, timeout=5)
+    with streaming("loop://", data_dir=tmp_path) as (src, sink):
         src._ser.write(b"# presshold 1 sensor=loop rate=80 unit=g\nt_us:5,raw:1000\n")
         assert sink.wait(lambda: len(sink.values()) == 1)
         np.testing.assert_allclose(sink.values(), [9.80665])  # 1000 g
-    finally:
-        src.stop()
 
 
 def test_rate_is_measured_when_unannounced_and_checked_when_announced(device, tmp_path) -> None:
     """An HX711 with its RATE pin low delivers 10 SPS while the sketch says 80: say so."""
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected, timeout=5)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         device.send_hello(rate=80, unit="raw")
         device.send_readings(range(0, 5_000_000, 100_000), range(50), label="raw")  # 10 Hz
         assert sink.wait(lambda: "delivers 10.0 Hz" in (src.status.message or ""))
@@ -333,16 +327,10 @@ def test_rate_is_measured_when_unannounced_and_checked_when_announced(device, tm
         device.write(b"# presshold 1 sensor=quiet unit=raw\n")  # no rate announced
         device.send_readings(range(3_000_000, 6_000_000, 12_500), [1] * 240, label="raw")
         assert sink.wait(lambda: src.status.rate_hz == 80.0)  # measured in device time
-    finally:
-        src.stop()
 
 
 def test_a_pause_in_readings_is_not_a_rate_error(device, tmp_path) -> None:
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected, timeout=5)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         device.send_hello(rate=80, unit="raw")
         device.send_readings(range(12_500, 1_912_500, 12_500), [1] * 152, label="raw")
         device.write(b"# hx711 not responding\n")  # 1 s without conversions
@@ -350,8 +338,6 @@ def test_a_pause_in_readings_is_not_a_rate_error(device, tmp_path) -> None:
         device.write(b"# done\n")
         assert sink.wait(lambda: src.status.message == "done"), [s.message for s in sink.statuses]
         assert "delivers" not in " ".join(m.message or "" for m in sink.statuses)
-    finally:
-        src.stop()
 
 
 def test_rate_of_a_plotter_sketch_is_measured(tmp_path) -> None:
