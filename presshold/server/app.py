@@ -25,6 +25,7 @@ from presshold.server.access import AccessGuard
 from presshold.server.config import ServerSettings
 from presshold.server.live import LiveHub
 from presshold.server.recorder import Recorder
+from presshold.server.session_metrics import MetricsWorker
 from presshold.server.sessions_routes import build_router as sessions_router
 from presshold.server.store import SessionStore
 
@@ -78,7 +79,10 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
         quota = settings.store_max_mb
         store = SessionStore(data_dir, None if quota is None else int(quota * 1024 * 1024))
         store.open()
-        hub = LiveHub(state.source, asyncio.get_running_loop(), Recorder(store))
+        analyses = MetricsWorker(store)  # time in band of each session as soon as it ends
+        analyses.start()
+        recorder = Recorder(store, on_end=analyses.session_ended)
+        hub = LiveHub(state.source, asyncio.get_running_loop(), recorder)
         state.hub_ = hub
         state.apply_treatment(state.treatment)
         state.source.start(hub)
@@ -87,6 +91,7 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
             yield
         finally:
             frames.cancel()
+            analyses.close()  # the session ended below is analysed at the next start
             await asyncio.to_thread(state.source.stop)
             hub.drain()  # readings the source parked before it stopped are recorded too
             hub.recorder.stop()

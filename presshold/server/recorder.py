@@ -27,8 +27,15 @@ def new_session_id() -> str:
 class Recorder:
     """Owned by the hub and called on the event loop only (no locks needed)."""
 
-    def __init__(self, store: SessionStore, auto_start: bool = True) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        auto_start: bool = True,
+        on_end: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_end(session_id)`` is called (on the loop) after each session ends."""
         self.store = store
+        self.on_end = on_end
         self.auto_start = auto_start
         self.session: dict[str, Any] | None = None
         self.t0 = time.monotonic()
@@ -63,6 +70,8 @@ class Recorder:
             self.event(time.monotonic() - self.t0, "session_end", {})
             self.store.end_session(ended["id"], _now_iso())
             self.session = None
+            if self.on_end is not None:
+                self.on_end(ended["id"])
         self.stopped_by_user = by_user or self.stopped_by_user
         return ended
 

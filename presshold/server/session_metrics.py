@@ -6,17 +6,28 @@ is fed the store's blocks one after another here: an 8 h, 1 kHz session is analy
 memory instead of as 28.8 M-sample arrays. The session's own settings (copied into its row when it
 started) define the band, so the numbers do not change when someone edits today's target. A
 finished session's analysis is saved in its row and reused while its sample count is unchanged.
+
+:class:`MetricsWorker` computes that analysis as soon as a session ends (and, at start-up, for
+ended sessions not analysed yet — after a crash or a shutdown), so the sessions list shows time in
+band without anyone opening each session's page.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import queue
+import sqlite3
+import threading
 from typing import Any
 
 import numpy as np
 
+from presshold.errors import StorageError
 from presshold.server.store import SessionStore
 from presshold.signal import Analysis, HoldParams, LivePipeline
+
+log = logging.getLogger("presshold.server")
 
 STATE_NAMES = ("idle", "under", "in_band", "over")  # BlockResult.state_code 0..3 (docs/holds.md)
 DEFAULTS = {"target_n": 30.0, "tolerance_n": 3.0, "hold_s": 30.0, "grace_s": 0.5, "min_hold_s": 1.0}
@@ -76,3 +87,57 @@ def session_metrics(store: SessionStore, meta: dict[str, Any], recording: bool) 
     if not recording and n:
         store.save_metrics(sid, n, result)
     return result
+
+
+class MetricsWorker:
+    """One background thread that analyses ended sessions and caches the result in the store.
+
+    The event loop only queues an id (:meth:`session_ended`); reading the trace and running the
+    pipeline (seconds for an 8 h session) happen here, after :meth:`SessionStore.sync` so the
+    session's last samples and end are committed."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+        self._ids: queue.Queue[str | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="presshold-metrics", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def session_ended(self, sid: str) -> None:
+        """Called on the event loop: never blocks."""
+        self._ids.put(sid)
+
+    def close(self) -> None:
+        """Stop taking work; an analysis in progress is abandoned (redone at the next start)."""
+        self._stopping.set()
+        self._ids.put(None)
+
+    def _run(self) -> None:
+        for sid in self._unanalysed():
+            if self._stopping.is_set():
+                return
+            self._analyse(sid)
+        while (sid := self._ids.get()) is not None and not self._stopping.is_set():
+            self._analyse(sid)
+
+    def _unanalysed(self) -> list[str]:
+        try:
+            rows = self.store.list_sessions()
+        except (StorageError, sqlite3.Error, OSError):
+            return []
+        return [
+            r["id"] for r in rows if r["ended_at"] and r["samples"] and r["time_in_band_s"] is None
+        ]
+
+    def _analyse(self, sid: str) -> None:
+        try:
+            self.store.sync()
+            meta = self.store.get_session(sid)
+            if meta is not None and meta["ended_at"] is not None:
+                session_metrics(self.store, meta, recording=False)
+        except (StorageError, sqlite3.Error, OSError) as exc:
+            log.warning("session %s not analysed: %s", sid, exc)
+        except Exception:  # a bug here must not stop the analysis of later sessions
+            log.exception("session %s not analysed", sid)

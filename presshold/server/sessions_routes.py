@@ -60,14 +60,25 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
             raise HTTPException(404, detail=missing)
         return meta
 
-    @r.get("")
-    def list_sessions() -> list[dict[str, Any]]:
+    def read_list() -> list[dict[str, Any]]:
         store = hub().recorder.store
         store.sync()
         try:
             return store.list_sessions()
         except StorageError:
             return []
+
+    @r.get("")
+    async def list_sessions() -> list[dict[str, Any]]:
+        """Ended sessions carry their cached analysis (made when they ended); the recording one
+        shows the live pipeline's running time in band."""
+        h = hub()
+        rows = await asyncio.to_thread(read_list)
+        current = h.recorder.session
+        for row in rows:
+            if current is not None and row["id"] == current["id"]:
+                row["time_in_band_s"] = round(h.pipeline.summary().time_in_band_s, 3)
+        return rows
 
     # Routes that change the recorder or talk to viewers are ``async``: they run on the event
     # loop, where the recorder and the hub live (no locks). Store reads run in threads.

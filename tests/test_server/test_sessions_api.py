@@ -235,3 +235,35 @@ def test_an_export_right_after_stop_has_the_last_samples_and_the_end(tmp_path: P
         assert (again["label"], again["notes"]) == ("after", "n")
         listed = next(s for s in api.get("/api/sessions").json() if s["id"] == sid)
         assert listed["label"] == "after" and listed["ended_at"] == meta["ended_at"]
+
+
+def test_the_sessions_list_shows_time_in_band_without_opening_a_session(tmp_path: Path) -> None:
+    """Analysed when a session ends (or, after a crash, at the next start); the recording session
+    shows the live running figure. Nobody opens a session page here."""
+
+    def listed(api: httpx.Client, sid: str) -> dict[str, object]:
+        return next(s for s in api.get("/api/sessions").json() if s["id"] == sid)
+
+    def recorded_a_second(api: httpx.Client, sid: str) -> bool:
+        return float(listed(api, sid)["duration_s"]) > 1.0  # type: ignore[arg-type]
+
+    with ServerProcess(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=10) as api:
+        ended = api.post("/api/sessions", json={"label": "ended"}).json()["id"]
+        wait_for(lambda: recorded_a_second(api, ended), what="a second recorded")
+        api.post("/api/sessions/current/stop").raise_for_status()
+        wait_for(lambda: listed(api, ended)["time_in_band_s"] is not None, what="analysed")
+        assert isinstance(listed(api, ended)["time_in_band_s"], float)
+
+        crashed = api.post("/api/sessions", json={"label": "crashed"}).json()["id"]
+        wait_for(lambda: recorded_a_second(api, crashed), what="a second recorded")
+        live = listed(api, crashed)
+        assert live["ended_at"] is None and isinstance(live["time_in_band_s"], float)
+        srv.kill()  # kill -9 while recording: nothing analysed this session
+
+    with ServerProcess(tmp_path) as srv, httpx.Client(base_url=srv.url, timeout=10) as api:
+        wait_for(lambda: listed(api, crashed)["time_in_band_s"] is not None, what="backfilled")
+        row = listed(api, crashed)
+        assert row["ended_at"] == "recovered"
+        for sid in (ended, crashed):  # the same figure the session page computes
+            detail = api.get(f"/api/sessions/{sid}").json()
+            assert listed(api, sid)["time_in_band_s"] == detail["metrics"]["time_in_band_s"]
