@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from presshold import __version__
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SimulatedSource, open_source
-from presshold.server import calibration_routes, http_errors, settings_api
+from presshold.server import api_models, calibration_routes, http_errors, settings_api
 from presshold.server.access import AccessGuard
 from presshold.server.config import ServerSettings
 from presshold.server.live import LiveHub
@@ -104,7 +104,7 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
     http_errors.install(app)
     _pages(app)
 
-    @app.get("/api/health")
+    @app.get("/api/health", response_model=api_models.Health)
     async def health() -> dict[str, object]:  # on the loop: reads live state consistently
         hub = state.hub
         return {

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from presshold.errors import CalibrationError
+from presshold.server.api_models import CalibrationPointAdded, CalibrationView
 from presshold.server.live import LiveHub
 
 
@@ -59,7 +60,7 @@ def build_router(get_hub: Callable[[], LiveHub]) -> APIRouter:
         hub.broadcast_status()
         return result
 
-    @r.post("/tare")
+    @r.post("/tare", response_model=CalibrationView)
     async def tare(body: TareRequest | None = None) -> dict[str, Any]:
         """Zero the sensor on the last ``window_s`` seconds at rest; saved for this sensor."""
         hub = connected_hub()
@@ -67,11 +68,11 @@ def build_router(get_hub: Callable[[], LiveHub]) -> APIRouter:
         await measure(hub, lambda: hub.source.tare(window))
         return calibration_view(hub)
 
-    @r.get("/calibration")
+    @r.get("/calibration", response_model=CalibrationView)
     def get_calibration() -> dict[str, Any]:
         return calibration_view(get_hub())
 
-    @r.post("/calibration/points", status_code=201)
+    @r.post("/calibration/points", status_code=201, response_model=CalibrationPointAdded)
     async def add_point(body: PointRequest) -> dict[str, Any]:
         """A known weight is resting on the sensor: remember (known_n, median raw)."""
         hub = connected_hub()
@@ -80,13 +81,13 @@ def build_router(get_hub: Callable[[], LiveHub]) -> APIRouter:
         )
         return {"point": point, **calibration_view(hub)}
 
-    @r.delete("/calibration/points")
+    @r.delete("/calibration/points", response_model=CalibrationView)
     def clear_points() -> dict[str, Any]:
         hub = get_hub()
         hub.source.clear_calibration_points()
         return calibration_view(hub)
 
-    @r.post("/calibration/fit")
+    @r.post("/calibration/fit", response_model=CalibrationView)
     async def fit() -> dict[str, Any]:
         """Least-squares line through the points; persisted per sensor; residuals returned."""
         hub = get_hub()

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from presshold.errors import StorageError
-from presshold.server import exports
+from presshold.server import api_models, exports
 from presshold.server.live import LiveHub
 from presshold.server.session_metrics import session_metrics
 from presshold.server.trace import read_trace
@@ -68,7 +68,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         except StorageError:
             return []
 
-    @r.get("")
+    @r.get("", response_model=list[api_models.SessionListItem])
     async def list_sessions() -> list[dict[str, Any]]:
         """Ended sessions carry their cached analysis (made when they ended); the recording one
         shows the live pipeline's running time in band."""
@@ -82,7 +82,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
 
     # Routes that change the recorder or talk to viewers are ``async``: they run on the event
     # loop, where the recorder and the hub live (no locks). Store reads run in threads.
-    @r.post("", status_code=201)
+    @r.post("", status_code=201, response_model=api_models.RecordingSession)
     async def start(body: SessionStart | None = None) -> dict[str, Any]:
         h = hub()
         h.drain()  # readings that arrived before this request stay with the previous session
@@ -91,7 +91,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         h.on_session_change()
         return s
 
-    @r.post("/current/stop")
+    @r.post("/current/stop", response_model=api_models.RecordingSession)
     async def stop() -> dict[str, Any]:
         h = hub()
         h.drain()  # every reading that arrived before "stop" belongs to the session
@@ -102,13 +102,13 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         await asyncio.to_thread(h.recorder.store.sync)  # an export right after sees it all
         return {**ended, "recording": False}
 
-    @r.get("/{sid}")
+    @r.get("/{sid}", response_model=api_models.SessionDetail)
     def get(sid: str) -> dict[str, Any]:
         """Metadata, events, marks, and ``metrics``/``analysis`` from ``analyze`` on the trace."""
         meta = load(sid)
         return {**meta, **session_metrics(hub().recorder.store, meta, recording(sid))}
 
-    @r.patch("/{sid}")
+    @r.patch("/{sid}", response_model=api_models.SessionPatched, response_model_exclude_unset=True)
     async def patch(sid: str, body: SessionPatch) -> dict[str, Any]:
         await asyncio.to_thread(load, sid)
         fields = body.model_dump(exclude_unset=True)
@@ -129,7 +129,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         await asyncio.to_thread(load, sid)
         h.recorder.store.delete_session(sid)
 
-    @r.post("/{sid}/marks", status_code=201)
+    @r.post("/{sid}/marks", status_code=201, response_model=api_models.MarkAdded)
     async def mark(sid: str, body: Mark) -> dict[str, Any]:
         """A point label ("upper trapezius", L): stored, broadcast, shown as the current point."""
         h = hub()
@@ -144,7 +144,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         h.broadcast_status()
         return {"t_s": t, "kind": "mark", **data}
 
-    @r.get("/{sid}/trace")
+    @r.get("/{sid}/trace", response_model=api_models.Trace)
     def trace(
         sid: str,
         from_s: float | None = Query(None, ge=-1e7, le=1e7),

@@ -83,11 +83,11 @@ def _message(exc: ValidationError) -> str:
 def build_router(state: AppState) -> APIRouter:
     r = APIRouter(prefix="/api/settings", tags=["settings"])
 
-    @r.get("")
+    @r.get("", response_model=TreatmentSettings)
     def get_settings() -> dict[str, Any]:
         return state.treatment.model_dump()
 
-    @r.put("")
+    @r.put("", response_model=TreatmentSettings)
     async def put_settings(patch: SettingsPatch) -> dict[str, Any]:
         """Any subset of the settings object; applied live, persisted for the next start."""
         try:
