@@ -149,6 +149,7 @@ class LiveHub:
             "rejected": s["rejected"],
             "rejected_total": sum(s["rejected"].values()),
             "message": s["message"],
+            "device_messages": s["device_messages"],
             "settings": self.settings,
             "calibration": self.calibration_summary(),
             "session": self.recorder.session,
@@ -163,6 +164,7 @@ class LiveHub:
             "fitted_at": cal.fitted_at,
             "nonlinearity_pct": cal.nonlinearity_pct,
             "pending_points": len(self.source.calibration_points),
+            "calibrated": cal.calibrated,
         }
 
     def history_message(self) -> dict[str, Any]:

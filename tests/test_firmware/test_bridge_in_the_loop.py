@@ -228,6 +228,8 @@ def test_unplugged_hx711_and_firmware_reset_are_shown_and_survived(tmp_path: Pat
     assert then[2:] and then[2].startswith("sensor hx711 (protocol 1)"), shown  # reboot's hello
     assert status["connected"] and status["sensor"] == "hx711"
     assert status["rejected_total"] == 0, status["rejected"]
+    kept = status["device_messages"]  # the device's recent '#' lines, for a later viewer too
+    assert any(m.startswith("hx711 not responding") for m in kept) and "hx711 back" in kept
     # the unplugged stretch is a gap, not made-up samples; the bridge's time never runs back
     # (frames carry t_s to 0.1 ms, so stamps the bridge keeps 1 us apart may print equal)
     assert np.diff(times).max() > 0.7

@@ -53,6 +53,7 @@ def test_status_history_then_frames_on_the_simulator(tmp_path: Path) -> None:
     assert isinstance(status["rejected"], dict) and status["rejected_total"] == 0
     assert status["settings"] == settings
     assert status["storage"] == {"ok": True, "error": None}
+    assert status["device_messages"] == [] and status["calibration"]["calibrated"] is True
     frames = [m for m in rest if m["type"] == "frame"]
     for f in frames:
         for name, kind in FRAME_FIELDS.items():
