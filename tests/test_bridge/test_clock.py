@@ -37,6 +37,17 @@ def test_reanchor_never_steps_back() -> None:
     assert arrival[0] > again[-1] and np.all(np.diff(arrival) > 0)
 
 
+def test_a_burst_after_a_late_batch_is_spread_out_not_piled_up() -> None:
+    """The first batch came late (offset too high); a backlog then arrives at once. Its stamps
+    cannot go back before the late ones nor beyond arrival: they share that window evenly."""
+    c = DeviceClock()
+    first = c.stamp(np.array([0, 12_500, 25_000]), now=0.2)
+    burst = c.stamp(np.arange(37_500, 150_001, 12_500), now=0.21)
+    assert burst[0] > first[-1] and burst[-1] <= 0.21 + 1e-9
+    assert np.diff(burst).min() > 0.5e-3  # ~1 ms apart, not 1 us
+    np.testing.assert_allclose(np.diff(burst), np.diff(burst)[0], rtol=1e-6)
+
+
 def test_a_slow_device_clock_is_followed() -> None:
     """A resonator 0.5 % slow: stamps stay within a few ms of arrival over 10 minutes."""
     c = DeviceClock()
