@@ -69,11 +69,7 @@ def device(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_readings_arrive_in_order_in_newtons_despite_garbage(device, tmp_path: Path) -> None:
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         time.sleep(0.1)
         device.send_hello(unit="kgf")
         assert sink.wait(lambda: src.status.unit == "kgf")
@@ -89,30 +85,18 @@ def test_readings_arrive_in_order_in_newtons_despite_garbage(device, tmp_path: P
         assert sink.wait(lambda: sum(src.status.rejected.values()) >= 3)
         rej = src.status.rejected
         assert rej["garbage"] >= 1 and rej["non_finite"] == 1 and rej["too_long"] == 1
-    finally:
-        src.stop()
 
 
 def test_micros_wrap_keeps_time_increasing(device, tmp_path: Path) -> None:
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected)
+    with streaming(device.path, data_dir=tmp_path) as (_, sink):
         device.send_hello()
         device.send_readings([2**32 - 1000, 2**32 - 10, 5, 1000], [1, 2, 3, 4])
         assert sink.wait(lambda: len(sink.values()) == 4)
         np.testing.assert_allclose(np.diff(sink.times()), [990e-6, 15e-6, 995e-6], atol=1e-9)
-    finally:
-        src.stop()
 
 
 def test_unplug_and_replug_behind_same_link(device, tmp_path: Path) -> None:
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         device.send_hello()
         device.send_readings(range(1000, 11000, 1000), range(10))
         assert sink.wait(lambda: len(sink.values()) == 10)
@@ -125,16 +109,10 @@ def test_unplug_and_replug_behind_same_link(device, tmp_path: Path) -> None:
         assert sink.wait(lambda: len(sink.values()) == 15)
         np.testing.assert_allclose(sink.values(), np.arange(15.0))
         assert np.all(np.diff(sink.times()) > 0)
-    finally:
-        src.stop()
 
 
 def test_device_reset_and_cut_lines_keep_time_monotonic(device, tmp_path: Path) -> None:
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         device.send_hello()
         device.send_readings([5_000_000, 5_001_000], [1, 2])
         device.send_readings([300], [3])  # reset without a hello
@@ -148,17 +126,11 @@ def test_device_reset_and_cut_lines_keep_time_monotonic(device, tmp_path: Path) 
         np.testing.assert_allclose(sink.values(), [1, 2, 3, 5, 6])
         assert np.all(np.diff(sink.times()) > 0)
         assert sink.wait(lambda: src.status.rejected == {"reset": 1, "garbage": 2})
-    finally:
-        src.stop()
 
 
 def test_a_serial_plotter_sketch_is_read_on_arrival(device, tmp_path: Path) -> None:
     """An existing sketch printing 'load:12.5 temp:21': no hello, no device clock."""
-    src = open_source(device.path, data_dir=tmp_path)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected)
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
         time.sleep(0.1)
         device.write(b"boot\n")  # the first line after opening may be cut: not trusted
         for k in range(1, 6):
@@ -167,8 +139,6 @@ def test_a_serial_plotter_sketch_is_read_on_arrival(device, tmp_path: Path) -> N
         np.testing.assert_allclose(sink.values(), [1.5, 2.5, 3.5, 4.5, 5.5])  # newtons as sent
         assert np.all(np.diff(sink.times()) > 0)
         assert sink.wait(lambda: src.status.rejected == {"partial": 1})
-    finally:
-        src.stop()
 
 
 def _runs(values: np.ndarray) -> list[tuple[int, int]]:
