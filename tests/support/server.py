@@ -12,10 +12,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from support.pty_device import PtyDevice
 
 
 def wait_for(
@@ -118,3 +121,18 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextmanager
+def served_pty_sensor(
+    tmp_path: Path, sensor: str, *, rate_hz: float = 100.0, unit: str = "N"
+) -> Iterator[tuple[PtyDevice, ServerProcess, httpx.Client]]:
+    """A pty sensor behind a real ``presshold serve``: connected, hello sent, API client open."""
+    with (
+        PtyDevice(tmp_path / f"tty-{sensor}", rate_hz=rate_hz) as dev,
+        ServerProcess(tmp_path / "data", source=dev.path) as srv,
+        httpx.Client(base_url=srv.url, timeout=10) as api,
+    ):
+        wait_for(lambda: api.get("/api/health").json()["connected"], what="sensor connected")
+        dev.send_hello(sensor=sensor, rate=rate_hz, unit=unit)
+        yield dev, srv, api

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 import websockets
-from support.pty_device import PtyDevice
-from support.server import ServerProcess, wait_for
+from support.server import ServerProcess, served_pty_sensor, wait_for
 
 
 class Level:
@@ -29,13 +28,7 @@ def _retry_409(api: httpx.Client, method: str, path: str, **kw: object) -> httpx
 
 
 def test_tare_points_fit_on_a_pty_sensor(tmp_path: Path) -> None:
-    with (
-        PtyDevice(tmp_path / "ttyCAL", rate_hz=100) as dev,
-        ServerProcess(tmp_path / "data", source=dev.path) as srv,
-        httpx.Client(base_url=srv.url, timeout=5) as api,
-    ):
-        wait_for(lambda: api.get("/api/health").json()["connected"], what="sensor connected")
-        dev.send_hello(sensor="cal-test", rate=100, unit="raw")
+    with served_pty_sensor(tmp_path, "cal-test", rate_hz=100, unit="raw") as (dev, srv, api):
         dev.start_stream(lambda t: Level.raw, label="raw")
 
         r = _retry_409(api, "POST", "/api/tare", json={"window_s": 0.3})

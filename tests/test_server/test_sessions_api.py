@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import websockets
-from support.pty_device import PtyDevice
-from support.server import ServerProcess, wait_for
+from support.server import ServerProcess, served_pty_sensor, wait_for
 
 
 def press(t: float) -> float:
@@ -27,13 +26,7 @@ def press(t: float) -> float:
 
 
 def test_metrics_and_exports_of_a_recorded_pty_session(tmp_path: Path) -> None:
-    with (
-        PtyDevice(tmp_path / "ttyS", rate_hz=100) as dev,
-        ServerProcess(tmp_path / "data", source=dev.path) as srv,
-        httpx.Client(base_url=srv.url, timeout=10) as api,
-    ):
-        wait_for(lambda: api.get("/api/health").json()["connected"], what="connected")
-        dev.send_hello(sensor="metrics-test", rate=100, unit="N")
+    with served_pty_sensor(tmp_path, "metrics-test", rate_hz=100, unit="N") as (dev, _, api):
         settings = {"target_n": 30, "tolerance_n": 3, "hold_s": 1.5, "min_hold_s": 0.5}
         api.put("/api/settings", json=settings).raise_for_status()
         sid = api.post("/api/sessions", json={"label": "trap L", "notes": "two\nlines"}).json()[

@@ -14,20 +14,13 @@ from typing import Any
 import httpx
 import numpy as np
 import websockets
-from support.pty_device import PtyDevice
-from support.server import ServerProcess, wait_for
+from support.server import ServerProcess, served_pty_sensor
 
 
 def test_sigterm_flushes_every_sample(tmp_path: Path) -> None:
     data = tmp_path / "data"
     values = np.arange(1.0, 301.0)
-    with (
-        PtyDevice(tmp_path / "ttyT", rate_hz=100) as dev,
-        ServerProcess(data, source=dev.path) as srv,
-        httpx.Client(base_url=srv.url, timeout=5) as api,
-    ):
-        wait_for(lambda: api.get("/api/health").json()["connected"], what="connected")
-        dev.send_hello(sensor="sigterm-test", rate=100, unit="N")
+    with served_pty_sensor(tmp_path, "sigterm-test", rate_hz=100, unit="N") as (dev, srv, api):
         sid = api.post("/api/sessions", json={"label": "flush"}).json()["id"]
 
         async def send_and_see_all() -> None:

@@ -12,8 +12,7 @@ import httpx
 import numpy as np
 import pytest
 import websockets
-from support.pty_device import PtyDevice
-from support.server import ServerProcess, wait_for
+from support.server import ServerProcess, served_pty_sensor, wait_for
 
 FRAME_FIELDS = {
     "t_s": float,
@@ -72,13 +71,7 @@ def test_status_history_then_frames_on_the_simulator(tmp_path: Path) -> None:
 
 def test_pty_sensor_every_reading_reaches_every_viewer(tmp_path: Path) -> None:
     """Reading k carries the value k: each viewer sees each once, in order, 5 ms apart."""
-    with (
-        PtyDevice(tmp_path / "ttyWS", rate_hz=200) as dev,
-        ServerProcess(tmp_path / "data", source=dev.path) as srv,
-        httpx.Client(base_url=srv.url, timeout=5) as api,
-    ):
-        wait_for(lambda: api.get("/api/health").json()["connected"], what="connected")
-        dev.send_hello(sensor="ws-test", rate=200, unit="N")
+    with served_pty_sensor(tmp_path, "ws-test", rate_hz=200, unit="N") as (dev, srv, _):
 
         async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             def saw(value: float):  # type: ignore[no-untyped-def]
