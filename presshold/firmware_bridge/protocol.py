@@ -31,6 +31,8 @@ WRAP_US = 1 << 32
 WRAP_MAX_GAP_US = 30_000_000
 """A wrap must land within 30 s of the last reading; a bigger step back is a reset."""
 UNITS = ("raw", "N", "kgf", "g", "lbf")
+LABEL_UNITS = {"raw": "raw", "force_n": "N"}
+"""What a reading's label says its values are, used until a hello names the unit."""
 PLOTTER_LABELS = ("force", "force_n", "load", "weight", "raw")
 
 
@@ -49,6 +51,9 @@ class Parsed:
     t_us: list[int] = field(default_factory=list)
     """Unwrapped device microseconds, strictly increasing across the parser's whole life."""
     values: list[float] = field(default_factory=list)
+    label: str | None = None
+    """Label of the last reading in this batch (``raw``, ``force_n``): what its values are when
+    no hello has told the unit (a hello lost at boot must not turn raw counts into newtons)."""
     hellos: list[Hello] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     """Free-text ``#`` lines from the device, without the ``#``."""
@@ -113,7 +118,7 @@ class LineParser:
             return
         if line.startswith(b"t_us:"):  # the hot path stays in bytes: int()/float() take them
             stamp, sep, fields = line[5:].partition(b",")
-            _label, colon, number = fields.split(b",", 1)[0].partition(b":")  # later: reserved
+            label, colon, number = fields.split(b",", 1)[0].partition(b":")  # later: reserved
             if not sep or not colon:
                 self._reject("garbage")
                 return
@@ -124,7 +129,8 @@ class LineParser:
                 self._reject("garbage")
                 return
             self._v1 = True
-            self._reading(raw_t, value, out)
+            if self._reading(raw_t, value, out):
+                out.label = label.decode("ascii")
             return
         text = line.decode("ascii")
         if text.startswith("#"):
@@ -142,19 +148,21 @@ class LineParser:
         else:
             self._plotter_line(text, out)
 
-    def _reading(self, raw_t: int, value: float, out: Parsed) -> None:
+    def _reading(self, raw_t: int, value: float, out: Parsed) -> bool:
+        """Append one reading to ``out``; False (and counted) if it was rejected."""
         if not 0 <= raw_t < WRAP_US:
             self._reject("garbage")
-            return
+            return False
         if not math.isfinite(value):
             self._reject("non_finite")
-            return
+            return False
         t = self._unwrap(raw_t, out)
         if t is None:
             self._reject("duplicate_time")
-            return
+            return False
         out.t_us.append(t)
         out.values.append(value)
+        return True
 
     def _plotter_line(self, text: str, out: Parsed) -> None:
         value = plotter_value(text)

@@ -14,7 +14,7 @@ import numpy as np
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, default_for_unit
 from presshold.firmware_bridge.clock import DeviceClock
 from presshold.firmware_bridge.ports import comports
-from presshold.firmware_bridge.protocol import Hello, LineParser, Parsed
+from presshold.firmware_bridge.protocol import LABEL_UNITS, Hello, LineParser, Parsed
 from presshold.firmware_bridge.simulator import PTY_SIM_SENSOR, SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW
 from presshold.firmware_bridge.source import DEVICE_MESSAGES, SourceStatus
 from presshold.firmware_bridge.threaded import ThreadedSource
@@ -49,6 +49,7 @@ class SerialSource(ThreadedSource):
         self.baud = baud
         self._serial_number: str | None = None
         self._hello: Hello | None = None
+        self._label_unit: str | None = None  # unit the readings' label implies, until a hello
         self._clock = DeviceClock()
         self._rejected_before: dict[str, int] = {}
         self._messages: deque[str] = deque(maxlen=DEVICE_MESSAGES)
@@ -105,7 +106,7 @@ class SerialSource(ThreadedSource):
                 self._stopping.wait(self.SEARCH_PERIOD_S)
                 continue
             if self._serial_number and self.calibration.sensor_id == self.port:
-                self._identify(self._serial_number, self._hello.unit if self._hello else None)
+                self._identify(self._serial_number, self._unit())
             log.info("sensor connected on %s", device)
             self._set_status(connected=True, device=device, message=f"connected on {device}")
             self.request_hello()  # pyserial flushed the boot hello when it opened the port
@@ -172,6 +173,8 @@ class SerialSource(ThreadedSource):
             self._set_status(message=got.comments[-1], device_messages=list(self._messages))
         if got.reanchor:
             self._clock.reanchor()
+        if got.label is not None and self._hello is None:
+            self._on_label(got.label)
         sink = self._sink
         if got.t_us:
             t_s = self._clock.stamp(np.asarray(got.t_us, dtype=np.int64), now)
@@ -240,6 +243,21 @@ class SerialSource(ThreadedSource):
             unit=hello.unit,
             message=f"sensor {hello.sensor} (protocol {hello.version}), {rate}, unit {hello.unit}",
         )
+
+    def _on_label(self, label: str) -> None:
+        """No hello yet (lost at boot or flushed on open): the reading's label tells raw counts
+        from newtons, so ``raw:84213`` is never shown as 84213 N."""
+        unit = LABEL_UNITS.get(label)
+        if unit is None or unit == self._label_unit:
+            return
+        self._label_unit = unit
+        sid = self._serial_number or self.calibration.sensor_id or self.port
+        self._identify(sid, unit)
+        self._set_status(unit=unit, message=f"no hello from the sensor yet; readings are {label}")
+
+    def _unit(self) -> str | None:
+        """The unit the hello announced, else what the readings' label implies."""
+        return self._hello.unit if self._hello else self._label_unit
 
     def _identify(self, sensor_id: str, unit: str | None) -> None:
         """This sensor's stored calibration, else one from its unit (none said: newtons)."""

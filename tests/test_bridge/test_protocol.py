@@ -229,3 +229,12 @@ def test_cut_v1_lines_are_never_taken_for_plotter_lines() -> None:
     p.feed(b"# boot\n")
     assert p.feed(b"t_# presshold\nx 3 # 4\n").arrival_values == []
     assert p.feed(b"input_temp:21 load:3\n").arrival_values == [3.0]
+
+
+def test_reading_label_is_kept() -> None:
+    """Without a hello only the label tells raw counts from newtons."""
+    p = LineParser()
+    assert p.feed(b"t_us:1000,raw:84213\n").label == "raw"
+    assert p.feed(b"t_us:2000,force_n:1.5,temp:21\n").label == "force_n"
+    assert p.feed(b"t_us:3000,raw:nan\n").label is None  # rejected readings say nothing
+    assert p.feed(b"# hx711 not responding\n").label is None

@@ -14,6 +14,7 @@ import pytest
 from support.pty_device import PtyDevice
 
 from presshold.firmware_bridge import ReadingBatch, Source, SourceStatus, open_source
+from presshold.firmware_bridge.calibration import Calibration, CalibrationStore
 
 
 class Collect:
@@ -344,3 +345,32 @@ def test_a_failing_consumer_does_not_end_the_reader(device, tmp_path) -> None:
         np.testing.assert_allclose(sink.values(), [2.0])
     finally:
         src.stop()
+
+
+def test_raw_readings_without_a_hello_are_never_taken_for_newtons(device, tmp_path) -> None:
+    """The hello was lost: ``raw:84213`` is raw counts (uncalibrated), not an 84 kN press."""
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
+        device.send_readings([1000, 2000], [84213, 84215], label="raw")
+        assert sink.wait(lambda: len(sink.values()) == 2)
+        assert sink.wait(lambda: src.status.unit == "raw")
+        assert not src.status.calibrated and not src.calibration.calibrated
+        device.send_hello(unit="kgf")  # a hello still has the last word
+        assert sink.wait(lambda: src.status.unit == "kgf" and src.status.calibrated)
+
+
+def test_raw_readings_without_a_hello_use_the_stored_calibration(device, tmp_path) -> None:
+    store = CalibrationStore(tmp_path)
+    store.save(Calibration(offset_raw=84000, scale_n_per_raw=0.01, sensor_id=device.path))
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
+        device.send_readings([1000, 2000], [84000, 84500], label="raw")
+        assert sink.wait(lambda: len(sink.values()) == 2)
+        np.testing.assert_allclose(sink.values(), [0.0, 5.0])
+        assert src.status.calibrated
+
+
+def test_force_readings_without_a_hello_are_newtons(device, tmp_path) -> None:
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
+        device.send_readings([1000, 2000], [12.5, 13.0], label="force_n")
+        assert sink.wait(lambda: len(sink.values()) == 2)
+        np.testing.assert_allclose(sink.values(), [12.5, 13.0])
+        assert src.status.unit == "N" and src.status.calibrated
