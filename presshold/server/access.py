@@ -7,6 +7,10 @@
 - **Origin**: a browser's cross-site request (``Origin`` present and not this server) may not open
   the websocket or change anything (non-GET), even on loopback: a page on another site must not
   drive a therapist's sensor or read the live stream.
+- **Local names** (loopback bind without a token): ``Host`` must be ``localhost``, ``127.0.0.1`` or
+  ``[::1]`` (any port) and ``Origin``, when present, one of those too. Otherwise a site whose DNS
+  name is re-pointed at 127.0.0.1 (DNS rebinding) would be "same origin" with itself and could read
+  sessions, change settings and open the live stream: ``403`` JSON, websocket closed with 1008.
 - **Size**: bodies above ``max_body`` are ``413`` JSON (by ``Content-Length`` before reading,
   or as soon as a chunked body passes the limit).
 """
@@ -30,13 +34,28 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 POLICY_VIOLATION = 1008
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_local_name(netloc: str) -> bool:
+    """``localhost:8000``, ``127.0.0.1``, ``[::1]:8000`` … (any port, any case)."""
+    try:
+        hostname = urlsplit(f"//{netloc}").hostname
+    except ValueError:
+        return False  # e.g. an unbalanced ``[``
+    return hostname in LOCAL_NAMES
 
 
 class AccessGuard:
-    def __init__(self, app: ASGIApp, token: str | None, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str | None, max_body: int, local_names_only: bool = False
+    ) -> None:
+        """``local_names_only``: the loopback bind without a token, where only the host names of
+        this machine may be used (the DNS rebinding guard)."""
         self.app = app
         self.token = token.encode() if token else None
         self.max_body = max_body
+        self.local_names_only = local_names_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -57,6 +76,18 @@ class AccessGuard:
         if origin is None:
             return True  # not a browser cross-site request (curl, scripts, same-origin GETs)
         return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+
+    def _foreign_name(self, headers: dict[str, str]) -> str | None:
+        """Why the request is refused under ``local_names_only``, or ``None`` if it may pass."""
+        if not self.local_names_only:
+            return None
+        host = headers.get("host")
+        if host is not None and not _is_local_name(host):
+            return "host not allowed: use http://127.0.0.1 or http://localhost"
+        origin = headers.get("origin")
+        if origin is not None and not _is_local_name(urlsplit(origin).netloc):
+            return "cross-origin request refused"
+        return None
 
     def cookie_name(self, scope: Scope) -> str:
         server = scope.get("server") or ("", 0)
@@ -89,6 +120,8 @@ class AccessGuard:
         headers = self._headers(scope)
         if not self._same_origin(headers):
             return await self._close_ws(receive, send, "cross-origin websocket refused")
+        if (foreign := self._foreign_name(headers)) is not None:
+            return await self._close_ws(receive, send, foreign)
         if not self._authorised(scope, headers)[0]:
             return await self._close_ws(receive, send, "access token missing or wrong")
         await self.app(scope, receive, send)
@@ -106,6 +139,8 @@ class AccessGuard:
         headers = self._headers(scope)
         if scope["method"] not in SAFE_METHODS and not self._same_origin(headers):
             return await _json(send, 403, "cross-origin request refused")
+        if (foreign := self._foreign_name(headers)) is not None:
+            return await _json(send, 403, foreign)
         allowed, from_query = self._authorised(scope, headers)
         if not allowed:
             return await _json(

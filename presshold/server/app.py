@@ -22,7 +22,7 @@ from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SimulatedSource, open_source
 from presshold.server import api_models, calibration_routes, http_errors, settings_api
 from presshold.server.access import AccessGuard
-from presshold.server.config import ServerSettings
+from presshold.server.config import ServerSettings, is_loopback
 from presshold.server.live import LiveHub
 from presshold.server.recorder import Recorder
 from presshold.server.session_metrics import MetricsWorker
@@ -99,7 +99,12 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
 
     app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
     token = settings.token if settings.token_required else None
-    app.add_middleware(AccessGuard, token=token, max_body=MAX_BODY)
+    app.add_middleware(
+        AccessGuard,
+        token=token,
+        max_body=MAX_BODY,
+        local_names_only=token is None and is_loopback(settings.host),
+    )
     app.state.presshold = state
     http_errors.install(app)
     _pages(app)

@@ -84,8 +84,53 @@ def test_origin_must_match_host(tmp_path: Path) -> None:
         evil = {"Origin": "http://evil.example"}
         r = httpx.post(plain.url + "/api/sessions", json={}, headers=evil)
         assert r.status_code == 403 and r.json()["detail"] == "cross-origin request refused"
-        assert httpx.get(plain.url + "/api/settings", headers=evil).status_code == 200
+        assert httpx.get(plain.url + "/api/settings", headers=evil).status_code == 403
         assert httpx.get(plain.url + "/api/health").status_code == 200  # no token on loopback
+        local = {"Origin": f"http://localhost:{plain.port}"}
+        assert httpx.get(plain.url + "/api/settings", headers=local).status_code == 200
+
+
+def test_dns_rebinding_is_refused_on_a_loopback_bind_without_token(tmp_path: Path) -> None:
+    """evil.example re-pointed at 127.0.0.1: its page is "same origin" with itself, but the
+    Host it sends is not a local name, so nothing is served, changed or streamed."""
+    with ServerProcess(tmp_path) as plain:
+        port = plain.port
+        rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
+        for method, path in (
+            ("GET", "/api/sessions"),
+            ("GET", "/api/settings"),
+            ("GET", "/"),
+            ("PUT", "/api/settings"),
+        ):
+            r = httpx.request(method, plain.url + path, headers=rebound, json={"target_n": 42})
+            assert r.status_code == 403, (method, path)
+            assert "host not allowed" in r.json()["detail"]
+        r = httpx.get(plain.url + "/api/settings", headers={"Host": f"evil.example:{port}"})
+        assert r.status_code == 403  # no Origin (a plain navigation) is still refused
+        assert httpx.get(plain.url + "/api/settings").json()["target_n"] != 42
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "LOCALHOST"):
+            r = httpx.get(plain.url + "/api/health", headers={"Host": host})
+            assert r.status_code == 200, host
+        ok_origin = {"Host": f"localhost:{port}", "Origin": f"http://localhost:{port}"}
+        assert httpx.put(plain.url + "/api/settings", headers=ok_origin, json={}).status_code == 200
+
+        async def scenario() -> None:
+            kind, code, reason = await _ws_outcome(  # Host evil.example, TCP to 127.0.0.1
+                f"ws://evil.example:{port}/ws/live", host="127.0.0.1", port=port
+            )
+            assert (kind, code) == ("closed", 1008) and "host" in reason
+            kind, code, _ = await _ws_outcome(plain.ws_url, origin=f"http://evil.example:{port}")
+            assert (kind, code) == ("closed", 1008)
+            local = await _ws_outcome(plain.ws_url, origin=f"http://localhost:{port}")
+            assert local[0] == "closed"  # Origin must also match Host (127.0.0.1:port)
+
+        asyncio.run(scenario())
+
+
+def test_token_bind_still_serves_other_host_names(srv: ServerProcess) -> None:
+    """A LAN bind is reached by its IP or name: the token, not the Host, protects it."""
+    r = httpx.get(srv.url + "/api/health", headers={**srv.headers, "Host": "classroom.lan:8000"})
+    assert r.status_code == 200
 
 
 @pytest.mark.browser
