@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -160,6 +162,9 @@ class ZeroTracking:
         return step
 
 
+_SAVE_LOCK = threading.Lock()
+
+
 class CalibrationStore:
     """``data_dir/calibrations.json``: {sensor_id: calibration dict}, written atomically."""
 
@@ -178,11 +183,25 @@ class CalibrationStore:
         return Calibration.from_dict(d) if isinstance(d, dict) else None
 
     def save(self, cal: Calibration) -> None:
+        """Replace this sensor's entry, keeping every other sensor's.
+
+        Tare, add-point and fit each save from their own worker thread: the read-modify-write is
+        serialised (one lock for every store in the process, as they may share a file), and each
+        write goes through its own temporary file, so a concurrent save can neither drop another
+        sensor's entry nor rename a temporary file away from under it.
+        """
         if cal.sensor_id is None:
             return
-        data = self._read()
-        data[cal.sensor_id] = cal.to_dict()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        os.replace(tmp, self.path)
+        with _SAVE_LOCK:
+            data = self._read()
+            data[cal.sensor_id] = cal.to_dict()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=self.path.parent, prefix=".calibrations-", suffix=".tmp", delete=False
+            ) as tmp:
+                tmp.write(json.dumps(data, indent=2))
+            try:
+                os.replace(tmp.name, self.path)
+            except BaseException:
+                Path(tmp.name).unlink(missing_ok=True)
+                raise

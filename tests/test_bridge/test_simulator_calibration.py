@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -204,3 +205,31 @@ def test_fit_handles_swapped_wires_and_reports_non_linearity() -> None:
         fit([{"known_n": 0.0, "raw": 1.0}], "x")
     with pytest.raises(CalibrationError, match="do not change"):
         fit([{"known_n": 0.0, "raw": 7.0}, {"known_n": 9.8, "raw": 7.0}], "x")
+
+
+def test_concurrent_saves_keep_every_sensor(tmp_path: Path) -> None:
+    """Tare/add-point/fit save from worker threads: no entry lost, no clash over a temp file."""
+    n_threads, rounds = 8, 20
+    start = threading.Barrier(n_threads)
+    errors: list[BaseException] = []
+
+    def save_many(k: int) -> None:
+        store = CalibrationStore(tmp_path)  # separate stores sharing one file, as the app may
+        start.wait()
+        try:
+            for r in range(rounds):
+                store.save(Calibration(offset_raw=r, scale_n_per_raw=k + 1, sensor_id=f"s{k}"))
+        except Exception as exc:  # collected: a thread cannot fail the test itself
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save_many, args=(k,)) for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = CalibrationStore(tmp_path)
+    for k in range(n_threads):
+        cal = store.load(f"s{k}")
+        assert cal is not None and (cal.offset_raw, cal.scale_n_per_raw) == (rounds - 1, k + 1)
+    assert [p.name for p in tmp_path.iterdir()] == ["calibrations.json"]  # no temp file left
