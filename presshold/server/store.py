@@ -3,7 +3,9 @@
 Why this shape: a 1 kHz sensor would mean 3.6 M rows/hour as one row per sample; storing each
 ingest block as NumPy blobs keeps writes cheap and reads a single ``frombuffer``. The writer
 commits at most ``FLUSH_S`` apart, so kill -9 loses at most about that much. A failing disk
-never raises into the live path: ``ok``/``error`` report it and the backlog is bounded. Reads
+never raises into the live path: ``ok``/``error`` report it and the backlog is bounded; a batch
+that fails is retried one write at a time, so deletes and updates still apply on a full disk
+(deleting old sessions is how the user frees space) while the inserts wait. Reads
 that must see earlier writes (the export right after "stop") call :meth:`SessionStore.sync` first.
 """
 
@@ -15,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,16 @@ class _Barrier:
 Op = Callable[[sqlite3.Connection], None]
 
 
+@dataclass(frozen=True, slots=True)
+class _Write:
+    run: Op
+    sid: str | None = None
+    grows: bool = True
+    """Adds rows: on a full disk it fails, so once one has failed the later ones just wait."""
+    deletes: bool = False
+    """Removes session ``sid``: its writes still waiting are dropped with it."""
+
+
 class SessionStore:
     """Writes go through :meth:`submit` (non-blocking); reads use their own short connections."""
 
@@ -85,7 +98,7 @@ class SessionStore:
         self.max_bytes = max_bytes
         self.ok = True
         self.error: str | None = None
-        self._ops: queue.Queue[Op | _Barrier | None] = queue.Queue()
+        self._ops: queue.Queue[_Write | _Barrier | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._con: sqlite3.Connection | None = None
 
@@ -126,9 +139,12 @@ class SessionStore:
         self.error = f"cannot write sessions to {self.path.parent}: {exc}"
 
     # --- writer thread
-    def submit(self, op: Op) -> None:
+    def submit(
+        self, op: Op, sid: str | None = None, grows: bool = True, deletes: bool = False
+    ) -> None:
+        """Queue a write; ``grows=False`` for writes that add no rows (updates, deletes)."""
         if self._ops.qsize() < MAX_BACKLOG:
-            self._ops.put(op)
+            self._ops.put(_Write(op, sid, grows, deletes))
         else:
             self._fail(StorageError("write backlog full; newest samples are not being saved"))
 
@@ -145,7 +161,7 @@ class SessionStore:
         return barrier.done.wait(timeout_s) and barrier.ok
 
     def _run(self) -> None:
-        pending: list[Op] = []
+        pending: list[_Write] = []
         stop = False
         while not stop:
             barriers: list[_Barrier] = []
@@ -167,18 +183,45 @@ class SessionStore:
             for b in barriers:
                 b.release(not pending)
 
-    def _flush(self, ops: list[Op]) -> list[Op]:
+    def _flush(self, ops: list[_Write]) -> list[_Write]:
+        """Commit ``ops`` as one transaction; if that fails, one by one. Returns what is left."""
         try:
             if self._con is None:
                 self._con = self._writer_connection()
-            with self._con:
-                for op in ops:
-                    op(self._con)
+            con = self._con
+            with con:
+                for w in ops:
+                    w.run(con)
         except (OSError, sqlite3.Error) as exc:
             self._fail(exc)
-            return ops if len(ops) < MAX_BACKLOG else ops[-MAX_BACKLOG // 2 :]
-        self.ok, self.error = True, None
-        return []
+            left = ops if self._con is None else self._one_by_one(self._con, ops)
+        else:
+            left = []
+        if not left:
+            self.ok, self.error = True, None
+        return left if len(left) < MAX_BACKLOG else left[-MAX_BACKLOG // 2 :]
+
+    def _one_by_one(self, con: sqlite3.Connection, ops: list[_Write]) -> list[_Write]:
+        """Each write in its own transaction, in order. Once an insert failed (disk full) later
+        inserts are not tried this round (no thousands of doomed transactions), but updates and
+        deletes are: a DELETE answered 204 must happen, and it frees the space the inserts need."""
+        left: list[_Write] = []
+        growth_failed = False
+        for w in ops:
+            if w.grows and growth_failed:
+                left.append(w)
+                continue
+            try:
+                with con:
+                    w.run(con)
+            except (OSError, sqlite3.Error) as exc:
+                self._fail(exc)
+                left.append(w)
+                growth_failed = growth_failed or w.grows
+                continue
+            if w.deletes:
+                left = [x for x in left if x.sid != w.sid]
+        return left
 
     # --- write helpers (called from the event loop)
     def create_session(self, meta: dict[str, Any]) -> None:
@@ -196,7 +239,8 @@ class SessionStore:
                 "INSERT INTO sessions(id, started_at, label, notes, sensor, settings, calibration)"
                 " VALUES (?,?,?,?,?,?,?)",
                 row,
-            )
+            ),
+            sid=meta["id"],
         )
 
     def add_block(self, sid: str, t_s: np.ndarray, force_n: np.ndarray, raw: np.ndarray) -> None:
@@ -215,21 +259,27 @@ class SessionStore:
             c.execute("INSERT INTO blocks VALUES (?,?,?,?,?,?,?)", row)
             c.execute("UPDATE sessions SET duration_s=? WHERE id=?", (dur, sid))
 
-        self.submit(op)
+        self.submit(op, sid=sid)
 
     def add_event(self, sid: str, t_s: float, kind: str, data: dict[str, Any]) -> None:
         row = (sid, t_s, kind, json.dumps(data))
-        self.submit(lambda c: c.execute("INSERT INTO events VALUES (?,?,?,?)", row))
+        self.submit(lambda c: c.execute("INSERT INTO events VALUES (?,?,?,?)", row), sid=sid)
 
     def end_session(self, sid: str, ended_at: str) -> None:
         self.submit(
-            lambda c: c.execute("UPDATE sessions SET ended_at=? WHERE id=?", (ended_at, sid))
+            lambda c: c.execute("UPDATE sessions SET ended_at=? WHERE id=?", (ended_at, sid)),
+            sid=sid,
+            grows=False,
         )
 
     def update_session(self, sid: str, fields: dict[str, Any]) -> None:
         cols = ", ".join(f"{k}=?" for k in fields)
         vals = (*fields.values(), sid)
-        self.submit(lambda c: c.execute(f"UPDATE sessions SET {cols} WHERE id=?", vals))
+        self.submit(
+            lambda c: c.execute(f"UPDATE sessions SET {cols} WHERE id=?", vals),
+            sid=sid,
+            grows=False,
+        )
 
     def delete_session(self, sid: str) -> None:
         def op(c: sqlite3.Connection) -> None:
@@ -237,7 +287,7 @@ class SessionStore:
                 c.execute(f"DELETE FROM {table} WHERE session_id=?", (sid,))
             c.execute("DELETE FROM sessions WHERE id=?", (sid,))
 
-        self.submit(op)
+        self.submit(op, sid=sid, grows=False, deletes=True)
 
     # --- reads (own connection each call; WAL lets them run beside the writer)
     def _read(self) -> sqlite3.Connection:
@@ -251,7 +301,9 @@ class SessionStore:
         """Cache the analysis of a finished session (recomputed if the sample count differs)."""
         row = (json.dumps(metrics), samples, sid)
         self.submit(
-            lambda c: c.execute("UPDATE sessions SET metrics=?, metrics_samples=? WHERE id=?", row)
+            lambda c: c.execute("UPDATE sessions SET metrics=?, metrics_samples=? WHERE id=?", row),
+            sid=sid,
+            grows=False,
         )
 
     def cached_metrics(self, sid: str, samples: int) -> dict[str, Any] | None:

@@ -14,7 +14,9 @@ from typing import Any
 import httpx
 import numpy as np
 import websockets
-from support.server import ServerProcess, served_pty_sensor
+from support.server import ServerProcess, served_pty_sensor, wait_for
+
+from presshold.server.store import SessionStore
 
 
 def test_sigterm_flushes_every_sample(tmp_path: Path) -> None:
@@ -96,3 +98,26 @@ def test_unwritable_data_dir_is_reported_and_the_live_view_keeps_running(tmp_pat
         assert r.status_code == 507 and "not saved" in r.json()["detail"]
         assert httpx.get(f"{srv.url}/api/settings").json()["target_n"] == 20  # applied anyway
         assert httpx.get(f"{srv.url}/api/sessions").json() == []
+
+
+def test_delete_on_a_full_store_applies_and_frees_the_space(tmp_path: Path) -> None:
+    """Inserts failing on a full store must not hold back the DELETE queued behind them: that is
+    how the user frees space, and its 204 is a promise."""
+    store = SessionStore(tmp_path, max_bytes=256 * 1024)
+    store.open()
+    try:
+        store.create_session({"id": "old", "started_at": "2026-11-20T10:00:00Z"})
+        block = np.arange(2000.0)
+        for i in range(20):  # 20 x 48 kB: well past the quota
+            store.add_block("old", block + i * 2000, block, block)
+        assert store.sync() is False and not store.ok and "full" in (store.error or "")
+        store.create_session({"id": "new", "started_at": "2026-11-23T10:00:00Z"})
+        store.add_block("new", np.arange(100.0), np.ones(100), np.ones(100))
+        store.delete_session("old")  # queued behind inserts that keep failing
+        wait_for(lambda: store.ok and store.sync(), what="store writable again after the delete")
+        assert store.get_session("old") is None and store.samples("old")[0].size == 0
+        new = store.get_session("new")
+        assert new is not None and new["samples"] == 100  # written into the freed pages
+        assert store.error is None
+    finally:
+        store.close()
