@@ -46,11 +46,22 @@ class Recorder:
     def recording(self) -> bool:
         return self.session is not None
 
-    def start(self, *, label: str | None = None, notes: str | None = None, **meta: Any) -> dict:
-        """Begin a session now (ending any current one)."""
+    def start(
+        self,
+        *,
+        label: str | None = None,
+        notes: str | None = None,
+        first_t_s: float | None = None,
+        **meta: Any,
+    ) -> dict:
+        """Begin a session now (ending any current one). ``first_t_s``: the monotonic stamp of the
+        batch that auto-starts it — readings are stamped before they are ingested, so the session
+        starts at that stamp and its first sample is at t_s = 0, never negative."""
         if self.session is not None:
             self.stop()
-        self.t0 = self.last_sample = time.monotonic()  # idle time counts from the start
+        now = time.monotonic()
+        self.t0 = now if first_t_s is None else min(now, first_t_s)
+        self.last_sample = now  # idle time counts from the start
         self.session = {
             "id": new_session_id(),
             "recording": True,
@@ -83,7 +94,7 @@ class Recorder:
             return
         self.last_sample = time.monotonic()
         if self.session is None and self.auto_start and connected and not self.stopped_by_user:
-            self.start(**meta())
+            self.start(first_t_s=float(batch.t_s[0]), **meta())
         if self.session is not None:
             t = batch.t_s - self.t0
             self.store.add_block(self.session["id"], t, batch.force_n, batch.raw)

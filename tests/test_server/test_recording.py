@@ -15,6 +15,11 @@ import websockets
 from support.pty_device import PtyDevice
 from support.server import ServerProcess
 
+from presshold.firmware_bridge.source import ReadingBatch
+from presshold.server.exports import csv_lines
+from presshold.server.recorder import Recorder
+from presshold.server.store import SessionStore
+
 
 @pytest.fixture
 def client() -> Iterator[Callable[[str], httpx.Client]]:
@@ -123,3 +128,27 @@ def test_bad_requests_are_clear_4xx(tmp_path: Path, client: Callable[[str], http
             == 201
         )
         assert api.get(f"/api/sessions/{sid}/trace?max_points=1").status_code == 422
+
+
+def test_auto_started_session_never_exports_negative_time(tmp_path: Path) -> None:
+    """Readings are stamped before the hub ingests them: the auto-started session begins at the
+    first stamp, so its export starts at t_s = 0, not at minus the ingest delay."""
+    store = SessionStore(tmp_path)
+    store.open()
+    try:
+        recorder = Recorder(store)
+        stamped = time.monotonic() - 0.25 + np.arange(50) * 0.002  # parked 0.15-0.25 s ago
+        batch = ReadingBatch(t_s=stamped, raw=np.full(50, 20.0), force_n=np.full(50, 20.0))
+        recorder.ingest(batch, True, lambda: {"settings": None})
+        assert recorder.session is not None
+        sid = recorder.session["id"]
+        recorder.stop()
+        assert store.sync()
+        meta = store.get_session(sid)
+        assert meta is not None
+        text = "".join(csv_lines(meta, store.iter_samples(sid)))
+        t = _csv_values(text)[:, 0]
+        assert t.size == 50 and t[0] == 0.0 and np.all(t >= 0)
+        assert np.allclose(np.diff(t), 0.002)
+    finally:
+        store.close()
