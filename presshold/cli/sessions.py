@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+from presshold.errors import PressHoldError, StorageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,40 +33,72 @@ def _store(data_dir: Path | None):  # type: ignore[no-untyped-def]
     return SessionStore(data_dir or default_data_dir())
 
 
+@contextlib.contextmanager
+def _reading(store_path: Path) -> Iterator[None]:
+    """A damaged or unreadable store is a one-line error, not a traceback; a reader that left
+    the pipe (``… | head``) is not an error at all."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read the session store {store_path}: {exc}") from exc
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # silence the final flush
+
+
 def _list(args: argparse.Namespace) -> int:
-    sessions = _store(args.data_dir).list_sessions()
-    if not sessions:
-        print("no sessions recorded yet", file=sys.stderr)
-    for s in sessions:
-        state = {None: "recording", "recovered": "recovered after a crash"}.get(s["ended_at"], "")
-        holds = f"{s['holds_completed']}/{s['holds']} holds"
-        print(
-            f"{s['id']}  {s['started_at']}  {s['duration_s']:8.1f} s  {holds:>11}  "
-            f"{s['label'] or ''}{'  (' + state + ')' if state else ''}"
-        )
+    store = _store(args.data_dir)
+    with _reading(store.path):
+        sessions = store.list_sessions()
+        if not sessions:
+            print("no sessions recorded yet", file=sys.stderr)
+        for s in sessions:
+            state = {None: "recording", "recovered": "recovered after a crash"}.get(
+                s["ended_at"], ""
+            )
+            holds = f"{s['holds_completed']}/{s['holds']} holds"
+            print(
+                f"{s['id']}  {s['started_at']}  {s['duration_s']:8.1f} s  {holds:>11}  "
+                f"{s['label'] or ''}{'  (' + state + ')' if state else ''}"
+            )
+        sys.stdout.flush()
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
+    store = _store(args.data_dir)
+    with _reading(store.path):
+        meta = store.get_session(args.session_id)
+        if meta is None:
+            raise StorageError(f"no session {args.session_id!r} in {store.path}")
+        if args.output is None:
+            _write_export(args, store, meta, sys.stdout)
+            sys.stdout.flush()
+            return 0
+        try:
+            out = open(args.output, "w", newline="")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise PressHoldError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        try:
+            with out:
+                _write_export(args, store, meta, out)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):  # no half-written file that looks like an export
+                args.output.unlink()
+            if isinstance(exc, OSError):
+                raise PressHoldError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+            raise
+    return 0
+
+
+def _write_export(args: argparse.Namespace, store, meta: dict, out) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from presshold.errors import StorageError
     from presshold.server import exports
     from presshold.server.session_metrics import session_metrics
 
-    store = _store(args.data_dir)
-    meta = store.get_session(args.session_id)
-    if meta is None:
-        raise StorageError(f"no session {args.session_id!r} in {store.path}")
-    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
-    try:
-        if args.format == "csv":
-            out.writelines(exports.csv_lines(meta, store.iter_samples(args.session_id)))
-        else:
-            metrics = session_metrics(store, meta, recording=meta["ended_at"] is None)
-            json.dump(exports.json_export(meta, metrics), out, indent=2)
-            out.write("\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
-    return 0
+    if args.format == "csv":
+        out.writelines(exports.csv_lines(meta, store.iter_samples(args.session_id)))
+    else:
+        metrics = session_metrics(store, meta, recording=meta["ended_at"] is None)
+        json.dump(exports.json_export(meta, metrics), out, indent=2)
+        out.write("\n")

@@ -39,3 +39,62 @@ def test_list_and_export_a_recorded_session(tmp_path: Path) -> None:
         [*run, "export", "nope", "--data-dir", str(tmp_path)], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "no session" in bad.stderr and "Traceback" not in bad.stderr
+
+
+RUN = [sys.executable, "-m", "presshold"]
+
+
+def _recorded_store(data_dir: Path, samples: int) -> str:
+    """A finished session written straight through the store (no server needed)."""
+    import numpy as np
+
+    from presshold.server.store import SessionStore
+
+    store = SessionStore(data_dir)
+    store.open()
+    sid = "20260101-090000"
+    store.create_session({"id": sid, "started_at": "2026-01-01T09:00:00Z", "label": "pipe"})
+    t = np.arange(samples) / 80.0
+    for k in range(0, samples, 800):
+        block = slice(k, k + 800)
+        store.add_block(sid, t[block], np.full(len(t[block]), 12.5), t[block] * 0 + 84213.0)
+    store.end_session(sid, "2026-01-01T09:10:00Z")
+    store.close()
+    return sid
+
+
+def test_a_corrupt_store_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "sessions.sqlite3").write_bytes(b"this is not a database\n" * 200)
+    for cmd in (["sessions"], ["export", "x"]):
+        r = subprocess.run(
+            [*RUN, *cmd, "--data-dir", str(tmp_path)], capture_output=True, text=True
+        )
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert "cannot read the session store" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_an_unwritable_output_is_a_one_line_error(tmp_path: Path) -> None:
+    sid = _recorded_store(tmp_path, 100)
+    for target in (tmp_path / "missing-dir" / "x.csv", tmp_path):  # no such folder; a folder
+        r = subprocess.run(
+            [*RUN, "export", sid, "-o", str(target), "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert f"cannot write {target}" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_export_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """``presshold export ID | head``: the reader leaves early; no traceback, no error."""
+    sid = _recorded_store(tmp_path, 20_000)  # far more than a pipe buffer of CSV
+    with subprocess.Popen(
+        [*RUN, "export", sid, "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().startswith(b"#")
+        proc.stdout.close()
+        stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 0 and stderr == ""
