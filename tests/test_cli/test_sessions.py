@@ -70,7 +70,8 @@ def test_a_corrupt_store_is_a_one_line_error(tmp_path: Path) -> None:
             [*RUN, *cmd, "--data-dir", str(tmp_path)], capture_output=True, text=True
         )
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-        assert "cannot read the session store" in r.stderr and len(r.stderr.splitlines()) == 1
+        assert "sessions.sqlite3" in r.stderr and "not a database" in r.stderr
+        assert len(r.stderr.splitlines()) == 1
 
 
 def test_an_unwritable_output_is_a_one_line_error(tmp_path: Path) -> None:
