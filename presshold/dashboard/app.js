@@ -236,18 +236,21 @@ function connect() {
       trace.dirty = true;
     } else if (m.type === "event") onEvent(m);
   };
-  ws.onclose = () => {
-    if (socket !== ws) return;
-    socket = null;
-    setConn("reconnecting", "Reconnecting…");
-    setOffline(true);
-    $("rate-text").textContent = "";
-    setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 4000);
-  };
+  ws.onclose = () => { if (socket === ws) lost(ws); }; // a socket already given up on is ignored
+}
+// Give up on `ws` now: a dead peer can hold it in CLOSING (no onclose) for as long as TCP retries.
+function lost(ws) {
+  if (socket !== ws) return;
+  socket = null;
+  setConn("reconnecting", "Reconnecting…");
+  setOffline(true);
+  $("rate-text").textContent = "";
+  setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 4000);
 }
 // The server sends at least one frame a second; three silent seconds mean a dead connection.
 setInterval(() => {
-  if (socket?.readyState === WebSocket.OPEN && performance.now() - lastMessageAt > 3000) socket.close();
+  const ws = socket;
+  if (ws?.readyState === WebSocket.OPEN && performance.now() - lastMessageAt > 3000) { lost(ws); ws.close(); }
   renderRate();
 }, 1000);
 

@@ -3,6 +3,8 @@ the history pages render, and the live view reconnects by itself after a server 
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,25 @@ def test_sessions_pages_render(sim: tuple[Any, ServerProcess]) -> None:
     page.locator(".metric", has_text="Duration").wait_for()
     assert page.get_by_role("link", name="Export CSV").get_attribute("href").endswith("export.csv")
     assert console.errors == []
+    page.close()
+
+
+def test_a_frozen_server_is_shown_as_reconnecting(sim: tuple[Any, ServerProcess]) -> None:
+    """A paused server keeps the TCP connection open but silent: the watchdog must give up on it
+    at once (the socket can sit in CLOSING far longer than the 3 s silence it detects)."""
+    browser, server = sim
+    assert server.proc is not None
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.locator("#status[data-state='simulated']").wait_for()
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    try:
+        # Watchdog: 3 s of silence, checked every second; well under the 20 s a CLOSING socket took.
+        page.locator("#status[data-state='reconnecting']").wait_for(timeout=12_000)
+        assert page.locator("#value").text_content() == "—"  # no stale reading shown as live
+    finally:
+        os.kill(server.proc.pid, signal.SIGCONT)
+    page.locator("#status[data-state='simulated']").wait_for(timeout=15_000)
     page.close()
 
 
