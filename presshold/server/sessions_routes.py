@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from presshold.errors import StorageError
 from presshold.server import api_models, exports
 from presshold.server.live import LiveHub
 from presshold.server.session_metrics import session_metrics
+from presshold.server.store import StoreMissing
 from presshold.server.trace import read_trace
 
 
@@ -48,8 +48,9 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         try:
             meta = h.recorder.store.get_session(sid)
             missing = f"no session {sid!r}"
-        except StorageError as exc:  # no store file: the data directory is not writable
+        except StoreMissing as exc:  # no store file: the data directory is not writable
             meta, missing = None, str(exc)
+        # StoreUnreadable (a corrupt file) propagates: 503 "session store unreadable: …"
         if meta is None and recording(sid) and h.recorder.session is not None:
             meta = {
                 **h.session_meta(),
@@ -65,7 +66,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         store.sync()
         try:
             return store.list_sessions()
-        except StorageError:
+        except StoreMissing:  # nothing recorded yet; StoreUnreadable → 503 with its message
             return []
 
     @r.get("", response_model=list[api_models.SessionListItem])

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,14 @@ class _Barrier:
 
 
 Op = Callable[[sqlite3.Connection], None]
+
+
+class StoreMissing(StorageError):
+    """No store file yet (nothing recorded, or the data directory could not be created)."""
+
+
+class StoreUnreadable(StorageError):
+    """The store exists but SQLite or the OS cannot read it (corrupt file, I/O error)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,12 +299,23 @@ class SessionStore:
         self.submit(op, sid=sid, grows=False, deletes=True)
 
     # --- reads (own connection each call; WAL lets them run beside the writer)
-    def _read(self) -> sqlite3.Connection:
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read connection; any SQLite/OS failure inside the block (a corrupt file, an I/O
+        error) becomes :class:`StoreUnreadable`, a clear message instead of a traceback."""
         if not self.path.exists():
-            raise StorageError(f"no session store at {self.path}")
-        con = connect(self.path)
+            raise StoreMissing(f"no session store at {self.path}")
+        try:
+            con = connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnreadable(f"session store unreadable: {self.path}: {exc}") from exc
         con.row_factory = sqlite3.Row
-        return con
+        try:
+            yield con
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnreadable(f"session store unreadable: {self.path}: {exc}") from exc
+        finally:
+            con.close()
 
     def save_metrics(self, sid: str, samples: int, metrics: dict[str, Any]) -> None:
         """Cache the analysis of a finished session (recomputed if the sample count differs)."""
@@ -308,13 +328,10 @@ class SessionStore:
 
     def cached_metrics(self, sid: str, samples: int) -> dict[str, Any] | None:
         """The saved analysis, if it was computed over exactly ``samples`` samples."""
-        con = self._read()
-        try:
+        with self._read() as con:
             r = con.execute(
                 "SELECT metrics, metrics_samples FROM sessions WHERE id=?", (sid,)
             ).fetchone()
-        finally:
-            con.close()
         if r is None or r[0] is None or r[1] != samples:
             return None
         return json.loads(r[0])  # type: ignore[no-any-return]
@@ -326,14 +343,11 @@ class SessionStore:
             f"AS {name}"
             for name, kind in COUNTED_EVENTS.items()
         )
-        con = self._read()
-        try:
+        with self._read() as con:
             rows = con.execute(
                 f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
                 "WHERE b.session_id = s.id) AS samples FROM sessions s ORDER BY started_at DESC"
             ).fetchall()
-        finally:
-            con.close()
         out = []
         for r in rows:
             meta = _meta(r)
@@ -346,8 +360,7 @@ class SessionStore:
         return out
 
     def get_session(self, sid: str) -> dict[str, Any] | None:
-        con = self._read()
-        try:
+        with self._read() as con:
             r = con.execute("SELECT * FROM sessions WHERE id=?", (sid,)).fetchone()
             if r is None:
                 return None
@@ -363,8 +376,6 @@ class SessionStore:
             ]
             meta["marks"] = [e for e in meta["events"] if e["kind"] == "mark"]
             return meta
-        finally:
-            con.close()
 
     def samples(
         self, sid: str, from_s: float | None = None, to_s: float | None = None
@@ -373,15 +384,12 @@ class SessionStore:
         overlap ``[from_s, to_s]`` are read, then trimmed exactly."""
         lo = -np.inf if from_s is None else from_s
         hi = np.inf if to_s is None else to_s
-        con = self._read()
-        try:
+        with self._read() as con:
             rows = con.execute(
                 "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? AND t_last >= ? "
                 "AND t_first <= ? ORDER BY t_first",
                 (sid, lo, hi),
             ).fetchall()
-        finally:
-            con.close()
         if not rows:
             empty = np.zeros(0)
             return empty, empty, empty
@@ -396,15 +404,12 @@ class SessionStore:
     ) -> tuple[int, float | None, float | None]:
         """(samples in the blocks overlapping the range — an upper bound —, first t, last t)."""
         lo, hi = _bounds(from_s, to_s)
-        con = self._read()
-        try:
+        with self._read() as con:
             n, t0, t1 = con.execute(
                 "SELECT COALESCE(SUM(n), 0), MIN(t_first), MAX(t_last) FROM blocks "
                 "WHERE session_id=? AND t_last >= ? AND t_first <= ?",
                 (sid, lo, hi),
             ).fetchone()
-        finally:
-            con.close()
         return int(n), t0, t1
 
     def iter_samples(
@@ -417,8 +422,7 @@ class SessionStore:
         """Stored samples in time order (optionally within ``[from_s, to_s]``), ``chunk``-ish at
         a time: exports of 8 h at 1 kHz (28.8 M samples) never hold the whole trace in memory."""
         lo, hi = _bounds(from_s, to_s)
-        con = self._read()
-        try:
+        with self._read() as con:
             cur = con.execute(
                 "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? AND t_last >= ? "
                 "AND t_first <= ? ORDER BY t_first",
@@ -434,8 +438,6 @@ class SessionStore:
                     parts, have = [], 0
             if parts:
                 yield _join(parts, lo, hi)
-        finally:
-            con.close()
 
 
 def _bounds(from_s: float | None, to_s: float | None) -> tuple[float, float]:

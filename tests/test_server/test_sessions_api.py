@@ -260,3 +260,21 @@ def test_the_sessions_list_shows_time_in_band_without_opening_a_session(tmp_path
         for sid in (ended, crashed):  # the same figure the session page computes
             detail = api.get(f"/api/sessions/{sid}").json()
             assert listed(api, sid)["time_in_band_s"] == detail["metrics"]["time_in_band_s"]
+
+
+def test_a_corrupt_store_is_a_clear_503_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "sessions.sqlite3").write_bytes(b"this is not an SQLite database\n" * 200)
+    with ServerProcess(tmp_path) as srv:
+        for path in (
+            "/api/sessions",
+            "/api/sessions/20261123-100000-abcd",
+            "/api/sessions/20261123-100000-abcd/trace",
+            "/api/sessions/20261123-100000-abcd/export.csv",
+            "/api/sessions/20261123-100000-abcd/export.json",
+        ):
+            r = httpx.get(srv.url + path, timeout=10)
+            assert r.status_code == 503, (path, r.text)
+            assert r.json()["detail"].startswith("session store unreadable: "), path
+            assert "sessions.sqlite3" in r.json()["detail"]
+        assert httpx.get(srv.url + "/api/health").json()["storage_ok"] is False
+        assert "Traceback" not in srv.log()
