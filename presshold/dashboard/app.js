@@ -220,13 +220,15 @@ function renderRecording(f) {
 function setConn(kind, text) { $("status").dataset.state = kind; $("conn-text").textContent = text; }
 
 // ---------- websocket: reconnect with back-off, and a watchdog for silent connections ----------
+const MAX_BACKOFF = 4000;
 let backoff = 250, lastMessageAt = 0, socket = null;
 function connect() {
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
   socket = ws;
-  ws.onopen = () => { backoff = 250; lastMessageAt = performance.now(); };
+  ws.onopen = () => { lastMessageAt = performance.now(); };
   ws.onmessage = (e) => {
     lastMessageAt = performance.now();
+    backoff = 250; // only a socket that delivers counts as healthy (a refused one opens, then closes)
     const m = JSON.parse(e.data);
     if (m.type === "frame") onFrame(m);
     else if (m.type === "status") onStatus(m);
@@ -236,16 +238,22 @@ function connect() {
       trace.dirty = true;
     } else if (m.type === "event") onEvent(m);
   };
-  ws.onclose = () => { if (socket === ws) lost(ws); }; // a socket already given up on is ignored
+  ws.onclose = (e) => {
+    if (socket !== ws) return; // a socket already given up on is ignored
+    // 1008 (policy violation): the server refused us, e.g. a stale classroom token. Say why and
+    // retry slowly; retrying fast would not change the answer.
+    if (e.code === 1008) backoff = MAX_BACKOFF;
+    lost(ws, e.code === 1008 ? `Refused by the server${e.reason ? ` — ${e.reason}` : ""} · retrying…` : null);
+  };
 }
 // Give up on `ws` now: a dead peer can hold it in CLOSING (no onclose) for as long as TCP retries.
-function lost(ws) {
+function lost(ws, why = null) {
   if (socket !== ws) return;
   socket = null;
-  setConn("reconnecting", "Reconnecting…");
+  setConn("reconnecting", why || "Reconnecting…");
   setOffline(true);
   $("rate-text").textContent = "";
-  setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 4000);
+  setTimeout(connect, backoff); backoff = Math.min(backoff * 2, MAX_BACKOFF);
 }
 // The server sends at least one frame a second; three silent seconds mean a dead connection.
 setInterval(() => {

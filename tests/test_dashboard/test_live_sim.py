@@ -115,6 +115,26 @@ def test_a_frozen_server_is_shown_as_reconnecting(sim: tuple[Any, ServerProcess]
     page.close()
 
 
+def test_a_refused_socket_shows_the_reason(
+    sim: tuple[Any, ServerProcess], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A socket the server refuses (close 1008, here: the access token is gone) is not a network
+    blip: the status says why instead of a bare "Reconnecting…"."""
+    browser, _ = sim
+    token = "dashboard-test-token-0123456789"
+    with ServerProcess(tmp_path_factory.mktemp("dash-token"), token=token) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server.url}/?token={token}")
+        page.locator("#status[data-state='simulated']").wait_for()
+        context.clear_cookies()  # as if the token had been rotated: the next socket is refused
+        page.evaluate("window.presshold.socket().close()")
+        conn = page.locator("[data-state=reconnecting] #conn-text", has_text="access token")
+        conn.wait_for(timeout=10_000)
+        assert conn.text_content().startswith("Refused by the server — ")
+        context.close()
+
+
 def test_reconnects_after_the_server_restarts(sim: tuple[Any, ServerProcess]) -> None:
     """Runs last in this module: it kills the module's server and starts it again."""
     browser, server = sim
