@@ -114,8 +114,12 @@ class LiveHub:
         }
 
     def on_session_change(self) -> None:
-        """Session seconds restart at 0: live time base follows, history is cleared."""
+        """Session seconds restart at 0: live time base follows, history is cleared. Samples
+        already ingested but not yet framed (the start route drains first) go out in a frame on
+        the old time base before that, or the live trace would have a hole."""
         if self.recorder.recording:
+            if self.pending:
+                self._send_frame(time.monotonic())
             self.t0 = self.recorder.t0
             self.history.clear()
             self.pending.clear()
@@ -228,6 +232,10 @@ class LiveHub:
             self.broadcast_status()
         if not self.pending and now - self._last_frame < 1.0:
             return
+        self._send_frame(now)
+
+    def _send_frame(self, now: float) -> None:
+        """Broadcast the pending samples with the pipeline's current state (a heartbeat if none)."""
         samples, self.pending = self.pending, []
         self.seq += 1
         t = self.history[-1][0] if self.history else now - self.t0

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import websockets
 from support.server import ServerProcess
+
+from presshold.firmware_bridge.simulated_source import SimulatedSource
+from presshold.firmware_bridge.source import ReadingBatch
+from presshold.server.live import LiveHub
+from presshold.server.recorder import Recorder
+from presshold.server.store import SessionStore
 
 
 def test_health_pages_and_live_stream(tmp_path: Path) -> None:
@@ -47,3 +55,37 @@ def test_ctrl_c_exits_cleanly(tmp_path: Path) -> None:
     srv = ServerProcess(tmp_path).start()
     assert srv.stop() == 0, srv.log()
     assert "Traceback" not in srv.log()
+
+
+def test_starting_a_session_frames_the_drained_samples_first(tmp_path: Path) -> None:
+    """POST /api/sessions drains the inbox and then restarts the time base: the drained samples
+    must still reach viewers (in a frame before ``session_start``), not vanish from the trace."""
+    store = SessionStore(tmp_path)
+    store.open()
+    loop = asyncio.new_event_loop()
+    try:
+        hub = LiveHub(SimulatedSource(), loop, Recorder(store, auto_start=False))
+        viewer = hub.add_viewer()
+        values = np.arange(1.0, 11.0)
+        stamps = time.monotonic() - 0.1 + np.arange(10) * 0.005
+        hub.on_readings(ReadingBatch(t_s=stamps, raw=values, force_n=values))
+        hub.drain()  # as the start route does, then:
+        hub.recorder.start(label="next", **hub.session_meta())
+        hub.on_session_change()
+
+        async def messages() -> list[dict[str, object]]:
+            got = []
+            while True:
+                try:
+                    got.append(json.loads(await asyncio.wait_for(viewer.get(), 0.2)))
+                except TimeoutError:
+                    return got
+
+        msgs = loop.run_until_complete(messages())
+        kinds = [m.get("kind", m["type"]) for m in msgs]
+        framed = [s[1] for m in msgs if m["type"] == "frame" for s in m["samples"]]  # type: ignore[union-attr]
+        assert framed == values.tolist()
+        assert kinds.index("frame") < kinds.index("session_start")
+    finally:
+        loop.close()
+        store.close()
