@@ -30,7 +30,7 @@ class SessionPatch(SessionStart):
 class Mark(BaseModel, extra="forbid"):
     label: str = Field(min_length=1, max_length=200)
     side: Literal["L", "R"] | None = None
-    t_s: float | None = Field(None, ge=0)
+    t_s: float | None = Field(None, ge=0, le=1e7)  # a sane session time (1e308 is 422)
 
 
 def build_router(hub: Callable[[], LiveHub]) -> APIRouter:

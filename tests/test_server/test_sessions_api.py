@@ -125,6 +125,8 @@ def test_bad_requests_are_json_4xx_never_500(tmp_path: Path) -> None:
             ("DELETE", f"/api/sessions/{sid}", {}, 409),
             ("POST", "/api/sessions/nope/marks", {"json": {"label": "a"}}, 409),
             ("POST", f"/api/sessions/{sid}/marks", {"json": {"label": ""}}, 422),
+            ("POST", f"/api/sessions/{sid}/marks", {"json": {"label": "a", "t_s": 1e308}}, 422),
+            ("POST", f"/api/sessions/{sid}/marks", {"json": {"label": "a", "t_s": 1.1e7}}, 422),
             ("GET", "/api/sessions/nope/export.csv", {}, 404),
             ("GET", "/api/sessions/nope/export.json", {}, 404),
             ("GET", f"/api/sessions/{sid}/trace?from_s=5&to_s=1", {}, 422),
