@@ -193,10 +193,7 @@ function onStatus(st) {
   const rej = st.rejected_total || 0;
   $("reject-text").textContent = `${rej} rejected line${rej === 1 ? "" : "s"}`;
   $("reject-text").title = Object.entries(st.rejected || {}).map(([k, v]) => `${k}: ${v}`).join(", ");
-  state.session = st.session;
-  $("session-btn").textContent = st.session?.recording ? "Stop session" : "Start session";
-  $("session-btn").classList.toggle("recording", !!st.session?.recording);
-  renderRecording(state.frame);
+  setSession(st.session);
   if (st.session?.point) showPoint(st.session.point);
   if (st.calibration && $("calibration").open) renderCalibration({ ...lastCal, ...st.calibration, points: undefined });
   const b = $("storage-banner"), bad = st.storage && !st.storage.ok;
@@ -208,6 +205,12 @@ function renderRate() {
   if (!st) return;
   const hz = st.connected ? (st.sample_rate_hz || ring.rate()) : 0;
   setText("rate-text", hz ? `${Math.round(hz)} Hz` : "");
+}
+function setSession(session) {
+  state.session = session;
+  $("session-btn").textContent = session?.recording ? "Stop session" : "Start session";
+  $("session-btn").classList.toggle("recording", !!session?.recording);
+  renderRecording(state.frame);
 }
 function renderRecording(f) {
   const rec = !!state.session?.recording;
@@ -341,19 +344,36 @@ async function tare() {
     setTimeout(() => { btn.textContent = "Tare"; btn.disabled = false; tareBusy = false; }, 1200);
   }
 }
+// One start/stop request at a time (a double tap must not start two sessions), and the answer
+// updates state.session at once rather than waiting for the next status broadcast.
+let sessionBusy = false, starting = null;
 async function toggleSession() {
+  if (sessionBusy) return;
+  sessionBusy = true;
+  const btn = $("session-btn");
+  btn.disabled = true;
   try {
-    if (state.session?.recording) await api("/api/sessions/current/stop", { method: "POST" });
-    else await api("/api/sessions", { method: "POST", body: {} });
+    if (state.session?.recording) {
+      await api("/api/sessions/current/stop", { method: "POST" });
+      setSession(null);
+    } else await ensureSession();
   } catch (err) { flash(err.message); }
+  finally { btn.disabled = false; sessionBusy = false; }
+}
+// The recording session's id, starting one if needed; concurrent callers share the one request.
+function ensureSession() {
+  if (state.session?.recording) return Promise.resolve(state.session.id);
+  starting ??= api("/api/sessions", { method: "POST", body: {} })
+    .then((s) => { setSession({ ...s, recording: true }); return s.id; })
+    .finally(() => { starting = null; });
+  return starting;
 }
 let siteIndex = -1;
 async function markPoint(label, side) {
   if (!label) return;
   showPoint(`${label}${side ? ` ${side}` : ""}`);
   try {
-    let id = state.session?.recording ? state.session.id : null;
-    if (!id) id = (await api("/api/sessions", { method: "POST", body: {} })).id;
+    const id = await ensureSession();
     const mark = await api(`/api/sessions/${encodeURIComponent(id)}/marks`, { method: "POST", body: { label, side: side || null } });
     if (mark?.t_s != null) addLiveMark(mark);
   } catch (err) { flash(`Point not saved: ${err.message}`); }

@@ -276,6 +276,40 @@ def test_recorded_session_history_and_exports(rig: dict[str, Any], artifacts_dir
     page.locator("#status[data-state='connected']").wait_for()
 
 
+def test_double_tap_and_quick_marks_start_one_session(rig: dict[str, Any]) -> None:
+    """Two taps on Start before the first answer, or N,N while not recording: one session, and
+    every point lands in it. The events are dispatched in one task, so both really overlap."""
+    page, api = rig["page"], rig["api"]
+
+    def stop_and_count() -> int:
+        if page.get_by_role("button", name="Stop session").is_visible():
+            page.get_by_role("button", name="Stop session").click()
+        page.get_by_role("button", name="Start session").wait_for()
+        return len(api.get("/api/sessions").json())
+
+    before = stop_and_count()
+    page.evaluate(
+        "() => { const b = document.querySelector('#session-btn'); b.click(); b.click() }"
+    )
+    page.get_by_role("button", name="Stop session").wait_for()
+    assert stop_and_count() == before + 1
+
+    page.locator("#side").select_option("L")
+    page.evaluate(
+        """() => { for (let i = 0; i < 2; i++) document.body.dispatchEvent(
+                     new KeyboardEvent('keydown', {key: 'n', bubbles: true})); }"""
+    )
+    page.get_by_role("button", name="Stop session").wait_for()
+    sid = max(api.get("/api/sessions").json(), key=lambda s: s["started_at"])["id"]
+
+    def marks() -> list[str]:
+        events = api.get(f"/api/sessions/{sid}").json().get("events") or []
+        return [e["label"] for e in events if e["kind"] == "mark"]
+
+    wait_for(lambda: len(marks()) == 2, what="both marks saved")
+    assert stop_and_count() == before + 2  # the two N presses started one session between them
+
+
 def test_unplug_and_replug_show_in_the_status(rig: dict[str, Any], artifacts_dir: Path) -> None:
     page, dev = rig["page"], rig["dev"]
     Level.value = 5.0
