@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from presshold.server.session_metrics import STATE_NAMES, hold_params, plain
-from presshold.signal import LivePipeline
+from presshold.server.session_metrics import STATE_NAMES, plain, replay, session_pipeline
 
 CSV_COLUMNS = ("t_s", "force_n", "raw", "force_display_n", "force_detect_n", "state")
 UNITS = (
@@ -44,11 +43,8 @@ def csv_lines(
     yield _comment("units", UNITS.format(unit=unit))
     yield _comment("samples", meta.get("samples"))
     yield ",".join(CSV_COLUMNS) + "\n"
-    pipe = LivePipeline(hold_params(meta.get("settings")))
-    for t, f, raw in blocks:
-        if t.size == 0:
-            continue
-        res = pipe.process(t, f)
+    pipe = session_pipeline(meta)
+    for (t, f, raw), res in replay(pipe, meta, blocks):
         rows = zip(
             t.tolist(),
             f.tolist(),

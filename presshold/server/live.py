@@ -52,7 +52,11 @@ class LiveHub:
         self._storage_ok = recorder.store.ok
 
     def apply_settings(self, settings: dict[str, Any]) -> None:
-        """New target/tolerance/hold take effect on the next sample; status tells every viewer."""
+        """New target/tolerance/hold take effect on the next sample; status tells every viewer.
+        While recording, a ``settings`` event at the last processed sample's time lets metrics
+        and exports switch settings at the same sample as the live view did."""
+        if self.recorder.recording and settings != self.settings:
+            self.recorder.event(self.pipeline.state.t_s, "settings", {"settings": settings})
         self.settings = settings
         self.pipeline.set_params(
             HoldParams(

@@ -4,7 +4,9 @@
 the pipeline gives the same result for any block size (its state is carried between calls), so it
 is fed the store's blocks one after another here: an 8 h, 1 kHz session is analysed in bounded
 memory instead of as 28.8 M-sample arrays. The session's own settings (copied into its row when it
-started) define the band, so the numbers do not change when someone edits today's target. A
+started, then its ``settings`` events where they were changed mid-session, applied after the
+same sample as in the live view) define the band, so the numbers do not change when someone
+edits today's target. A
 finished session's analysis is saved in its row and reused while its sample count is unchanged.
 
 :class:`MetricsWorker` computes that analysis as soon as a session ends (and, at start-up, for
@@ -19,6 +21,7 @@ import math
 import queue
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -26,6 +29,7 @@ import numpy as np
 from presshold.errors import StorageError
 from presshold.server.store import SessionStore
 from presshold.signal import Analysis, HoldParams, LivePipeline
+from presshold.signal.pipeline import BlockResult
 
 log = logging.getLogger("presshold.server")
 
@@ -42,6 +46,45 @@ def hold_params(settings: dict[str, Any] | None) -> HoldParams:
         grace_s=float(s["grace_s"]),
         min_hold_s=float(s["min_hold_s"]),
     )
+
+
+def settings_changes(meta: dict[str, Any]) -> list[tuple[float, HoldParams]]:
+    """(time, params) of the session's mid-session ``settings`` events, in time order."""
+    events = [e for e in meta.get("events") or [] if e.get("kind") == "settings"]
+    return sorted(
+        ((float(e["t_s"]), hold_params(e.get("settings"))) for e in events), key=lambda c: c[0]
+    )
+
+
+Block = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def session_pipeline(meta: dict[str, Any]) -> LivePipeline:
+    return LivePipeline(hold_params(meta.get("settings")))
+
+
+def replay(
+    pipe: LivePipeline, meta: dict[str, Any], blocks: Iterable[Block]
+) -> Iterator[tuple[Block, BlockResult]]:
+    """Feed a session's stored blocks to ``pipe`` (made by :func:`session_pipeline`) as the live
+    view did: the starting settings, then each ``settings`` event's from the first sample after
+    the event's time. Yields each (piece of a) block with its result."""
+    changes = settings_changes(meta)
+    for t, f, raw in blocks:
+        if t.size == 0:
+            continue
+        start = 0
+        while changes and changes[0][0] < t[-1]:
+            cut = max(start, int(np.searchsorted(t, changes[0][0], side="right")))
+            if cut > start:
+                yield (
+                    (t[start:cut], f[start:cut], raw[start:cut]),
+                    pipe.process(t[start:cut], f[start:cut]),
+                )
+            pipe.set_params(changes.pop(0)[1])
+            start = cut
+        if start < t.size:
+            yield (t[start:], f[start:], raw[start:]), pipe.process(t[start:], f[start:])
 
 
 def plain(value: Any) -> Any:
@@ -63,10 +106,9 @@ def session_metrics(store: SessionStore, meta: dict[str, Any], recording: bool) 
     cached = store.cached_metrics(sid, n)
     if cached is not None:
         return cached
-    pipe = LivePipeline(hold_params(meta.get("settings")))
+    pipe = session_pipeline(meta)
     count, total, peak = 0, 0.0, -np.inf
-    for t, f, _ in store.iter_samples(sid):
-        pipe.process(t, f)
+    for (_, f, _), _ in replay(pipe, meta, store.iter_samples(sid)):
         count, total, peak = count + f.size, total + float(f.sum()), max(peak, float(f.max()))
     result: dict[str, Any]
     if count == 0:

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 import websockets
 from support.server import ServerProcess
 
 from presshold.firmware_bridge.simulated_source import SimulatedSource
 from presshold.firmware_bridge.source import ReadingBatch
+from presshold.server import settings_api
+from presshold.server.exports import csv_lines
 from presshold.server.live import LiveHub
 from presshold.server.recorder import Recorder
+from presshold.server.session_metrics import session_metrics
 from presshold.server.store import SessionStore
 
 
@@ -86,6 +90,50 @@ def test_starting_a_session_frames_the_drained_samples_first(tmp_path: Path) -> 
         framed = [s[1] for m in msgs if m["type"] == "frame" for s in m["samples"]]  # type: ignore[union-attr]
         assert framed == values.tolist()
         assert kinds.index("frame") < kinds.index("session_start")
+    finally:
+        loop.close()
+        store.close()
+
+
+def test_settings_changed_mid_session_are_scored_where_they_changed(tmp_path: Path) -> None:
+    """The live view switched settings at one sample; metrics and the CSV switch at the same one
+    (a ``settings`` event), instead of scoring the whole session against the starting ones."""
+    store = SessionStore(tmp_path)
+    store.open()
+    loop = asyncio.new_event_loop()
+    try:
+        hub = LiveHub(SimulatedSource(), loop, Recorder(store, auto_start=False))
+        first = settings_api.TreatmentSettings().normalised()
+        hub.apply_settings(first.model_dump())  # target 30 N: 50 N is "over"
+        sid = hub.recorder.start(**hub.session_meta())["id"]
+        hub.on_session_change()
+        stamps = hub.recorder.t0 + 0.001 + np.arange(2000) * 0.005  # 10 s at 200 Hz
+        force = np.full(2000, 50.0)
+        for i in range(0, 2000, 100):
+            if i == 1000:  # 5 s in: the therapist sets the target to the pressure held
+                patch = settings_api.SettingsPatch(target_n=50.0)
+                hub.apply_settings(settings_api.apply(first, patch).model_dump())
+            part = slice(i, i + 100)
+            hub.on_readings(ReadingBatch(t_s=stamps[part], raw=force[part], force_n=force[part]))
+            hub.drain()
+        live_in_band = hub.pipeline.summary().time_in_band_s
+        hub.recorder.stop()
+        assert store.sync()
+        meta = store.get_session(sid)
+        assert meta is not None
+        changes = [e for e in meta["events"] if e["kind"] == "settings"]
+        assert len(changes) == 1 and changes[0]["settings"]["target_n"] == 50.0
+        assert changes[0]["t_s"] == pytest.approx(stamps[999] - hub.recorder.t0)
+        got = session_metrics(store, meta, recording=False)["metrics"]
+        assert 4.0 < got["time_in_band_s"] <= 5.0
+        assert got["time_in_band_s"] == pytest.approx(live_in_band, abs=1e-9)
+        rows = [
+            ln.split(",")
+            for ln in "".join(csv_lines(meta, store.iter_samples(sid))).splitlines()
+            if ln[0] != "#"
+        ][1:]
+        assert {r[5] for r in rows[900:1000]} == {"over"}
+        assert {r[5] for r in rows[-100:]} == {"in_band"}
     finally:
         loop.close()
         store.close()
