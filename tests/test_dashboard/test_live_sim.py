@@ -45,6 +45,9 @@ def test_live_view_on_the_simulator(sim: tuple[Any, ServerProcess], artifacts_di
     page.get_by_role("button", name="Theme").click()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # system is light
     page.screenshot(path=str(artifacts_dir / "dashboard-live-sim-dark.png"))
+    # Alert and banner text on the light dark-theme amber/red is black (white was ~2.2:1).
+    for sel in ("#alert", "#storage-banner"):
+        assert page.eval_on_selector(sel, "e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
     page.get_by_role("button", name="High contrast").click()
     assert page.get_by_role("button", name="High contrast").get_attribute("aria-pressed") == "true"
     page.screenshot(path=str(artifacts_dir / "dashboard-live-sim-dark-high-contrast.png"))
