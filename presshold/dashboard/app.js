@@ -82,7 +82,9 @@ function renderGauge(forceN) {
   // No arc for a reading that shows as zero (a round cap alone would look like a dot).
   setAttr("value-arc", "d", parseFloat(shown) > 0 ? arc(0, Math.max(0.004, forceN / gaugeMaxN())) : "");
   const m = $("gauge");
-  m.setAttribute("aria-valuenow", shown);
+  // aria-valuenow must stay within min..max (a tare can go negative, a press past the dial);
+  // the true reading is in aria-valuetext.
+  m.setAttribute("aria-valuenow", String(Math.min(Math.max(parseFloat(shown), 0), +displayMax().toPrecision(6))));
   m.setAttribute("aria-valuetext", `${shown} ${unitOf(s).label}, ${ZONE_TEXT[zone]}`);
   const w = $("gauge-wrap");
   if (w.dataset.zone !== zone) { w.dataset.zone = zone; $("zone-word").textContent = ZONE_WORD[zone]; }

@@ -24,6 +24,6 @@ export function toNewtons(value, settings) {
 }
 
 export function fmt(forceN, settings) {
-  const u = unitOf(settings);
-  return toDisplay(forceN, settings).toFixed(u.digits);
+  const u = unitOf(settings), text = toDisplay(forceN, settings).toFixed(u.digits);
+  return Number(text) === 0 ? (0).toFixed(u.digits) : text; // "-0.0" at rest reads as a fault
 }
