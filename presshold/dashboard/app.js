@@ -103,6 +103,9 @@ function setOffline(off) {
   $("zone-word").textContent = "No signal";
   $("gauge").setAttribute("aria-valuetext", "no signal");
   renderAlert(null);
+  // Forget the last frame, so coming back never redraws the pre-outage reading or alert.
+  state.frame = null;
+  renderTimer({ hold_s: 0, holds_completed: holdsSeen ?? 0 });
 }
 
 // ---------- hold timer ----------
