@@ -187,7 +187,12 @@ function tick() {
 // ---------- status ----------
 function onStatus(st) {
   state.status = st;
-  if (st.settings) applySettings(st.settings);
+  // A status sent before our PUT landed would undo the edit, and re-applying identical settings
+  // would rewrite fields (and redraw the band) every second for nothing.
+  if (st.settings && !settingsInFlight
+      && JSON.stringify({ ...state.settings, ...st.settings }) !== JSON.stringify(state.settings)) {
+    applySettings(st.settings);
+  }
   const kind = !st.connected ? "disconnected" : st.source_kind === "sim" ? "simulated" : "connected";
   setOffline(!st.connected);
   const device = st.device ? String(st.device).split(/[\\/]/).pop() : st.sensor;
@@ -308,17 +313,18 @@ function applySettings(s) {
   if (trace.unitLabel && trace.unitLabel !== u.label) trace.build();
 }
 function setField(id, value) { if (document.activeElement !== $(id)) $(id).value = value; }
-let settingsSeq = 0;
+let settingsSeq = 0, settingsInFlight = 0;
 async function putSettings(patch) {
   const seq = ++settingsSeq;
   applySettings(patch); // optimistic: the band moves at once; the server confirms (and via status)
+  settingsInFlight++;
   try {
     const saved = await api("/api/settings", { method: "PUT", body: patch });
     if (seq === settingsSeq) applySettings(saved);
   } catch (err) {
     flash(`Settings not saved: ${err.message}`);
     api("/api/settings").then(applySettings).catch(() => {});
-  }
+  } finally { settingsInFlight--; }
 }
 let flashTimer = 0;
 function flash(msg) {
