@@ -250,6 +250,7 @@ function connect() {
       for (const [t, v] of m.samples) ring.push(t, v * ringK);
       trace.dirty = true;
     } else if (m.type === "event") onEvent(m);
+    else if (m.type === "dropped") showDropped(m.frames);
   };
   ws.onclose = (e) => {
     if (socket !== ws) return; // a socket already given up on is ignored
@@ -258,6 +259,13 @@ function connect() {
     if (e.code === 1008) backoff = MAX_BACKOFF;
     lost(ws, e.code === 1008 ? `Refused by the server${e.reason ? ` — ${e.reason}` : ""} · retrying…` : null);
   };
+}
+// This browser fell behind and the server dropped frames for it: say so briefly (the trace has a hole).
+let droppedTimer = 0;
+function showDropped(frames) {
+  setText("drop-text", `${frames} frame${frames === 1 ? "" : "s"} dropped`);
+  clearTimeout(droppedTimer);
+  droppedTimer = setTimeout(() => setText("drop-text", ""), 5000);
 }
 // Give up on `ws` now: a dead peer can hold it in CLOSING (no onclose) for as long as TCP retries.
 function lost(ws, why = null) {
