@@ -285,7 +285,8 @@ setInterval(() => {
 
 function onEvent(e) {
   if (e.kind === "hold_complete") holdComplete();
-  else if (e.kind === "session_start") { ring.clear(); trace.clearMarks(); holdsSeen = null; }
+  // (No ring.clear(): session times restart at 0, and Ring.push starts over when time steps back.)
+  else if (e.kind === "session_start") { trace.clearMarks(); holdsSeen = null; }
   else if (e.kind === "mark" && e.label) addLiveMark(e);
 }
 function addLiveMark(m) {
