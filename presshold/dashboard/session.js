@@ -91,6 +91,10 @@ const EVENT_DETAIL = {
   alert_start: (e) => (e.alert === "over" ? "too much pressure" : e.alert === "under" ? "pressure slipping" : ""),
   hold_end: (e) => `${(e.duration_s ?? 0).toFixed(1)} s${e.completed ? ", complete" : ""}`,
   gap: (e) => e.reason || "",
+  settings: (e) => {
+    const s = e.settings || {};
+    return s.target_n == null ? "" : `target ${s.target_n.toFixed(1)} N ± ${(s.tolerance_n ?? 0).toFixed(1)} N, hold ${s.hold_s} s`;
+  },
 };
 function eventsTable() {
   const rows = (meta.events || []).filter((e) => e.kind !== "glitch");
