@@ -32,6 +32,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -175,6 +177,23 @@ async def viewers_run(url: str, n: int, seconds: float) -> tuple[float, float, i
     return min(rates), statistics.fmean(rates), dropped
 
 
+@contextmanager
+def sensor_behind_server(tmp: Path, name: str, rate: int) -> Iterator[tuple[ServerProcess, Writer]]:
+    """A pty sensor streaming at ``rate`` into a real ``presshold serve``; stopped afterwards."""
+    with (
+        PtyDevice(tmp / f"tty-{name}", rate_hz=rate) as dev,
+        ServerProcess(tmp / f"data-{name}", source=dev.path) as srv,
+    ):
+        wait_for(lambda: httpx.get(f"{srv.url}/api/health").json()["connected"], 10)
+        dev.send_hello(sensor=name, rate=rate, unit="N")
+        writer = Writer(dev, rate)
+        writer.start()
+        try:
+            yield srv, writer
+        finally:
+            writer.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0, help="measuring window per run")
@@ -184,32 +203,12 @@ def main() -> None:
     print(f"# bench_server  {time.strftime('%Y-%m-%d %H:%M')}  cores={os.cpu_count()}  {load()}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.soak_minutes:
-            with (
-                PtyDevice(Path(tmp) / "ttyS", rate_hz=1000) as dev,
-                ServerProcess(Path(tmp) / "dataS", source=dev.path) as srv,
-            ):
-                wait_for(lambda: httpx.get(f"{srv.url}/api/health").json()["connected"], 10)
-                dev.send_hello(sensor="soak", rate=1000, unit="N")
-                writer = Writer(dev, 1000)
-                writer.start()
-                try:
-                    asyncio.run(soak(srv, args.soak_minutes))
-                finally:
-                    writer.stop()
+            with sensor_behind_server(Path(tmp), "soak", 1000) as (srv, _):
+                asyncio.run(soak(srv, args.soak_minutes))
             return
         for rate in (80, 1000):
-            with (
-                PtyDevice(Path(tmp) / f"tty{rate}", rate_hz=rate) as dev,
-                ServerProcess(Path(tmp) / f"data{rate}", source=dev.path) as srv,
-            ):
-                wait_for(lambda: httpx.get(f"{srv.url}/api/health").json()["connected"], 10)
-                dev.send_hello(sensor="bench", rate=rate, unit="N")
-                writer = Writer(dev, rate)
-                writer.start()
-                try:
-                    r = asyncio.run(latency_run(srv, writer, args.seconds))
-                finally:
-                    writer.stop()
+            with sensor_behind_server(Path(tmp), f"bench{rate}", rate) as (srv, writer):
+                r = asyncio.run(latency_run(srv, writer, args.seconds))
                 print(
                     f"latency {rate:>5} Hz: {r['samples']} samples, frames {r['fps']:.1f}/s, "
                     f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
@@ -217,39 +216,29 @@ def main() -> None:
                     "(1 viewer, recording)",
                     flush=True,
                 )
-        with (
-            PtyDevice(Path(tmp) / "ttyV", rate_hz=80) as dev,
-            ServerProcess(Path(tmp) / "dataV", source=dev.path) as srv,
-        ):
-            wait_for(lambda: httpx.get(f"{srv.url}/api/health").json()["connected"], 10)
-            dev.send_hello(sensor="bench", rate=80, unit="N")
-            writer = Writer(dev, 80)
-            writer.start()
+        with sensor_behind_server(Path(tmp), "viewers", 80) as (srv, _):
             held = 0
-            try:
-                n = 1
-                retried = False
-                while n <= args.max_viewers:
-                    assert srv.proc is not None
-                    cpu0, wall0 = cpu_seconds(srv.proc.pid), time.monotonic()
-                    lo, mean, dropped = asyncio.run(viewers_run(srv.ws_url, n, args.seconds / 2))
-                    cpu = (cpu_seconds(srv.proc.pid) - cpu0) / (time.monotonic() - wall0) * 100
-                    ok = lo >= HELD_FPS and dropped == 0
-                    print(
-                        f"viewers {n:>4}: min {lo:.1f} fps, mean {mean:.1f} fps, "
-                        f"dropped notices {dropped}, server CPU {cpu:.0f} % -> "
-                        f"{'held' if ok else 'NOT held'}  ({load()})",
-                        flush=True,
-                    )
-                    if not ok and not retried:
-                        retried = True
-                        continue
-                    if not ok:
-                        break
-                    held, retried = n, False
-                    n = n * 2 if n < 10 else n + (10 if n < 50 else 50)
-            finally:
-                writer.stop()
+            n = 1
+            retried = False
+            while n <= args.max_viewers:
+                assert srv.proc is not None
+                cpu0, wall0 = cpu_seconds(srv.proc.pid), time.monotonic()
+                lo, mean, dropped = asyncio.run(viewers_run(srv.ws_url, n, args.seconds / 2))
+                cpu = (cpu_seconds(srv.proc.pid) - cpu0) / (time.monotonic() - wall0) * 100
+                ok = lo >= HELD_FPS and dropped == 0
+                print(
+                    f"viewers {n:>4}: min {lo:.1f} fps, mean {mean:.1f} fps, "
+                    f"dropped notices {dropped}, server CPU {cpu:.0f} % -> "
+                    f"{'held' if ok else 'NOT held'}  ({load()})",
+                    flush=True,
+                )
+                if not ok and not retried:
+                    retried = True
+                    continue
+                if not ok:
+                    break
+                held, retried = n, False
+                n = n * 2 if n < 10 else n + (10 if n < 50 else 50)
             print(f"viewers held at 30 fps (80 Hz sensor): {held}  ({load()})")
 
 

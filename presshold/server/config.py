@@ -95,11 +95,20 @@ class ServerSettings:
         return patch
 
 
-def _number(text: str, name: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not a number") from None
+def _converter(convert: Callable[[str], Any], what: str) -> Callable[[str, str], Any]:
+    """``convert(text)``, or a ConfigError naming the flag/variable and what it should be."""
+
+    def parse(text: str, name: str) -> Any:
+        try:
+            return convert(text)
+        except ValueError:
+            raise ConfigError(f"{name}: {text!r} is not {what}") from None
+
+    return parse
+
+
+_number = _converter(float, "a number")
+_int = _converter(int, "a whole number")
 
 
 def _bool(text: str, name: str) -> bool:
@@ -111,13 +120,6 @@ def _bool(text: str, name: str) -> bool:
 
 def env_name(field_name: str) -> str:
     return ENV_PREFIX + ENV_NAMES.get(field_name, field_name.upper())
-
-
-def _int(text: str, name: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ConfigError(f"{name}: {text!r} is not a whole number") from None
 
 
 def _path(text: str, name: str) -> Path:
