@@ -39,7 +39,7 @@ class LiveHub:
         self.recorder = recorder
         self.loop = loop
         self.t0 = time.monotonic()
-        self.history: deque[tuple[float, float]] = deque(maxlen=int(HISTORY_S * 2000))
+        self.history: deque[list[float]] = deque(maxlen=int(HISTORY_S * 2000))
         self.pending: list[list[float]] = []
         self.viewers: set[Viewer] = set()
         self.seq = 0
@@ -105,9 +105,10 @@ class LiveHub:
         for ev in result.events:
             self.recorder.event(ev.t_s, ev.kind, ev.data)
             self.broadcast({"type": "event", "kind": ev.kind, "t_s": round(ev.t_s, 4), **ev.data})
-        for t, f in zip(t_rel.tolist(), batch.force_n.tolist(), strict=True):
-            self.history.append((t, f))
-            self.pending.append([round(t, 4), round(f, 3)])
+        # one vectorised rounding per batch; history and frames share the same [t_s, force_n] pairs
+        pairs = np.column_stack((np.round(t_rel, 4), np.round(batch.force_n, 3))).tolist()
+        self.history.extend(pairs)
+        self.pending.extend(pairs)
 
     def session_meta(self) -> dict[str, Any]:
         calibration = {**self.source.calibration.to_dict(), "unit": self.status_obj.unit}
@@ -179,11 +180,7 @@ class LiveHub:
         """The last 30 s, minus the samples the next frame carries (no viewer sees one twice)."""
         sent = len(self.history) - len(self.pending)
         cutoff = (self.history[-1][0] - HISTORY_S) if self.history else 0.0
-        samples = [
-            [round(t, 4), round(f, 3)]
-            for t, f in itertools.islice(self.history, 0, max(sent, 0))
-            if t >= cutoff
-        ]
+        samples = [p for p in itertools.islice(self.history, 0, max(sent, 0)) if p[0] >= cutoff]
         return {"type": "history", "samples": samples}
 
     def viewer_stats(self) -> dict[str, int]:
