@@ -27,3 +27,16 @@ class TraceFormatError(PressHoldError):
 
 class StorageError(PressHoldError):
     """The session store cannot be read or written (full disk, permissions)."""
+
+
+class NotFound(PressHoldError):
+    """A station, session or other named thing does not exist (HTTP 404)."""
+
+
+class Conflict(PressHoldError):
+    """The request is valid but not now: no session is recording, the sensor is unplugged…
+    (HTTP 409)."""
+
+
+class NotSaved(PressHoldError):
+    """A change was applied but could not be written to disk (HTTP 507)."""

@@ -31,3 +31,9 @@ def artifacts_dir() -> Path:
     """Where tests save screenshots and logs for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """In-process async tests (``@pytest.mark.anyio``) run on asyncio, as the server does."""
+    return "asyncio"

@@ -42,9 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         if name == "serve":
             p.add_argument(
                 "--source",
+                action="append",
                 default=None,
-                help="sim, a serial port (COM3, /dev/ttyACM0), a pyserial URL or a CSV trace "
-                "(default: the one USB sensor plugged in)",
+                help="sim, sim:N (N simulated hands), auto (every sensor, also ones plugged in "
+                "later), a serial port (COM3, /dev/ttyACM0), a pyserial URL or a CSV trace; "
+                "repeat for several stations (default: the one USB sensor plugged in)",
             )
         p.add_argument("--http-port", type=int, default=None, help="HTTP port (default 8000)")
         p.add_argument(
@@ -68,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings(
         {
-            "source": "sim" if args.demo else args.source,
+            "sources": ("sim",) if args.demo else tuple(args.source or ()),
             "host": args.host,
             "http_port": args.http_port,
             "data_dir": args.data_dir,

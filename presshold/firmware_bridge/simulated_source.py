@@ -11,6 +11,7 @@ from presshold.firmware_bridge.simulator import (
     SIM_OFFSET_RAW,
     SIM_SCALE_N_PER_RAW,
     HandModel,
+    HandStyle,
     HandTarget,
 )
 from presshold.firmware_bridge.source import SourceStatus
@@ -21,24 +22,30 @@ class SimulatedSource(ThreadedSource):
     """The hand model in real time, in small batches (~50 per second)."""
 
     def __init__(
-        self, rate_hz: float = 80.0, store: CalibrationStore | None = None, seed: int | None = None
+        self,
+        rate_hz: float = 80.0,
+        store: CalibrationStore | None = None,
+        seed: int | None = None,
+        style: HandStyle | None = None,
+        name: str = "sim",
     ):
         super().__init__(
             SourceStatus(
                 connected=False,
-                source="sim",
+                source=name,
                 kind="sim",
                 sensor="simulated hand (HX711 model)",
-                sensor_id="sim",
-                device="sim",
+                sensor_id=name,
+                device=name,
                 rate_hz=rate_hz,
                 unit="raw",
             ),
             store,
         )
-        self.model = HandModel(rate_hz, seed=int(time.time()) if seed is None else seed)
+        seed = time.time_ns() % 2**32 if seed is None else seed
+        self.model = HandModel(rate_hz, seed=seed, style=style)
         default = Calibration(offset_raw=SIM_OFFSET_RAW, scale_n_per_raw=SIM_SCALE_N_PER_RAW)
-        self._use_calibration("sim", default)
+        self._use_calibration(name, default)
 
     def follow_settings(self, target_n: float, tolerance_n: float, hold_s: float) -> None:
         """The simulated therapist aims at what the dashboard shows."""

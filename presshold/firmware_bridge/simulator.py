@@ -19,6 +19,25 @@ PTY_SIM_SENSOR = "sim-hand"
 """Hello name of ``presshold simulate --pty``; like ``--source sim`` it starts calibrated."""
 
 
+@dataclass(frozen=True, slots=True)
+class HandStyle:
+    """How one simulated therapist differs from another (``--source sim:N`` starts N of them):
+    multipliers on tremor, on slow wander and on the rate of overshoots and slips."""
+
+    tremor: float = 1.0
+    wander: float = 1.0
+    slips: float = 1.0
+
+
+STYLES = (
+    HandStyle(),
+    HandStyle(tremor=0.6, wander=0.7, slips=0.5),  # a steady, experienced hand
+    HandStyle(tremor=1.6, wander=1.4, slips=1.8),  # a shaky beginner
+    HandStyle(tremor=1.0, wander=1.8, slips=1.0),  # drifts slowly
+    HandStyle(tremor=1.3, wander=0.8, slips=2.5),  # overshoots and slips often
+)
+
+
 @dataclass(slots=True)
 class HandTarget:
     target_n: float = 30.0
@@ -29,11 +48,18 @@ class HandTarget:
 class HandModel:
     """Generates raw counts, sample by sample, with a small phase state machine."""
 
-    def __init__(self, rate_hz: float = 80.0, seed: int = 0, target: HandTarget | None = None):
+    def __init__(
+        self,
+        rate_hz: float = 80.0,
+        seed: int = 0,
+        target: HandTarget | None = None,
+        style: HandStyle | None = None,
+    ):
         if not 10.0 <= rate_hz <= 1000.0:
             raise ValueError("simulator rate must be 10-1000 Hz")
         self.rate_hz = float(rate_hz)
         self.target = target or HandTarget()
+        self.style = style or HandStyle()
         self._rng = np.random.default_rng(seed)
         self._t = 0.0
         self._force = 0.0
@@ -83,10 +109,17 @@ class HandModel:
             elif self._phase == "hold":
                 self._left -= dt
                 self._aim += self._drift * dt
-                if self._event <= 0 and r.random() < 0.15 * dt:  # overshoot or slip, ~1 per 7 s
+                if (
+                    self._event <= 0 and r.random() < 0.15 * self.style.slips * dt
+                ):  # overshoot or slip, ~1 per 7 s
                     self._event = r.choice([1.0, -1.0]) * tgt.tolerance_n * r.uniform(1.1, 1.8)
                 self._event *= 1.0 - 1.5 * dt if abs(self._event) > 0.05 else 0.0
-                wander = 0.25 * tgt.tolerance_n * np.sin(2 * np.pi * self._wander_f * self._t)
+                wander = (
+                    0.25
+                    * self.style.wander
+                    * tgt.tolerance_n
+                    * np.sin(2 * np.pi * self._wander_f * self._t)
+                )
                 self._force += (self._aim + self._event + wander - self._force) * min(1.0, 6 * dt)
                 if self._left <= 0:
                     self._next_phase()
@@ -97,7 +130,12 @@ class HandModel:
                     self._next_phase()
             tremor = 0.0
             if self._force > 0:
-                tremor = 0.02 * self._force * np.sin(2 * np.pi * self._trem_f * self._t)
+                tremor = (
+                    0.02
+                    * self.style.tremor
+                    * self._force
+                    * np.sin(2 * np.pi * self._trem_f * self._t)
+                )
             raw = SIM_OFFSET_RAW + (self._force + tremor) / SIM_SCALE_N_PER_RAW
             raw += r.normal(0, SIM_NOISE_RAW)
             if r.random() < 0.02 * dt:  # rare single-sample glitch (e.g. a bad HX711 read)

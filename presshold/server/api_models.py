@@ -21,11 +21,29 @@ class OpenModel(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
-    connected: bool = Field(description="a sensor is present and streaming")
-    recording: bool
+    connected: bool = Field(description="the first station's sensor is present and streaming")
+    recording: bool = Field(description="the first station is recording")
     storage_ok: bool = Field(description="false while sessions cannot be written (disk full…)")
-    viewers: int
+    viewers: int = Field(description="live viewers over all stations")
     viewers_lagging: int = Field(description="viewers that lost frames because they are slow")
+    overview_viewers: int
+    stations: int
+    stations_connected: int
+    stations_recording: int
+
+
+class StationView(BaseModel):
+    """A station: one sensor with its own settings, recorder and viewers."""
+
+    id: str = Field(description="short, URL-safe, stable for the same sensor or source spec")
+    name: str
+    source: str = Field(description="the source spec it was started with")
+    sensor: str | None
+    connected: bool
+    recording: bool
+    session_id: str | None
+    settings: dict[str, Any]
+    sample_rate_hz: float | None
 
 
 class CalibrationView(OpenModel):
@@ -60,6 +78,8 @@ class SessionMeta(OpenModel):
     settings: dict[str, Any] | None
     calibration: dict[str, Any] | None
     samples: int
+    station_id: str | None = Field(None, description="null for sessions from before stations")
+    station_name: str | None = None
 
 
 class SessionListItem(SessionMeta):

@@ -18,7 +18,8 @@ from typing import Any
 from presshold.errors import ConfigError
 
 ENV_PREFIX = "PRESSHOLD_"
-ENV_NAMES = {"hold_s": "HOLD", "sim_rate_hz": "SIM_RATE"}  # named like the flag, not the field
+# named like the flag, not the field
+ENV_NAMES = {"hold_s": "HOLD", "sim_rate_hz": "SIM_RATE", "sources": "SOURCE"}
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
@@ -46,8 +47,9 @@ def is_loopback(host: str) -> bool:
 class ServerSettings:
     """Everything ``create_app`` and ``presshold serve`` need; immutable once resolved."""
 
-    source: str | None = None
-    """``sim``, a serial port / pyserial URL, or a CSV trace; ``None`` = the one USB sensor."""
+    sources: tuple[str, ...] = ()
+    """One station per entry: ``sim``, ``sim:N``, ``auto``, a serial port / pyserial URL, or a
+    CSV trace; empty = the one USB sensor. ``PRESSHOLD_SOURCE`` separates several by commas."""
     host: str = "127.0.0.1"
     http_port: int = 8000
     data_dir: Path | None = None
@@ -126,6 +128,10 @@ def _path(text: str, name: str) -> Path:
     return Path(text).expanduser()
 
 
+def _specs(text: str, name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 ENV_PARSERS: dict[str, Callable[[str, str], Any]] = {
     "http_port": _int,
     "hold_s": _number,
@@ -134,6 +140,7 @@ ENV_PARSERS: dict[str, Callable[[str, str], Any]] = {
     "open_browser": _bool,
     "require_token": _bool,
     "data_dir": _path,
+    "sources": _specs,
 }  # every other field is text
 
 
@@ -151,7 +158,7 @@ def load_settings(
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     for field in dataclasses.fields(ServerSettings):
-        if cli.get(field.name) is not None:
+        if cli.get(field.name) not in (None, (), []):
             values[field.name] = cli[field.name]
         elif (text := env.get(env_name(field.name))) is not None:
             values[field.name] = _from_env(field.name, text)
@@ -174,12 +181,11 @@ def _validate(s: ServerSettings) -> None:
     if s.token is not None and len(s.token) < 16:
         raise ConfigError("access token too short: use at least 16 characters")
     patch = s.treatment_patch()  # parses target/tolerance: clear errors before anything starts
-    from presshold.server.settings_api import SettingsPatch, TreatmentSettings, apply
+    from pydantic import ValidationError
+
+    from presshold.treatment import SettingsPatch, TreatmentSettings, describe
 
     try:
-        apply(TreatmentSettings(), SettingsPatch(**patch))
-    except ValueError as exc:
-        first = exc.errors()[0] if hasattr(exc, "errors") else None  # pydantic ValidationError
-        where = first["loc"][-1] if first and first.get("loc") else "settings"
-        msg = first["msg"] if first else str(exc)
-        raise ConfigError(f"initial {where}: {msg}") from None
+        TreatmentSettings().patched(SettingsPatch(**patch))
+    except ValidationError as exc:
+        raise ConfigError(f"--target/--tolerance/--hold: {describe(exc)}") from None

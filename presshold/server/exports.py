@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from presshold.server.session_metrics import STATE_NAMES, plain, replay, session_pipeline
+from presshold.server.jsonsafe import plain
+from presshold.server.session_metrics import STATE_NAMES, replay, session_pipeline
 
 CSV_COLUMNS = ("t_s", "force_n", "raw", "force_display_n", "force_detect_n", "state")
 UNITS = (

@@ -13,11 +13,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from presshold.errors import CalibrationError, ConfigError, PressHoldError, StorageError
+from presshold.errors import (
+    CalibrationError,
+    ConfigError,
+    Conflict,
+    NotFound,
+    NotSaved,
+    PressHoldError,
+    StorageError,
+)
 
 log = logging.getLogger("presshold.server")
 
-STATUS_FOR = {CalibrationError: 409, ConfigError: 422, StorageError: 503}
+STATUS_FOR = {
+    NotFound: 404,
+    Conflict: 409,
+    CalibrationError: 409,
+    ConfigError: 422,
+    StorageError: 503,
+    NotSaved: 507,
+}
 
 
 def _where(loc: tuple[object, ...] | list[object]) -> str:

@@ -1,181 +1,174 @@
-"""Live hub: source batches (reader thread) → signal pipeline + recorder → per-viewer frames.
+"""One station's live path: parked batches → signal pipeline → frames for its viewers, pushed as
+samples arrive.
 
-The reader thread only parks batches in an inbox; each 30 Hz frame tick ingests everything parked
-(one loop wake-up, one pipeline call and one stored block per tick instead of one per serial read
-— at 1 kHz a serial read often holds a single line) and sends one frame. A sample waits for the
-next tick either way, so this costs no latency. Each message is JSON-encoded once for all viewers.
+Why event-driven: a fixed frame tick made every sample wait up to a tick (33 ms at 30 Hz) before
+any viewer saw it. Here the reader thread parks a batch and asks the loop for *one* wake-up
+(further batches that arrive before the loop runs it ride along), so a sample is processed and
+sent within a loop turn. Two caps keep a fast sensor cheap:
+
+- ingest at most every ``MIN_INGEST_INTERVAL_S`` (4 ms): at 1 kHz a serial read often holds a
+  single line, and one pipeline call per line would cost more than the samples are worth; at
+  80 Hz (12.5 ms apart) nothing ever waits;
+- a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (120 Hz, the fastest common display refresh):
+  the page paints once per animation frame, so more messages than that only cost CPU and
+  bandwidth. Samples in between ride in the next frame, so nothing is lost, only grouped.
+
+Each message is JSON-encoded once for all viewers (:class:`~presshold.server.viewers.Outgoing`).
 History is a bounded ring (30 s at up to 2 kHz), so memory stays flat over an 8 h session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-import logging
 import threading
 import time
 from collections import deque
-from dataclasses import asdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
-from presshold.server.recorder import Recorder
+from presshold.firmware_bridge.source import ReadingBatch
 from presshold.server.viewers import Outgoing, Viewer
 from presshold.signal import HoldParams, LivePipeline
-
-log = logging.getLogger("presshold.server")
+from presshold.signal.pipeline import BlockResult
 
 HISTORY_S = 30.0
-FRAME_PERIOD_S = 1 / 30
+MIN_INGEST_INTERVAL_S = 0.004
+MAX_FRAME_RATE_HZ = 120.0
+HEARTBEAT_S = 1.0
 
 
-class LiveHub:
-    """Owns the source; keeps the last 30 s and fans frames out without blocking ingest."""
+def merge(batches: list[ReadingBatch]) -> ReadingBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return ReadingBatch(
+        t_s=np.concatenate([b.t_s for b in batches]),
+        raw=np.concatenate([b.raw for b in batches]),
+        force_n=np.concatenate([b.force_n for b in batches]),
+    )
 
-    def __init__(self, source: Source, loop: asyncio.AbstractEventLoop, recorder: Recorder) -> None:
-        self.source = source
-        self.recorder = recorder
+
+class Inbox:
+    """Batches parked by a reader thread, with one coalesced loop wake-up for all of them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, wake: Callable[[], None]) -> None:
+        self._loop = loop
+        self._wake = wake
+        self._lock = threading.Lock()
+        self._batches: list[ReadingBatch] = []
+        self._scheduled = False
+
+    def put(self, batch: ReadingBatch) -> None:
+        """Reader thread: never blocks beyond a list append."""
+        with self._lock:
+            self._batches.append(batch)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        # a closed loop (shutdown) refuses: the batch stays parked for the final take()
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def take(self) -> ReadingBatch | None:
+        """Loop: everything parked so far, as one batch."""
+        with self._lock:
+            batches, self._batches = self._batches, []
+            self._scheduled = False
+        return merge(batches) if batches else None
+
+
+class LiveFeed:
+    """Pipeline state, the last 30 s, and the frames of one station; lives on the event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, params: HoldParams) -> None:
         self.loop = loop
+        self.pipeline = LivePipeline(params, None)
         self.t0 = time.monotonic()
         self.history: deque[list[float]] = deque(maxlen=int(HISTORY_S * 2000))
         self.pending: list[list[float]] = []
         self.viewers: set[Viewer] = set()
         self.seq = 0
-        self.status_obj: SourceStatus = source.status
-        self.settings: dict[str, Any] | None = None
-        self.pipeline = LivePipeline(HoldParams(30.0, 3.0, 30.0), None)
-        self._inbox: list[ReadingBatch] = []
-        self._inbox_lock = threading.Lock()
-        self._last_frame = 0.0
-        self._storage_ok = recorder.store.ok
+        self.last_frame = 0.0
+        self._flush: asyncio.TimerHandle | None = None
 
-    def apply_settings(self, settings: dict[str, Any]) -> None:
-        """New target/tolerance/hold take effect on the next sample; status tells every viewer.
-        While recording, a ``settings`` event at the last processed sample's time lets metrics
-        and exports switch settings at the same sample as the live view did."""
-        if self.recorder.recording and settings != self.settings:
-            self.recorder.event(self.pipeline.state.t_s, "settings", {"settings": settings})
-        self.settings = settings
-        self.pipeline.set_params(
-            HoldParams(
-                settings["target_n"],
-                settings["tolerance_n"],
-                settings["hold_s"],
-                grace_s=settings["grace_s"],
-                min_hold_s=settings["min_hold_s"],
-            )
-        )
-        self.broadcast_status()
-
-    # --- reader thread -> loop
-    def on_readings(self, batch: ReadingBatch) -> None:
-        """Reader thread: park the batch for the next frame tick (never blocks the reader)."""
-        with self._inbox_lock:
-            self._inbox.append(batch)
-
-    def drain(self) -> None:
-        """Ingest everything the source parked since the last tick, as one block."""
-        with self._inbox_lock:
-            batches, self._inbox = self._inbox, []
-        if len(batches) == 1:
-            self._ingest(batches[0])
-        elif batches:
-            self._ingest(
-                ReadingBatch(
-                    t_s=np.concatenate([b.t_s for b in batches]),
-                    raw=np.concatenate([b.raw for b in batches]),
-                    force_n=np.concatenate([b.force_n for b in batches]),
-                )
-            )
-
-    def on_status(self, status: SourceStatus) -> None:
-        self.loop.call_soon_threadsafe(self._set_status, status)
-
-    def _ingest(self, batch: ReadingBatch) -> None:
-        was_recording = self.recorder.recording
-        self.recorder.ingest(batch, self.status_obj.connected, self.session_meta)
-        if self.recorder.recording and not was_recording:
-            self.on_session_change()
+    # --- samples
+    def process(self, batch: ReadingBatch) -> BlockResult:
+        """Run the pipeline on a batch (host monotonic stamps) and queue its samples for viewers."""
         t_rel = batch.t_s - self.t0
         if self.pipeline.state.t_s and t_rel[0] < self.pipeline.state.t_s:
             self.pipeline.reset()  # the time base restarted with a new session
         result = self.pipeline.process(t_rel, batch.force_n)
-        for ev in result.events:
-            self.recorder.event(ev.t_s, ev.kind, ev.data)
-            self.broadcast({"type": "event", "kind": ev.kind, "t_s": round(ev.t_s, 4), **ev.data})
-        # one vectorised rounding per batch; history and frames share the same [t_s, force_n] pairs
-        pairs = np.column_stack((np.round(t_rel, 4), np.round(batch.force_n, 3))).tolist()
-        self.history.extend(pairs)
-        self.pending.extend(pairs)
+        # one vectorised rounding per batch; history and frames share the same [t_s, force] pairs
+        pairs = np.column_stack((np.round(t_rel, 4), np.round(batch.force_n, 3)))
+        rows = pairs.tolist()
+        self.history.extend(rows)
+        self.pending.extend(rows)
+        return result
 
-    def session_meta(self) -> dict[str, Any]:
-        calibration = {**self.source.calibration.to_dict(), "unit": self.status_obj.unit}
+    def restart_time_base(self, t0: float) -> None:
+        """A new session: seconds restart at 0, history and pipeline state are cleared. Samples
+        processed but not yet sent go out first on the old time base (no hole in the trace)."""
+        if self.pending:
+            self.send_frame()
+        self.t0 = t0
+        self.history.clear()
+        self.pending.clear()
+        self.pipeline.reset()
+
+    def now_s(self) -> float:
+        return time.monotonic() - self.t0
+
+    # --- frames
+    def frame_due(self) -> None:
+        """Samples are pending: send now, or at the earliest time the frame-rate cap allows."""
+        wait = self.last_frame + 1 / MAX_FRAME_RATE_HZ - time.monotonic()
+        if wait <= 0:
+            self.send_frame()
+        elif self._flush is None:
+            self._flush = self.loop.call_later(wait, self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush = None
+        if self.pending:
+            self.send_frame()
+
+    def heartbeat(self, now: float) -> None:
+        """A frame at least every ``HEARTBEAT_S`` so viewers know the server is alive."""
+        if now - self.last_frame >= HEARTBEAT_S:
+            self.send_frame()
+
+    def frame(self) -> dict[str, Any]:
+        samples, self.pending = self.pending, []
+        self.seq += 1
+        t = self.history[-1][0] if self.history else self.now_s()
+        st = self.pipeline.state
+        p = self.pipeline.params
         return {
-            "sensor": self.status_obj.sensor,
-            "settings": self.settings,
-            "calibration": calibration,
+            "type": "frame",
+            "seq": self.seq,
+            "t_s": round(t, 4),
+            "force_n": round(st.force_display_n, 3),
+            "in_band": st.in_band,
+            "pressing": st.pressing,
+            "hold_s": round(st.hold_s, 3),
+            "hold_target_s": p.hold_s,
+            "holds_completed": st.holds_completed,
+            "alert": st.alert,
+            "band_n": list(p.band),
+            "samples": samples,
         }
 
-    def on_session_change(self) -> None:
-        """Session seconds restart at 0: live time base follows, history is cleared. Samples
-        already ingested but not yet framed (the start route drains first) go out in a frame on
-        the old time base before that, or the live trace would have a hole."""
-        if self.recorder.recording:
-            if self.pending:
-                self._send_frame(time.monotonic())
-            self.t0 = self.recorder.t0
-            self.history.clear()
-            self.pending.clear()
-            self.pipeline.reset()
-            self.broadcast({"type": "event", "kind": "session_start", "t_s": 0.0})
-        self.broadcast_status()
+    def send_frame(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        self.broadcast(self.frame())
+        self.last_frame = time.monotonic()
 
-    def _set_status(self, status: SourceStatus) -> None:
-        if self.status_obj.connected and not status.connected:
-            t = time.monotonic() - self.t0
-            self.recorder.event(t, "gap", {"reason": status.message or "disconnected"})
-            self.broadcast({"type": "event", "kind": "gap", "t_s": round(t, 4)})
-        self.status_obj = status
-        self.broadcast_status()
-
-    def broadcast_status(self) -> None:
-        self.broadcast(self.status_message())
-
-    # --- messages
-    def status_message(self) -> dict[str, Any]:
-        s = asdict(self.status_obj)
-        return {
-            "type": "status",
-            "connected": s["connected"],
-            "source": s["source"],
-            "source_kind": s["kind"],
-            "device": s["device"],
-            "sensor": s["sensor"],
-            "sensor_id": s["sensor_id"],
-            "sample_rate_hz": s["rate_hz"],
-            "rejected": s["rejected"],
-            "rejected_total": sum(s["rejected"].values()),
-            "message": s["message"],
-            "device_messages": s["device_messages"],
-            "settings": self.settings,
-            "calibration": self.calibration_summary(),
-            "session": self.recorder.session,
-            "storage": {"ok": self.recorder.store.ok, "error": self.recorder.store.error},
-        }
-
-    def calibration_summary(self) -> dict[str, Any]:
-        cal = self.source.calibration
-        return {
-            "offset_raw": cal.offset_raw,
-            "scale_n_per_raw": cal.scale_n_per_raw,
-            "fitted_at": cal.fitted_at,
-            "nonlinearity_pct": cal.nonlinearity_pct,
-            "pending_points": len(self.source.calibration_points),
-            "calibrated": cal.calibrated,
-        }
-
+    # --- viewers
     def history_message(self) -> dict[str, Any]:
         """The last 30 s, minus the samples the next frame carries (no viewer sees one twice)."""
         sent = len(self.history) - len(self.pending)
@@ -183,17 +176,10 @@ class LiveHub:
         samples = [p for p in itertools.islice(self.history, 0, max(sent, 0)) if p[0] >= cutoff]
         return {"type": "history", "samples": samples}
 
-    def viewer_stats(self) -> dict[str, int]:
-        return {
-            "viewers": len(self.viewers),
-            "viewers_lagging": sum(1 for v in self.viewers if v.dropped_frames),
-        }
-
-    def add_viewer(self) -> Viewer:
-        """A new viewer starts with the current status and the last 30 s, then live messages."""
+    def add_viewer(self, first: list[dict[str, Any]]) -> Viewer:
         v = Viewer()
-        v.put(Outgoing.of(self.status_message()))
-        v.put(Outgoing.of(self.history_message()))
+        for msg in first:
+            v.put(Outgoing.of(msg))
         self.viewers.add(v)
         return v
 
@@ -207,55 +193,5 @@ class LiveHub:
         for v in self.viewers:  # never waits: a slow viewer only loses its own oldest frames
             v.put(out)
 
-    async def run_frames(self) -> None:
-        """Paced 30 Hz ticks: ingest, then a frame when samples arrived (else a 1 Hz heartbeat).
-
-        A bug in one tick is logged and the next tick runs: the gauge must never freeze."""
-        due = time.monotonic()
-        while True:
-            # absolute deadlines: a steady 30 fps, not 30 fps minus the time each frame took
-            due = max(due + FRAME_PERIOD_S, time.monotonic() - FRAME_PERIOD_S)
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            try:
-                self.tick()
-            except Exception:
-                log.exception("live tick failed; continuing")
-
-    def tick(self) -> None:
-        self.drain()
-        now = time.monotonic()
-        idle_end_s = float((self.settings or {}).get("idle_end_s", 120.0))
-        if self.recorder.check_idle(idle_end_s):
-            self.broadcast({"type": "event", "kind": "session_end", "t_s": now - self.t0})
-            self.broadcast_status()
-        if self.recorder.store.ok != self._storage_ok:
-            self._storage_ok = self.recorder.store.ok
-            self.broadcast_status()
-        if not self.pending and now - self._last_frame < 1.0:
-            return
-        self._send_frame(now)
-
-    def _send_frame(self, now: float) -> None:
-        """Broadcast the pending samples with the pipeline's current state (a heartbeat if none)."""
-        samples, self.pending = self.pending, []
-        self.seq += 1
-        t = self.history[-1][0] if self.history else now - self.t0
-        st = self.pipeline.state
-        p = self.pipeline.params
-        self.broadcast(
-            {
-                "type": "frame",
-                "seq": self.seq,
-                "t_s": round(t, 4),
-                "force_n": round(st.force_display_n, 3),
-                "in_band": st.in_band,
-                "pressing": st.pressing,
-                "hold_s": round(st.hold_s, 3),
-                "hold_target_s": p.hold_s,
-                "holds_completed": st.holds_completed,
-                "alert": st.alert,
-                "band_n": list(p.band),
-                "samples": samples,
-            }
-        )
-        self._last_frame = now
+    def viewer_stats(self) -> tuple[int, int]:
+        return len(self.viewers), sum(1 for v in self.viewers if v.dropped_frames)

@@ -1,7 +1,9 @@
 """Session lifecycle: auto-start when a sensor streams, idle end, explicit start/stop, marks, gaps.
 
-Every sample that reaches the hub while a session is open is written (as one block per batch).
-Times stored are session seconds: host ``time.monotonic()`` minus the session's start.
+Every sample that reaches the station while a session is open is written. Samples are gathered
+for ``BLOCK_S`` and handed to the store as one block (one row): the live path ingests as often as
+every 4 ms, and a row per ingest would cost the store far more than the samples. Times stored are
+session seconds: host ``time.monotonic()`` minus the session's start.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from presshold.firmware_bridge.source import ReadingBatch
+from presshold.server.live import merge
 from presshold.server.store import SessionStore
+
+BLOCK_S = 0.05
 
 
 def _now_iso() -> str:
@@ -25,7 +30,7 @@ def new_session_id() -> str:
 
 
 class Recorder:
-    """Owned by the hub and called on the event loop only (no locks needed)."""
+    """Owned by a station and called on the event loop only (no locks needed)."""
 
     def __init__(
         self,
@@ -41,6 +46,8 @@ class Recorder:
         self.t0 = time.monotonic()
         self.last_sample = 0.0
         self.stopped_by_user = False
+        self._unwritten: list[ReadingBatch] = []
+        self._last_write = 0.0
 
     @property
     def recording(self) -> bool:
@@ -78,6 +85,7 @@ class Recorder:
     def stop(self, *, by_user: bool = False) -> dict[str, Any] | None:
         ended = self.session
         if ended is not None:
+            self.flush()
             self.event(time.monotonic() - self.t0, "session_end", {})
             self.store.end_session(ended["id"], _now_iso())
             self.session = None
@@ -96,8 +104,18 @@ class Recorder:
         if self.session is None and self.auto_start and connected and not self.stopped_by_user:
             self.start(first_t_s=float(batch.t_s[0]), **meta())
         if self.session is not None:
-            t = batch.t_s - self.t0
-            self.store.add_block(self.session["id"], t, batch.force_n, batch.raw)
+            self._unwritten.append(batch)
+            if self.last_sample - self._last_write >= BLOCK_S:
+                self.flush()
+
+    def flush(self) -> None:
+        """Hand the samples gathered so far to the store as one block."""
+        self._last_write = time.monotonic()
+        if not self._unwritten or self.session is None:
+            self._unwritten = []
+            return
+        batch, self._unwritten = merge(self._unwritten), []
+        self.store.add_block(self.session["id"], batch.t_s - self.t0, batch.force_n, batch.raw)
 
     def check_idle(self, idle_end_s: float) -> bool:
         """End the session when no sample arrived for ``idle_end_s``; True if it ended."""

@@ -6,46 +6,24 @@ is fed the store's blocks one after another here: an 8 h, 1 kHz session is analy
 memory instead of as 28.8 M-sample arrays. The session's own settings (copied into its row when it
 started, then its ``settings`` events where they were changed mid-session, applied after the
 same sample as in the live view) define the band, so the numbers do not change when someone
-edits today's target. A
-finished session's analysis is saved in its row and reused while its sample count is unchanged.
-
-:class:`MetricsWorker` computes that analysis as soon as a session ends (and, at start-up, for
-ended sessions not analysed yet — after a crash or a shutdown), so the sessions list shows time in
-band without anyone opening each session's page.
+edits today's target. A finished session's analysis is saved in its row and reused while its
+sample count is unchanged (:mod:`presshold.server.metrics_worker` makes it when a session ends).
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import queue
-import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
-from presshold.errors import StorageError
+from presshold.server.jsonsafe import plain
 from presshold.server.store import SessionStore
 from presshold.signal import Analysis, HoldParams, LivePipeline
 from presshold.signal.pipeline import BlockResult
-
-log = logging.getLogger("presshold.server")
+from presshold.treatment import hold_params
 
 STATE_NAMES = ("idle", "under", "in_band", "over")  # BlockResult.state_code 0..3 (docs/holds.md)
-DEFAULTS = {"target_n": 30.0, "tolerance_n": 3.0, "hold_s": 30.0, "grace_s": 0.5, "min_hold_s": 1.0}
-
-
-def hold_params(settings: dict[str, Any] | None) -> HoldParams:
-    s = {**DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None}}
-    return HoldParams(
-        float(s["target_n"]),
-        float(s["tolerance_n"]),
-        float(s["hold_s"]),
-        grace_s=float(s["grace_s"]),
-        min_hold_s=float(s["min_hold_s"]),
-    )
 
 
 def settings_changes(meta: dict[str, Any]) -> list[tuple[float, HoldParams]]:
@@ -87,19 +65,6 @@ def replay(
             yield (t[start:], f[start:], raw[start:]), pipe.process(t[start:], f[start:])
 
 
-def plain(value: Any) -> Any:
-    """JSON-safe: NumPy scalars to Python, NaN/inf to ``None`` (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def session_metrics(store: SessionStore, meta: dict[str, Any], recording: bool) -> dict[str, Any]:
     """``{"metrics": flat summary (counts, times, peak), "analysis": Analysis.to_dict()}``."""
     sid, n = meta["id"], int(meta.get("samples") or 0)
@@ -129,57 +94,3 @@ def session_metrics(store: SessionStore, meta: dict[str, Any], recording: bool) 
     if not recording and n:
         store.save_metrics(sid, n, result)
     return result
-
-
-class MetricsWorker:
-    """One background thread that analyses ended sessions and caches the result in the store.
-
-    The event loop only queues an id (:meth:`session_ended`); reading the trace and running the
-    pipeline (seconds for an 8 h session) happen here, after :meth:`SessionStore.sync` so the
-    session's last samples and end are committed."""
-
-    def __init__(self, store: SessionStore) -> None:
-        self.store = store
-        self._ids: queue.Queue[str | None] = queue.Queue()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="presshold-metrics", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def session_ended(self, sid: str) -> None:
-        """Called on the event loop: never blocks."""
-        self._ids.put(sid)
-
-    def close(self) -> None:
-        """Stop taking work; an analysis in progress is abandoned (redone at the next start)."""
-        self._stopping.set()
-        self._ids.put(None)
-
-    def _run(self) -> None:
-        for sid in self._unanalysed():
-            if self._stopping.is_set():
-                return
-            self._analyse(sid)
-        while (sid := self._ids.get()) is not None and not self._stopping.is_set():
-            self._analyse(sid)
-
-    def _unanalysed(self) -> list[str]:
-        try:
-            rows = self.store.list_sessions()
-        except (StorageError, sqlite3.Error, OSError):
-            return []
-        return [
-            r["id"] for r in rows if r["ended_at"] and r["samples"] and r["time_in_band_s"] is None
-        ]
-
-    def _analyse(self, sid: str) -> None:
-        try:
-            self.store.sync()
-            meta = self.store.get_session(sid)
-            if meta is not None and meta["ended_at"] is not None:
-                session_metrics(self.store, meta, recording=False)
-        except (StorageError, sqlite3.Error, OSError) as exc:
-            log.warning("session %s not analysed: %s", sid, exc)
-        except Exception:  # a bug here must not stop the analysis of later sessions
-            log.exception("session %s not analysed", sid)

@@ -42,7 +42,14 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind);
 """
 SYNC_TIMEOUT_S = 1.0  # a read waits at most this long for the writer, then reads what is there
-ADDED_COLUMNS = {"sessions": {"metrics": "TEXT", "metrics_samples": "INTEGER"}}
+ADDED_COLUMNS = {
+    "sessions": {
+        "metrics": "TEXT",
+        "metrics_samples": "INTEGER",
+        "station_id": "TEXT",
+        "station_name": "TEXT",
+    }
+}
 COUNTED_EVENTS = {"holds": "hold_end", "holds_completed": "hold_complete", "alerts": "alert_start"}
 
 
@@ -242,11 +249,13 @@ class SessionStore:
             meta.get("sensor"),
             json.dumps(meta.get("settings")),
             json.dumps(meta.get("calibration")),
+            meta.get("station_id"),
+            meta.get("station_name"),
         )
         self.submit(
             lambda c: c.execute(
-                "INSERT INTO sessions(id, started_at, label, notes, sensor, settings, calibration)"
-                " VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO sessions(id, started_at, label, notes, sensor, settings, calibration,"
+                " station_id, station_name) VALUES (?,?,?,?,?,?,?,?,?)",
                 row,
             ),
             sid=meta["id"],
@@ -465,4 +474,6 @@ def _meta(r: sqlite3.Row) -> dict[str, Any]:
         "sensor": r["sensor"],
         "settings": json.loads(r["settings"] or "null"),
         "calibration": json.loads(r["calibration"] or "null"),
+        "station_id": r["station_id"],
+        "station_name": r["station_name"],
     }

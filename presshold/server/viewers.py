@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from presshold.server.session_metrics import plain
+from presshold.server.jsonsafe import plain
 
 VIEWER_QUEUE = 90  # 3 s of frames; overflow drops the viewer's own oldest frames
 

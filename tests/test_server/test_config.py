@@ -150,6 +150,6 @@ def test_every_setting_reads_its_environment_variable(tmp_path: Path) -> None:
         "PRESSHOLD_REQUIRE_TOKEN": "yes",
     }
     s = load_settings({}, env)
-    assert (s.source, s.host, s.data_dir, s.tolerance) == ("sim", "::1", tmp_path, "5%")
+    assert (s.sources, s.host, s.data_dir, s.tolerance) == (("sim",), "::1", tmp_path, "5%")
     assert (s.sim_rate_hz, s.store_max_mb, s.open_browser) == (500.0, 50.0, False)
     assert s.token_required and s.token

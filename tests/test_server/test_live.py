@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 import websockets
+from support.inprocess import running
 from support.server import ServerProcess
 
-from presshold.firmware_bridge.simulated_source import SimulatedSource
-from presshold.firmware_bridge.source import ReadingBatch
-from presshold.server import settings_api
 from presshold.server.exports import csv_lines
-from presshold.server.live import LiveHub
-from presshold.server.recorder import Recorder
 from presshold.server.session_metrics import session_metrics
-from presshold.server.store import SessionStore
+from presshold.server.viewers import Viewer
+from presshold.treatment import SettingsPatch
 
 
 def test_health_pages_and_live_stream(tmp_path: Path) -> None:
@@ -61,69 +58,57 @@ def test_ctrl_c_exits_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in srv.log()
 
 
-def test_starting_a_session_frames_the_drained_samples_first(tmp_path: Path) -> None:
-    """POST /api/sessions drains the inbox and then restarts the time base: the drained samples
-    must still reach viewers (in a frame before ``session_start``), not vanish from the trace."""
-    store = SessionStore(tmp_path)
-    store.open()
-    loop = asyncio.new_event_loop()
-    try:
-        hub = LiveHub(SimulatedSource(), loop, Recorder(store, auto_start=False))
-        viewer = hub.add_viewer()
+async def _drain(viewer: Viewer) -> list[dict[str, Any]]:
+    got = []
+    while True:
+        try:
+            got.append(json.loads(await asyncio.wait_for(viewer.get(), 0.2)))
+        except TimeoutError:
+            return got
+
+
+@pytest.mark.anyio
+async def test_starting_a_session_frames_the_parked_samples_first(tmp_path: Path) -> None:
+    """Starting a session ingests what the source parked and then restarts the time base: those
+    samples must still reach viewers (in a frame before ``session_start``), not vanish."""
+    async with running(tmp_path) as app:
+        station = app.stations.get()
+        viewer = station.add_viewer()
         values = np.arange(1.0, 11.0)
-        stamps = time.monotonic() - 0.1 + np.arange(10) * 0.005
-        hub.on_readings(ReadingBatch(t_s=stamps, raw=values, force_n=values))
-        hub.drain()  # as the start route does, then:
-        hub.recorder.start(label="next", **hub.session_meta())
-        hub.on_session_change()
-
-        async def messages() -> list[dict[str, object]]:
-            got = []
-            while True:
-                try:
-                    got.append(json.loads(await asyncio.wait_for(viewer.get(), 0.2)))
-                except TimeoutError:
-                    return got
-
-        msgs = loop.run_until_complete(messages())
+        app.fakes["fake"].push(values)  # parked; the loop has not run yet
+        station.start_session(label="next")
+        msgs = await _drain(viewer)
         kinds = [m.get("kind", m["type"]) for m in msgs]
-        framed = [s[1] for m in msgs if m["type"] == "frame" for s in m["samples"]]  # type: ignore[union-attr]
+        framed = [s[1] for m in msgs if m["type"] == "frame" for s in m["samples"]]
         assert framed == values.tolist()
-        assert kinds.index("frame") < kinds.index("session_start")
-    finally:
-        loop.close()
-        store.close()
+        last_start = len(kinds) - 1 - kinds[::-1].index("session_start")  # the explicit one
+        assert kinds.index("frame") < last_start
 
 
-def test_settings_changed_mid_session_are_scored_where_they_changed(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_settings_changed_mid_session_are_scored_where_they_changed(tmp_path: Path) -> None:
     """The live view switched settings at one sample; metrics and the CSV switch at the same one
     (a ``settings`` event), instead of scoring the whole session against the starting ones."""
-    store = SessionStore(tmp_path)
-    store.open()
-    loop = asyncio.new_event_loop()
-    try:
-        hub = LiveHub(SimulatedSource(), loop, Recorder(store, auto_start=False))
-        first = settings_api.TreatmentSettings().normalised()
-        hub.apply_settings(first.model_dump())  # target 30 N: 50 N is "over"
-        sid = hub.recorder.start(**hub.session_meta())["id"]
-        hub.on_session_change()
-        stamps = hub.recorder.t0 + 0.001 + np.arange(2000) * 0.005  # 10 s at 200 Hz
+    async with running(tmp_path) as app:
+        station = app.stations.get()
+        store = station.recorder.store
+        await station.update_settings(SettingsPatch(target_n=30.0, tolerance_pct=10.0))
+        sid = station.start_session()["id"]
+        stamps = station.recorder.t0 + 0.001 + np.arange(2000) * 0.005  # 10 s at 200 Hz
         force = np.full(2000, 50.0)
         for i in range(0, 2000, 100):
             if i == 1000:  # 5 s in: the therapist sets the target to the pressure held
-                patch = settings_api.SettingsPatch(target_n=50.0)
-                hub.apply_settings(settings_api.apply(first, patch).model_dump())
-            part = slice(i, i + 100)
-            hub.on_readings(ReadingBatch(t_s=stamps[part], raw=force[part], force_n=force[part]))
-            hub.drain()
-        live_in_band = hub.pipeline.summary().time_in_band_s
-        hub.recorder.stop()
+                await station.update_settings(SettingsPatch(target_n=50.0))
+            app.fakes["fake"].push(force[i : i + 100], stamps[i : i + 100])
+            station.ingest_parked()
+        live_in_band = station.feed.pipeline.summary().time_in_band_s
+        station.stop_session()
         assert store.sync()
         meta = store.get_session(sid)
         assert meta is not None
         changes = [e for e in meta["events"] if e["kind"] == "settings"]
         assert len(changes) == 1 and changes[0]["settings"]["target_n"] == 50.0
-        assert changes[0]["t_s"] == pytest.approx(stamps[999] - hub.recorder.t0)
+        assert changes[0]["t_s"] == pytest.approx(stamps[999] - station.recorder.t0)
         got = session_metrics(store, meta, recording=False)["metrics"]
         assert 4.0 < got["time_in_band_s"] <= 5.0
         assert got["time_in_band_s"] == pytest.approx(live_in_band, abs=1e-9)
@@ -134,6 +119,3 @@ def test_settings_changed_mid_session_are_scored_where_they_changed(tmp_path: Pa
         ][1:]
         assert {r[5] for r in rows[900:1000]} == {"over"}
         assert {r[5] for r in rows[-100:]} == {"in_band"}
-    finally:
-        loop.close()
-        store.close()

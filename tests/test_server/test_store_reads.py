@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from presshold.server.exports import csv_lines
-from presshold.server.session_metrics import hold_params, session_metrics
+from presshold.server.session_metrics import session_metrics
 from presshold.server.store import SessionStore
 from presshold.server.trace import IN_MEMORY_MAX, read_trace
 from presshold.signal import analyze
+from presshold.treatment import hold_params
 
 SETTINGS = {"target_n": 30.0, "tolerance_n": 3.0, "hold_s": 3.0, "grace_s": 0.5, "min_hold_s": 1.0}
 

@@ -1,0 +1,126 @@
+"""``/api/sessions…``: list, start/stop, metadata, marks, trace, CSV/JSON export."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from presshold.server import api_models, exports
+from presshold.server.deps import ArchiveDep, StationDep
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+
+class SessionStart(BaseModel, extra="forbid"):
+    label: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class SessionPatch(SessionStart):
+    pass
+
+
+class Mark(BaseModel, extra="forbid"):
+    label: str = Field(min_length=1, max_length=200)
+    side: Literal["L", "R"] | None = None
+    t_s: float | None = Field(None, ge=0, le=1e7)  # a sane session time (1e308 is 422)
+
+
+StationFilter = Annotated[
+    str | None, Query(alias="station", max_length=64, description="only this station's sessions")
+]
+
+
+@router.get("", response_model=list[api_models.SessionListItem])
+async def list_sessions(archive: ArchiveDep, station: StationFilter = None) -> list[dict[str, Any]]:
+    """Newest first; ``?station=ID`` keeps one station's sessions."""
+    if station is not None:
+        archive.stations.get(station)  # 404 for an unknown station, not an empty list
+    return await asyncio.to_thread(archive.list, station)
+
+
+# Routes that change a station are ``async``: they run on the event loop, where stations live
+# (no locks). Store reads run in threads.
+@router.post("", status_code=201, response_model=api_models.RecordingSession)
+async def start(station: StationDep, body: SessionStart | None = None) -> dict[str, Any]:
+    """Start recording at ``?station=ID`` (default: the first), ending its current session."""
+    body = body or SessionStart()
+    return station.start_session(label=body.label, notes=body.notes)
+
+
+@router.post("/current/stop", response_model=api_models.RecordingSession)
+async def stop(station: StationDep, archive: ArchiveDep) -> dict[str, Any]:
+    ended = station.stop_session()
+    await asyncio.to_thread(archive.store.sync)  # an export right after sees it all
+    return ended
+
+
+@router.get("/{sid}", response_model=api_models.SessionDetail)
+def get(sid: str, archive: ArchiveDep) -> dict[str, Any]:
+    """Metadata, events, marks, and ``metrics``/``analysis`` from ``analyze`` on the trace."""
+    return archive.detail(sid)
+
+
+@router.patch("/{sid}", response_model=api_models.SessionPatched, response_model_exclude_unset=True)
+async def patch(sid: str, body: SessionPatch, archive: ArchiveDep) -> dict[str, Any]:
+    await asyncio.to_thread(archive.meta, sid)
+    fields = body.model_dump(exclude_unset=True)
+    archive.update(sid, fields)
+    await asyncio.to_thread(archive.store.sync)  # a GET right after sees it
+    return {"id": sid, **fields}
+
+
+@router.delete("/{sid}", status_code=204)
+async def delete(sid: str, archive: ArchiveDep) -> None:
+    await asyncio.to_thread(archive.meta, sid)
+    archive.delete(sid)
+
+
+@router.post("/{sid}/marks", status_code=201, response_model=api_models.MarkAdded)
+async def mark(sid: str, body: Mark, archive: ArchiveDep) -> dict[str, Any]:
+    """A point label ("upper trapezius", L) on the recording session of whichever station
+    records it: stored, broadcast, shown as the current point."""
+    station = archive.recording_station(sid)
+    if station is None:
+        raise HTTPException(409, detail="marks can only be added to the recording session")
+    return station.mark(sid, body.label, body.side, body.t_s)
+
+
+@router.get("/{sid}/trace", response_model=api_models.Trace)
+def trace(
+    sid: str,
+    archive: ArchiveDep,
+    from_s: float | None = Query(None, ge=-1e7, le=1e7),
+    to_s: float | None = Query(None, ge=-1e7, le=1e7),
+    max_points: int = Query(2000, ge=10, le=100_000),
+) -> dict[str, Any]:
+    if from_s is not None and to_s is not None and from_s > to_s:
+        raise HTTPException(422, detail="from_s must not be after to_s")
+    return archive.trace(sid, from_s, to_s, max_points)
+
+
+def _attachment(sid: str, ext: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="presshold-{sid}.{ext}"'}
+
+
+@router.get("/{sid}/export.csv")
+def export_csv(sid: str, archive: ArchiveDep) -> StreamingResponse:
+    meta = archive.meta(sid)
+    blocks = archive.store.iter_samples(sid)
+    return StreamingResponse(
+        exports.csv_lines(meta, blocks),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(sid, "csv"),
+    )
+
+
+@router.get("/{sid}/export.json")
+def export_json(sid: str, archive: ArchiveDep) -> JSONResponse:
+    meta = archive.meta(sid)
+    return JSONResponse(
+        exports.json_export(meta, archive.metrics(meta)), headers=_attachment(sid, "json")
+    )

@@ -1,0 +1,36 @@
+"""``/api/stations``: every sensor this server serves, and renaming one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from presshold.server.api_models import StationView
+from presshold.server.deps import Registry
+
+router = APIRouter(prefix="/api/stations", tags=["stations"])
+
+
+class StationPatch(BaseModel, extra="forbid"):
+    name: str | None = Field(None, min_length=1, max_length=60, description='e.g. "Table 3"')
+
+
+@router.get("", response_model=list[StationView])
+def list_stations(stations: Registry) -> list[dict[str, Any]]:
+    return [s.describe() for s in stations]
+
+
+@router.get("/{station_id}", response_model=StationView)
+def get_station(station_id: str, stations: Registry) -> dict[str, Any]:
+    return stations.get(station_id).describe()
+
+
+@router.patch("/{station_id}", response_model=StationView)
+async def patch_station(station_id: str, body: StationPatch, stations: Registry) -> dict[str, Any]:
+    """Rename a station; the name is remembered for this sensor across restarts."""
+    station = stations.get(station_id)
+    if body.name is not None:
+        await station.rename(body.name.strip() or station.name)
+    return station.describe()
