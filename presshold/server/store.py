@@ -355,7 +355,8 @@ class SessionStore:
         with self._read() as con:
             rows = con.execute(
                 f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
-                "WHERE b.session_id = s.id) AS samples FROM sessions s ORDER BY started_at DESC"
+                "WHERE b.session_id = s.id) AS samples FROM sessions s"
+                " ORDER BY started_at DESC, s.rowid DESC"
             ).fetchall()
         out = []
         for r in rows:

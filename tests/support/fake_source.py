@@ -43,5 +43,3 @@ class FakeSource(Source):
         self._status = dataclasses.replace(self._status, connected=connected, message=message)
         assert self.sink is not None
         self.sink.on_status(self._status)
-
-

@@ -50,7 +50,5 @@ async def running(
     app = create_app(config, sources=[(SourceSpec(n, n), f) for n, f in fakes.items()])
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://127.0.0.1"
-        ) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield InProcess(app, client, fakes)
