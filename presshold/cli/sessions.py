@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``sessions`` and ``export``; both read the store directly (no server needed)."""
     p = sub.add_parser("sessions", help="list recorded sessions")
     p.add_argument("--data-dir", type=Path, default=None)
+    p.add_argument("--station", default=None, help="only this station's sessions (its id)")
     p.set_defaults(handler=_list)
     e = sub.add_parser("export", help="export a session as CSV (every sample) or JSON")
     e.add_argument("session_id")
@@ -49,15 +50,20 @@ def _list(args: argparse.Namespace) -> int:
     store = _store(args.data_dir)
     with _reading(store.path):
         sessions = store.list_sessions()
+        if args.station is not None:
+            sessions = [s for s in sessions if s.get("station_id") == args.station]
         if not sessions:
-            print("no sessions recorded yet", file=sys.stderr)
+            where = f" at station {args.station!r}" if args.station is not None else ""
+            print(f"no sessions recorded yet{where}", file=sys.stderr)
         for s in sessions:
             state = {None: "recording", "recovered": "recovered after a crash"}.get(
                 s["ended_at"], ""
             )
             holds = f"{s['holds_completed']}/{s['holds']} holds"
+            station = (s.get("station_name") or s.get("station_id") or "-")[:16]
             print(
-                f"{s['id']}  {s['started_at']}  {s['duration_s']:8.1f} s  {holds:>11}  "
+                f"{s['id']}  {s['started_at']}  {station:<16}  {s['duration_s']:8.1f} s  "
+                f"{holds:>11}  "
                 f"{s['label'] or ''}{'  (' + state + ')' if state else ''}"
             )
         sys.stdout.flush()

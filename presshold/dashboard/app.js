@@ -7,6 +7,7 @@ import { unitOf, toDisplay, toNewtons, fmt } from "/static/units.js";
 import { SITES } from "/static/sites.js";
 import { Sound } from "/static/sound.js";
 import { LiveTrace } from "/static/trace.js";
+import { forStation, setupStationPicker } from "/static/stations.js";
 
 const $ = (id) => document.getElementById(id);
 // Per-frame writes go through these: an unchanged value costs no style or layout work.
@@ -236,7 +237,7 @@ function setConn(kind, text) { $("status").dataset.state = kind; $("conn-text").
 const MAX_BACKOFF = 4000;
 let backoff = 250, lastMessageAt = 0, socket = null;
 function connect() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${forStation("/ws/live")}`);
   socket = ws;
   ws.onopen = () => { lastMessageAt = performance.now(); };
   ws.onmessage = (e) => {
@@ -328,11 +329,11 @@ async function putSettings(patch) {
   applySettings(patch); // optimistic: the band moves at once; the server confirms (and via status)
   settingsInFlight++;
   try {
-    const saved = await api("/api/settings", { method: "PUT", body: patch });
+    const saved = await api(forStation("/api/settings"), { method: "PUT", body: patch });
     if (seq === settingsSeq) applySettings(saved);
   } catch (err) {
     flash(`Settings not saved: ${err.message}`);
-    api("/api/settings").then(applySettings).catch(() => {});
+    api(forStation("/api/settings")).then(applySettings).catch(() => {});
   } finally { settingsInFlight--; }
 }
 let flashTimer = 0;
@@ -354,7 +355,7 @@ async function tare() {
   const btn = $("tare-btn");
   btn.disabled = true; btn.textContent = "Taring…";
   try {
-    const cal = await api("/api/tare", { method: "POST" });
+    const cal = await api(forStation("/api/tare"), { method: "POST" });
     btn.textContent = "Tared ✔";
     renderCalibration(cal);
   } catch (err) {
@@ -374,7 +375,7 @@ async function toggleSession() {
   btn.disabled = true;
   try {
     if (state.session?.recording) {
-      await api("/api/sessions/current/stop", { method: "POST" });
+      await api(forStation("/api/sessions/current/stop"), { method: "POST" });
       setSession(null);
     } else await ensureSession();
   } catch (err) { flash(err.message); }
@@ -383,7 +384,7 @@ async function toggleSession() {
 // The recording session's id, starting one if needed; concurrent callers share the one request.
 function ensureSession() {
   if (state.session?.recording) return Promise.resolve(state.session.id);
-  starting ??= api("/api/sessions", { method: "POST", body: {} })
+  starting ??= api(forStation("/api/sessions"), { method: "POST", body: {} })
     .then((s) => { setSession({ ...s, recording: true }); return s.id; })
     .finally(() => { starting = null; });
   return starting;
@@ -426,7 +427,7 @@ function renderCalibration(cal) {
 }
 async function calibration(path, method, body) {
   try {
-    const cal = await api(`/api/calibration${path}`, { method, body });
+    const cal = await api(forStation(`/api/calibration${path}`), { method, body });
     renderCalibration(cal);
     return cal;
   } catch (err) { $("cal-result").textContent = err.message; return null; }
@@ -503,7 +504,8 @@ setupThemeButtons();
 renderMute();
 wireControls();
 trace.build();
-api("/api/settings").then(applySettings).catch(() => {});
+api(forStation("/api/settings")).then(applySettings).catch(() => {});
+setupStationPicker(document.getElementById("station-select"));
 drawBand();
 connect();
 requestAnimationFrame(tick);

@@ -5,8 +5,10 @@ import { duration, when } from "/static/format.js";
 setupThemeButtons();
 const body = document.querySelector("#list tbody");
 const msg = document.getElementById("msg");
+const station = new URLSearchParams(location.search).get("station");
+await setupFilter();
 try {
-  const list = await api("/api/sessions");
+  const list = await api(station ? `/api/sessions?station=${encodeURIComponent(station)}` : "/api/sessions");
   const sessions = Array.isArray(list) ? list : list.sessions || [];
   if (!sessions.length) msg.textContent = "No sessions recorded yet. Start one from the live view.";
   sessions.sort((a, b) => String(b.started_at).localeCompare(String(a.started_at)));
@@ -18,6 +20,7 @@ try {
     const cells = [
       a,
       s.ended_at ? duration(s.duration_s) : "recording…",
+      s.station_name || s.station_id || "—",
       s.label || "—",
       holds ? `${s.holds_completed ?? 0} of ${holds} complete` : "none",
       // Computed by the server when a session's page is first opened, then cached.
@@ -25,11 +28,26 @@ try {
     ];
     cells.forEach((c, i) => {
       const td = document.createElement("td");
-      if (i === 1 || i === 4) td.className = "num";
+      if (i === 1 || i === 5) td.className = "num";
       td.append(c); tr.append(td);
     });
     body.append(tr);
   }
 } catch (err) {
   msg.textContent = `Could not load sessions: ${err.message}`;
+}
+
+// ?station=ID keeps one station's sessions; the picker appears when there are several stations.
+async function setupFilter() {
+  const select = document.getElementById("station-filter");
+  let stations = [];
+  try { stations = await api("/api/stations"); } catch { return; }
+  if (stations.length < 2 && !station) return;
+  const all = new Option("All stations", "");
+  select.replaceChildren(all, ...stations.map((s) => new Option(s.name, s.id)));
+  select.value = station || "";
+  select.closest(".station-pick").hidden = false;
+  select.addEventListener("change", () => {
+    location.search = select.value ? `?station=${encodeURIComponent(select.value)}` : "";
+  });
 }

@@ -36,7 +36,10 @@ def csv_lines(
     """Yield the CSV a chunk at a time: metadata, header, then one row per recorded sample."""
     yield "# presshold session export (CSV, one row per recorded sample)\n"
     yield _comment("session_id", meta["id"])
-    for key in ("started_at", "ended_at", "duration_s", "label", "notes", "sensor"):
+    for key in (
+        "started_at", "ended_at", "duration_s", "label", "notes", "sensor", "station_id",
+        "station_name",
+    ):  # fmt: skip
         yield _comment(key, meta.get(key))
     yield _comment("calibration", meta.get("calibration"))
     yield _comment("settings", meta.get("settings"))

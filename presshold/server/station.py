@@ -342,6 +342,8 @@ class Station:
             "alert": st.alert,
             "recording": self.recorder.recording,
             "band_n": list(self.feed.pipeline.params.band),
+            "unit": self.settings.unit,
+            "probe_area_cm2": self.settings.probe_area_cm2,
         }
 
     # --- periodic ------------------------------------------------------------------------

@@ -37,8 +37,8 @@ SIM_TARGETS_N = (30.0, 20.0, 25.0, 35.0, 15.0, 40.0)  # sim:N hands aim at diffe
 def slug(identity: str) -> str:
     """``/dev/ttyACM0`` → ``ttyacm0``, ``usb:A1B2`` → ``usb-a1b2``, ``sim:3`` → ``sim-3``."""
     text = identity.lower()
-    for prefix in ("/dev/", "\\\\.\\"):
-        text = text.removeprefix(prefix)
+    if "://" not in text and ("/" in text or "\\" in text):  # a device path: its last part
+        text = re.split(r"[/\\]", text.rstrip("/\\"))[-1]
     text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     return text[:32].strip("-") or "station"
 

@@ -1,0 +1,67 @@
+"""The overview page in a real Chromium on twelve simulated hands: every tile readable, following
+its own station, twelve on one 1920×1080 screen, reflowing on a tablet, opening the live view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.browser import ConsoleErrors, launch_browser
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def class12(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
+    data = tmp_path_factory.mktemp("overview")
+    with launch_browser() as browser, ServerProcess(data, source="sim:12") as server:
+        yield browser, server
+
+
+def test_twelve_tiles_fit_one_screen_and_follow_their_stations(
+    class12: tuple[Any, ServerProcess], artifacts_dir: Path
+) -> None:
+    browser, server = class12
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    console = ConsoleErrors(page)
+    page.goto(server.url + "/overview")
+    page.wait_for_function("document.querySelectorAll('.tile').length === 12")
+    names = [f"Simulated hand {i}" for i in range(1, 13)]
+    for name in names:
+        tile = page.get_by_role("group", name=name, exact=True)
+        assert tile.is_visible()
+        assert tile.get_by_role("meter").count() == 1
+        assert tile.get_by_role("timer").count() == 1
+        assert tile.locator("[role=alert]").count() == 1  # hidden until an alert
+        box = tile.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 1080, name  # no scrolling
+    assert page.evaluate("document.scrollingElement.scrollHeight") <= 1080
+    # every tile's meter moves on its own (each hand follows its own cycle)
+    before = page.evaluate(
+        "[...document.querySelectorAll('.tile-meter')].map(m => m.getAttribute('aria-valuenow'))"
+    )
+    page.wait_for_function(
+        """(b) => [...document.querySelectorAll('.tile-meter')]
+                 .filter((m, i) => m.getAttribute('aria-valuenow') !== b[i]).length >= 10""",
+        arg=before,
+        timeout=15000,
+    )
+    page.screenshot(path=str(artifacts_dir / "overview-1920.png"))
+    assert not console.errors, console.errors
+
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: the tiles reflow
+    page.wait_for_timeout(200)
+    boxes = [page.locator(".tile").nth(i).bounding_box() for i in range(3)]
+    assert all(b is not None and b["width"] <= 768 for b in boxes)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 768
+    page.screenshot(path=str(artifacts_dir / "overview-768.png"), full_page=True)
+
+    page.get_by_role("group", name="Simulated hand 3", exact=True).click()
+    page.wait_for_url("**/?station=sim-3")
+    page.locator("#status[data-state='simulated']").wait_for()
+    assert page.locator("#station-select").input_value() == "sim-3"
+    assert page.locator(".station-pick").is_visible()
+    page.close()
