@@ -5,7 +5,6 @@ from presshold.firmware_bridge.clock import DeviceClock
 from presshold.firmware_bridge.ports import (
     PortInfo,
     choose_default_source,
-    list_candidate_ports,
     list_ports,
 )
 from presshold.firmware_bridge.protocol import LineParser
@@ -30,7 +29,6 @@ __all__ = [
     "SourceStatus",
     "ZeroTracking",
     "choose_default_source",
-    "list_candidate_ports",
     "list_ports",
     "open_source",
 ]

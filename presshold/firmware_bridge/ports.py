@@ -63,11 +63,6 @@ def list_ports() -> list[PortInfo]:
     return out
 
 
-def list_candidate_ports() -> list[str]:
-    """Ports that look like a sensor board (Arduino, CH340, CP210x, FTDI USB serial)."""
-    return [p.device for p in list_ports() if p.likely]
-
-
 def choose_default_source() -> str:
     """The single likely sensor, or a SourceError that says what to do."""
     ports = list_ports()
