@@ -51,6 +51,7 @@ function metricCards() {
   const cvs = holds.map((h) => h.cv).filter((v) => Number.isFinite(v));
   const cards = [
     ["Started", when(meta.started_at)],
+    ...(meta.station_id ? [["Station", meta.station_name || meta.station_id]] : []),
     ["Duration", duration(meta.duration_s)],
     ["Holds complete", `${m.holds_completed ?? done} of ${m.holds ?? holds.length}`],
     ["Time held", duration(holds.reduce((a, h) => a + (h.duration_s || 0), 0))],
