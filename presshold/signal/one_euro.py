@@ -104,6 +104,12 @@ class OneEuroFilter:
         x = np.asarray(x, dtype=float)
         if x.size == 0:
             return x.copy()
+        if x.size <= LOOP_MAX_BLOCK and self.state is not None:
+            before = self.state
+            y = self._loop(x)
+            if math.isfinite(self.state[0]) and math.isfinite(self.state[2]):
+                return y
+            self.state = before  # NaN and ±inf never leave the state finite: redo, filled
         if not (math.isfinite(_max(x)) and math.isfinite(_min(x))):  # NaN propagates, no warning
             x = self._fill(x)
         if self.state is None:

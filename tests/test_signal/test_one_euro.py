@@ -143,6 +143,20 @@ def test_non_finite_samples_are_held_at_the_last_finite_input_and_the_state_reco
     assert np.all(np.isfinite(f.process(np.full(10, 21.0))))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_sample_in_a_live_block_is_held_like_any_other(bad):
+    x = 20 + np.sin(np.arange(60) / 5.0)
+    f, g = OneEuroFilter(80.0), OneEuroFilter(80.0)
+    f.process(np.full(10, 20.0))
+    g.process(np.full(10, 20.0))
+    y = x.copy()
+    y[[3, 30, 31]] = bad
+    filled = x.copy()
+    filled[3], filled[30:32] = x[2], x[29]
+    np.testing.assert_array_equal(f.process(y), g.process(filled))
+    np.testing.assert_array_equal(f.process(x), g.process(x))
+
+
 def test_non_finite_at_the_start_of_a_block_uses_the_previous_blocks_input():
     f = OneEuroFilter(80.0)
     f.process(np.full(20, 12.0))
