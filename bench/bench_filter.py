@@ -224,7 +224,7 @@ def main() -> None:
     if args.grid:
         rows = []
         for mc in (0.5, 1.0, 2.0):
-            for beta in (0.1, 0.3, 0.5, 0.7, 1.0):
+            for beta in (0.1, 0.3, 0.5, 0.7, 1.0, 1.5):
                 for dc in (0.5, 1.0, 2.0):
                     p = OneEuroParams(mc, beta, dc)
                     rows.append([f"{mc} / {beta} / {dc}", *quality(one_euro(p), 80.0)])

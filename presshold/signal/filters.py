@@ -22,7 +22,7 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from presshold.signal.one_euro import OneEuroFilter, OneEuroParams
 
-DISPLAY = OneEuroParams()  # min cut-off 1 Hz, beta 0.7 /N, speed cut-off 1 Hz (docs/signal.md)
+DISPLAY = OneEuroParams()  # min cut-off 1 Hz, beta 1 /N, speed cut-off 0.5 Hz (docs/signal.md)
 DETECT_HZ = 4.5  # voluntary force sits below 4 Hz; physiological tremor at 8–12 Hz is removed
 DETECT_ORDER = 4
 DETECT_MAX_NYQ = 0.6  # at low rates the cut-off is clamped to this fraction of Nyquist

@@ -44,12 +44,12 @@ class OneEuroParams:
     """Parameters of the display filter; defaults tuned in docs/signal.md.
 
     ``beta_per_n`` is the cut-off's rise per unit of speed: Hz per N/s, i.e. 1/N. A force moving
-    at 10 N/s (a typical press) raises the cut-off by 7 Hz with the default.
+    at 10 N/s (a typical press) raises the cut-off by 10 Hz with the default.
     """
 
     min_cutoff_hz: float = 1.0
-    beta_per_n: float = 0.7
-    d_cutoff_hz: float = 1.0
+    beta_per_n: float = 1.0
+    d_cutoff_hz: float = 0.5
 
     def __post_init__(self) -> None:
         values = (self.min_cutoff_hz, self.beta_per_n, self.d_cutoff_hz)

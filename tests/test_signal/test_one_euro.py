@@ -196,7 +196,7 @@ def test_cut_offs_are_clamped_below_nyquist_at_low_rates():
 
 @pytest.mark.parametrize(
     ("rate", "t50_max", "t90_max"),
-    [(80.0, 4.0, 15.0), (1000.0, 2.0, 6.0)],
+    [(80.0, 4.0, 15.0), (1000.0, 2.5, 8.0)],
 )
 def test_a_step_reaches_half_and_ninety_percent_far_sooner_than_the_old_filter(
     rate, t50_max, t90_max
@@ -205,7 +205,7 @@ def test_a_step_reaches_half_and_ninety_percent_far_sooner_than_the_old_filter(
     old50, old90, old_over = step_response(butterworth_10hz, rate)
     assert (old50, old90) == (pytest.approx(23, abs=1), pytest.approx(39, abs=3.5))  # issue 13
     assert old_over > 4.0
-    assert t50 <= t50_max and t90 <= t90_max  # measured: 80 Hz 2.5 / 12.6 ms, 1 kHz 1.1 / 4.4 ms
+    assert t50 <= t50_max and t90 <= t90_max  # measured: 80 Hz 2.5 / 12.6 ms, 1 kHz 1.6 / 6.0 ms
     assert t50 < old50 / 5 and t90 < old90 / 2.5
     assert overshoot <= 1e-9  # first order: never past the step
 
@@ -216,15 +216,15 @@ def test_a_press_at_ten_newtons_a_second_lags_no_more_than_the_old_filter():
     x = np.clip((t - 1) * 10, 0, 30)
     lag = crossing_s(t, pipeline_display(x, rate), 15) - crossing_s(t, x, 15)
     old = crossing_s(t, butterworth_10hz(x, rate), 15) - crossing_s(t, x, 15)
-    assert lag * 1e3 <= 21.0 and old * 1e3 == pytest.approx(21.3, abs=0.5)  # measured 19.9 ms
+    assert lag * 1e3 <= 17.0 and old * 1e3 == pytest.approx(21.3, abs=0.5)  # measured 14.6 ms
 
 
 # ---- … and steady at rest
 
 
-@pytest.mark.parametrize(("rate", "new_max"), [(80.0, 0.2), (1000.0, 0.17)])
+@pytest.mark.parametrize(("rate", "new_max"), [(80.0, 0.17), (1000.0, 0.14)])
 def test_steadier_at_rest_than_the_old_filter(rate, new_max):
     sd = np.mean([rest_sd(pipeline_display, rate, s) for s in range(3)])
     old = np.mean([rest_sd(butterworth_10hz, rate, s) for s in range(3)])
     assert old > 0.27  # 80 Hz 0.32, 1 kHz 0.28: the old filter passes most of the 9 Hz tremor
-    assert sd <= new_max and sd <= 0.65 * old  # measured 80 Hz 0.178, 1 kHz 0.145
+    assert sd <= new_max and sd <= 0.55 * old  # measured 80 Hz 0.157, 1 kHz 0.118 (5 seeds)
