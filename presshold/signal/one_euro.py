@@ -19,9 +19,10 @@ Why the two paths: the output recursion is time-varying, so ``lfilter``/``sosfil
 and there is no NumPy primitive for it. Measured on the project's 2-core machine (see
 docs/benchmarks.md, ``bench/bench_filter.py``): a plain Python loop over the block costs ~0.2 µs
 per sample (≈ 7 µs for a block of 32) and nothing per call, and any block split gives bit-for-bit
-the same numbers; the NumPy scan below costs ~15 µs per call whatever the length (``lfilter`` for
-the speed, cumulative products for the output) but ~10 ns per sample. Live blocks (≤ 64 samples)
-take the loop, long blocks and offline analyses the scan. The two agree to rounding (~1e-13 N).
+the same numbers; the NumPy scan below costs ~20 µs per call (``lfilter`` for the speed,
+cumulative products for the output) but only a few tens of ns per sample. The loop wins below ~100
+samples: live blocks (≤ 64 samples) take it, long blocks and offline analyses the scan. The two
+agree to rounding (~1e-13 N).
 """
 
 from __future__ import annotations
