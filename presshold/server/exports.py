@@ -19,7 +19,7 @@ from presshold.server.session_metrics import STATE_NAMES, replay, session_pipeli
 CSV_COLUMNS = ("t_s", "force_n", "raw", "force_display_n", "force_detect_n", "state")
 UNITS = (
     "t_s=s since started_at (host clock); force_n=N calibrated, unfiltered; "
-    "raw=as sent by the sensor ({unit}); force_display_n=N, display low-pass; "
+    "raw=as sent by the sensor ({unit}); force_display_n=N, display filter; "
     "force_detect_n=N, hold-detection low-pass; state=idle|under|in_band|over"
 )
 _STATES = np.array(STATE_NAMES)

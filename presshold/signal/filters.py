@@ -1,26 +1,31 @@
-"""Streaming filters: sample-rate-adapted Butterworth low-passes and single-sample glitch rejection.
+"""Streaming filters: the display and detection filters with carried state, and glitch rejection.
 
-Both outputs (display and detection) are linear, time-invariant IIR filters run with carried state,
-so any split of a signal into blocks gives the whole-array ``scipy.signal.sosfilt`` result.
-Small blocks go through one precomputed matrix product instead of ``sosfilt`` — a SciPy call costs
-tens of microseconds, more than the whole per-block budget. The matrix is *derived from*
-``sosfilt`` (its impulse and state responses) and carries the state in ``sosfilt``'s own ``zi``
-layout, so the two paths are interchangeable mid-stream.
+- Display: a One Euro filter (``one_euro.py``) — steady at rest, quick on change; what the gauge,
+  trace, frames and exports' ``force_display_n`` show.
+- Detection: a 4th-order Butterworth low-pass at 4.5 Hz — what zones, holds and alerts are judged
+  on (docs/holds.md). A linear, time-invariant IIR filter run with carried state, so any split of
+  a signal into blocks gives the whole-array ``scipy.signal.sosfilt`` result. Small blocks go
+  through one precomputed matrix product instead of ``sosfilt`` — a SciPy call costs tens of
+  microseconds, more than the whole per-block budget. The matrix is *derived from* ``sosfilt``
+  (its impulse and state responses) and carries the state in ``sosfilt``'s own ``zi`` layout, so
+  the two paths are interchangeable mid-stream.
+
+Both filters are described, with their parameters and why, in docs/signal.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-DISPLAY_HZ = 10.0  # low lag for the gauge and trace
-DISPLAY_ORDER = 2
+from presshold.signal.one_euro import OneEuroFilter, OneEuroParams
+
+DISPLAY = OneEuroParams()  # min cut-off 1 Hz, beta 1 /N, speed cut-off 0.5 Hz (docs/signal.md)
 DETECT_HZ = 4.5  # voluntary force sits below 4 Hz; physiological tremor at 8–12 Hz is removed
 DETECT_ORDER = 4
-DISPLAY_MAX_NYQ = 0.8  # at low rates the cut-offs are clamped to these fractions of Nyquist
-DETECT_MAX_NYQ = 0.6
+DETECT_MAX_NYQ = 0.6  # at low rates the cut-off is clamped to this fraction of Nyquist
 MATRIX_MAX_BLOCK = 128  # larger blocks: sosfilt (its fixed cost is amortised)
 MATRIX_CACHE = 48  # distinct block lengths kept
 
@@ -31,26 +36,18 @@ _max, _min = np.maximum.reduce, np.minimum.reduce  # skip ndarray.max's Python w
 @dataclass(frozen=True)
 class FilterDesign:
     rate_hz: float
-    display_hz: float
     detect_hz: float
-    display_sos: np.ndarray
     detect_sos: np.ndarray
+    display: OneEuroParams = field(default=DISPLAY)  # as used at this rate (cut-offs clamped)
 
 
-def design_filters(rate_hz: float) -> FilterDesign:
-    """Butterworth low-passes for this sample rate; cut-offs clamped below Nyquist."""
+def design_filters(rate_hz: float, display: OneEuroParams = DISPLAY) -> FilterDesign:
+    """Both filters for this sample rate; cut-offs clamped below Nyquist."""
     if not rate_hz > 0:
         raise ValueError(f"sample rate must be positive, got {rate_hz}")
-    nyq = rate_hz / 2
-    f_disp = min(DISPLAY_HZ, DISPLAY_MAX_NYQ * nyq)
-    f_det = min(DETECT_HZ, DETECT_MAX_NYQ * nyq)
-    return FilterDesign(
-        rate_hz,
-        f_disp,
-        f_det,
-        butter(DISPLAY_ORDER, f_disp, fs=rate_hz, output="sos"),
-        butter(DETECT_ORDER, f_det, fs=rate_hz, output="sos"),
-    )
+    f_det = min(DETECT_HZ, DETECT_MAX_NYQ * rate_hz / 2)
+    sos = butter(DETECT_ORDER, f_det, fs=rate_hz, output="sos")
+    return FilterDesign(rate_hz, f_det, sos, display.at_rate(rate_hz))
 
 
 def _responses(sos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -69,26 +66,32 @@ def _responses(sos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 class FilterBank:
-    """Display and detection filters sharing one state vector ``[zi_display, zi_detect]``."""
+    """The display filter and the detection filter, fed the same (cleaned) samples.
+
+    ``state`` is the detection filter's ``zi`` (flattened); the display filter keeps its own.
+    """
 
     def __init__(self, design: FilterDesign) -> None:
         self.design = design
-        self._kd = 2 * design.display_sos.shape[0]
-        self._k = self._kd + 2 * design.detect_sos.shape[0]
-        self._steady = np.concatenate(
-            [sosfilt_zi(design.display_sos).ravel(), sosfilt_zi(design.detect_sos).ravel()]
-        )
+        self.display = OneEuroFilter(design.rate_hz, design.display)
+        self._k = 2 * design.detect_sos.shape[0]
+        self._steady = sosfilt_zi(design.detect_sos).ravel()
         self._matrices: dict[int, np.ndarray] = {}
         self.state: np.ndarray | None = None
+
+    def restart(self) -> None:
+        """Forget both states; the next block starts them at its first sample (after a gap)."""
+        self.state = None
+        self.display.state = None
 
     def reset(self, x0: float) -> None:
         """Start as if the input had always been ``x0`` (no start-up transient)."""
         self.state = self._steady * x0
+        self.display.reset(x0)
 
-    def initial_state(self, x0: float) -> tuple[np.ndarray, np.ndarray]:
-        """The ``zi`` pair that ``reset(x0)`` sets, for checking against ``sosfilt``."""
-        s = self._steady * x0
-        return s[: self._kd].reshape(-1, 2), s[self._kd :].reshape(-1, 2)
+    def initial_state(self, x0: float) -> np.ndarray:
+        """The detection ``zi`` that ``reset(x0)`` sets, for checking against ``sosfilt``."""
+        return (self._steady * x0).reshape(-1, 2)
 
     def process(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Filter one block (state carried); returns (display, detect)."""
@@ -96,18 +99,17 @@ class FilterBank:
             return x.copy(), x.copy()
         if self.state is None:
             self.reset(float(x[0]))
-        n = x.size
+        display = self.display.process(x)
         z = self.state
         assert z is not None
+        n = x.size
         if n <= MATRIX_MAX_BLOCK:
             out = self._matrix(n) @ np.concatenate((x, z))
-            self.state = out[2 * n :]
-            return out[:n], out[n : 2 * n]
-        kd = self._kd
-        disp, zd = sosfilt(self.design.display_sos, x, zi=z[:kd].reshape(-1, 2))
-        det, zt = sosfilt(self.design.detect_sos, x, zi=z[kd:].reshape(-1, 2))
-        self.state = np.concatenate((zd.ravel(), zt.ravel()))
-        return disp, det
+            self.state = out[n:]
+            return display, out[:n]
+        detect, zf = sosfilt(self.design.detect_sos, x, zi=z.reshape(-1, 2))
+        self.state = zf.ravel()
+        return display, detect
 
     def _matrix(self, n: int) -> np.ndarray:
         m = self._matrices.get(n)
@@ -119,18 +121,9 @@ class FilterBank:
         return m
 
     def _build(self, n: int) -> np.ndarray:
-        kd, k = self._kd, self._k
-        m = np.zeros((2 * n + k, n + k))
-        for sos, rows, zrows, zcols in (
-            (self.design.display_sos, slice(0, n), slice(2 * n, 2 * n + kd), slice(n, n + kd)),
-            (self.design.detect_sos, slice(n, 2 * n), slice(2 * n + kd, None), slice(n + kd, None)),
-        ):
-            y_x, y_z, z_x, z_z = _responses(sos, n)
-            m[rows, :n] = y_x
-            m[rows, zcols] = y_z
-            m[zrows, :n] = z_x
-            m[zrows, zcols] = z_z
-        return m
+        """[x, z] → [y, z'] for a block of n samples."""
+        y_x, y_z, z_x, z_z = _responses(self.design.detect_sos, n)
+        return np.block([[y_x, y_z], [z_x, z_z]])
 
 
 class GlitchGuard:

@@ -166,7 +166,7 @@ class LivePipeline:
         self._detector.summary.gaps += 1
         self._guard.reset()
         assert self._bank is not None
-        self._bank.state = None
+        self._bank.restart()
         events.append(Event("gap", t_s, {"gap_s": gap_s, "since_s": t_s - gap_s}))
 
     # ---- start-up: measure the rate

@@ -1,4 +1,4 @@
-"""Filters: rate-adapted designs, block-split invariance against whole-array sosfilt, glitches."""
+"""Filters: rate-adapted designs, block-split invariance against whole-array results, glitches."""
 
 import numpy as np
 import pytest
@@ -7,20 +7,23 @@ from hypothesis import strategies as st
 from scipy.signal import sosfilt, sosfreqz
 
 from presshold.signal import HoldParams, LivePipeline, design_filters
-from presshold.signal.filters import FilterBank, GlitchGuard
+from presshold.signal.filters import DISPLAY, FilterBank, GlitchGuard
+from presshold.signal.one_euro import OneEuroFilter
 
 P = HoldParams(target_n=30.0, tolerance_n=3.0, hold_s=5.0)
 
 
-@pytest.mark.parametrize("rate", [10.0, 12.5, 20.0, 80.0, 320.0, 1000.0, 2000.0])
+@pytest.mark.parametrize("rate", [2.0, 10.0, 12.5, 20.0, 80.0, 320.0, 1000.0, 2000.0])
 def test_designs_valid_at_every_rate(rate):
     d = design_filters(rate)
-    assert 0 < d.detect_hz <= d.display_hz < rate / 2
-    for sos in (d.display_sos, d.detect_sos):
-        poles = np.concatenate([np.roots(s[3:]) for s in sos])
-        assert np.all(np.abs(poles) < 1)  # stable
-        _, h = sosfreqz(sos, worN=[0.0], fs=rate)
-        assert abs(h[0]) == pytest.approx(1.0)  # unity gain: a held force reads true
+    assert 0 < d.detect_hz < rate / 2
+    poles = np.concatenate([np.roots(s[3:]) for s in d.detect_sos])
+    assert np.all(np.abs(poles) < 1)  # stable
+    _, h = sosfreqz(d.detect_sos, worN=[0.0], fs=rate)
+    assert abs(h[0]) == pytest.approx(1.0)  # unity gain: a held force reads true
+    cap = 0.4 * rate  # the display filter's cut-offs stay below Nyquist too
+    assert 0 < d.display.min_cutoff_hz <= cap and 0 < d.display.d_cutoff_hz <= cap
+    assert d.display == DISPLAY.at_rate(rate)
 
 
 @pytest.mark.parametrize("rate", [80.0, 1000.0])
@@ -44,11 +47,12 @@ def _clean_trace(rate, seconds=6.0, seed=0):
     rate=st.sampled_from([10.0, 80.0, 1000.0]),
     sizes=st.lists(st.integers(1, 300), min_size=1, max_size=60),
 )
-def test_any_block_split_equals_whole_array_sosfilt(rate, sizes):
+def test_any_block_split_equals_the_whole_array(rate, sizes):
+    """Detection: sosfilt over the whole array. Display: one OneEuroFilter call over it."""
     t, f = _clean_trace(rate)
     d = design_filters(rate)
-    ref_display = sosfilt(d.display_sos, f, zi=FilterBank(d).initial_state(f[0])[0])[0]
-    ref_detect = sosfilt(d.detect_sos, f, zi=FilterBank(d).initial_state(f[0])[1])[0]
+    ref_detect = sosfilt(d.detect_sos, f, zi=FilterBank(d).initial_state(f[0]))[0]
+    ref_display = OneEuroFilter(rate, d.display).process(f)
     pipe = LivePipeline(P, rate)
     cuts = np.cumsum(sizes)
     cuts = cuts[cuts < t.size]
@@ -62,6 +66,15 @@ def test_start_has_no_transient():
     res = LivePipeline(P, 80.0).process(t, np.full(t.size, 25.0))
     np.testing.assert_allclose(res.display, 25.0)
     np.testing.assert_allclose(res.detect, 25.0)
+
+
+def test_both_filters_restart_after_a_gap_without_a_transient():
+    t = np.r_[np.arange(0, 2, 1 / 80), np.arange(5, 7, 1 / 80)]
+    f = np.where(t < 3, 10.0, 25.0)
+    res = LivePipeline(P, 80.0).process(t, f)
+    after = t >= 5
+    np.testing.assert_allclose(res.display[after], 25.0)
+    np.testing.assert_allclose(res.detect[after], 25.0)
 
 
 def test_guard_removes_single_spikes_and_leaves_clean_signal_alone():
