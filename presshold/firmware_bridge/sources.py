@@ -23,12 +23,12 @@ def open_source(
     baud: int = 115200,
     zero_tracking: bool = False,
 ) -> Source:
-    """``sim``, a CSV trace path, or a serial port / pyserial URL."""
+    """``sim``, a CSV or Parquet trace path, or a serial port / pyserial URL."""
     store = CalibrationStore(data_dir)
     source: Source
     if spec == "sim":
         source = SimulatedSource(rate_hz or 80.0, store)
-    elif spec.lower().endswith(".csv"):
+    elif spec.lower().endswith((".csv", ".parquet", ".pq")):
         source = ReplaySource(Path(spec), store, speed=replay_speed)
     else:
         source = SerialSource(spec, store, baud=baud)

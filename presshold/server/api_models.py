@@ -60,6 +60,9 @@ class SessionMeta(OpenModel):
     settings: dict[str, Any] | None
     calibration: dict[str, Any] | None
     samples: int
+    imported_from: str | None = Field(
+        None, description="the source file's name when the session was imported from a trace"
+    )
 
 
 class SessionListItem(SessionMeta):

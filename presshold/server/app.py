@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from presshold import __version__
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SimulatedSource, open_source
-from presshold.server import api_models, calibration_routes, http_errors, settings_api
+from presshold.server import api_models, calibration_routes, http_errors, settings_api, trace_import
 from presshold.server.access import AccessGuard
 from presshold.server.config import ServerSettings, is_loopback
 from presshold.server.live import LiveHub
@@ -103,6 +103,7 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
         AccessGuard,
         token=token,
         max_body=MAX_BODY,
+        body_limits={"/api/sessions/import": trace_import.MAX_BYTES},  # the file, streamed
         local_names_only=token is None and is_loopback(settings.host),
     )
     app.state.presshold = state

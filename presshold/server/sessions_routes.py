@@ -1,15 +1,19 @@
-"""``/api/sessions…``: list, start/stop, metadata, marks, trace, CSV/JSON export."""
+"""``/api/sessions…``: list, start/stop, metadata, marks, trace, exports, trace import."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from presshold.server import api_models, exports
 from presshold.server.live import LiveHub
@@ -172,5 +176,92 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         metrics = session_metrics(hub().recorder.store, meta, recording(sid))
         headers = {"Content-Disposition": f'attachment; filename="presshold-{sid}.json"'}
         return JSONResponse(exports.json_export(meta, metrics), headers=headers)
+
+    # ---- More export formats and trace import (issue 16; logic in exports.py, trace_import.py)
+    def export_file(sid: str, fmt: str, write: Callable[[dict[str, Any], Any], None]):  # type: ignore[no-untyped-def]
+        """Write an export to a temporary file in this worker thread, then stream it."""
+        meta = load(sid)
+        suffix, media = exports.FORMATS[fmt]
+        fd, name = tempfile.mkstemp(prefix="presshold-export-", suffix=f".{suffix}")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(meta, fh)
+        except BaseException:
+            os.unlink(name)
+            raise
+        return FileResponse(
+            name,
+            media_type=media,
+            filename=f"presshold-{sid}.{suffix}",
+            background=BackgroundTask(os.unlink, name),
+        )
+
+    @r.get("/{sid}/export.parquet", response_class=FileResponse)
+    def export_parquet(sid: str) -> FileResponse:
+        """Every sample, typed and compressed; the CSV's metadata as file key-value metadata."""
+        store = hub().recorder.store
+        return export_file(
+            sid, "parquet", lambda m, fh: exports.write_parquet(m, store.iter_samples(sid), fh)
+        )
+
+    @r.get("/{sid}/export.mat", response_class=FileResponse)
+    def export_mat(sid: str) -> FileResponse:
+        """MATLAB v5: column vectors, events/marks struct arrays, a ``meta`` struct."""
+        store = hub().recorder.store
+        return export_file(
+            sid, "mat", lambda m, fh: fh.write(exports.mat_bytes(m, store.iter_samples(sid)))
+        )
+
+    @r.get("/{sid}/export.fhir.json")
+    def export_fhir(sid: str) -> JSONResponse:
+        """HL7 FHIR R4 Bundle: a Device and an Observation (trace as SampledData, metrics)."""
+        meta = load(sid)
+        store = hub().recorder.store
+        metrics = session_metrics(store, meta, recording(sid))
+        bundle = exports.fhir_bundle(meta, metrics, store.iter_samples(sid))
+        headers = {"Content-Disposition": f'attachment; filename="presshold-{sid}.fhir.json"'}
+        return JSONResponse(bundle, headers=headers, media_type="application/fhir+json")
+
+    @r.post(
+        "/import",
+        status_code=201,
+        responses={413: {"description": "over the import size limit"}, 422: {}},
+    )
+    async def import_trace(
+        request: Request,
+        filename: str = Query(min_length=1, max_length=255),
+        rate_hz: float | None = Query(None, gt=0, le=100_000),
+    ) -> dict[str, Any]:
+        """The request body is the file (CSV, Parquet or a Serial Plotter log), streamed to
+        disk with a size limit; it becomes a stored session marked imported."""
+        from presshold.errors import TraceFormatError
+        from presshold.server import trace_import
+        from presshold.traceio.read import read_trace
+
+        declared = request.headers.get("content-length")
+        try:
+            path = await trace_import.receive(
+                request.stream(),
+                int(declared) if declared and declared.isdigit() else None,
+                Path(filename).suffix[:16],
+            )
+        except trace_import.ImportTooLarge as exc:
+            raise HTTPException(413, detail=str(exc)) from None
+        h = hub()
+        try:
+            trace = await asyncio.to_thread(read_trace, path, rate_hz=rate_hz, name=filename)
+            meta, events = await asyncio.to_thread(
+                trace_import.build_session, trace, filename, h.settings or {}
+            )
+            await asyncio.to_thread(
+                trace_import.store_session, h.recorder.store, meta, events, trace
+            )
+        except TraceFormatError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+        finally:
+            path.unlink(missing_ok=True)
+        if h.recorder.on_end is not None:
+            h.recorder.on_end(meta["id"])  # analysed and cached now: the list shows its metrics
+        return {"id": meta["id"], "label": meta["label"], "samples": int(trace.t_s.size)}
 
     return r
