@@ -15,8 +15,7 @@ import numpy as np
 from presshold.traceio.columns import COLUMNS, STATE_NAMES, TraceBlock, settings_values, units_text
 from presshold.traceio.csv_safe import comment_row, header_row, number_cell, text_cell
 
-TITLE = "presshold session export"
-FORMAT_TEXT = "CSV, one row per recorded sample; columns in # units"
+FORMAT_TEXT = "presshold session export v2: CSV, one row per recorded sample; columns in # units"
 META_KEYS = (
     "session_id",
     "started_at",
@@ -45,7 +44,7 @@ def metadata(meta: dict[str, Any]) -> dict[str, Any]:
 
 def csv_lines(meta: dict[str, Any], blocks: Iterable[TraceBlock]) -> Iterator[str]:
     """Yield the CSV a chunk at a time."""
-    yield comment_row(TITLE, FORMAT_TEXT)
+    yield comment_row("format", FORMAT_TEXT)
     for key, value in metadata(meta).items():
         yield comment_row(key, value)
     yield header_row(COLUMNS)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+from support.csvfile import read_export
 from support.server import ServerProcess
 
 
@@ -25,8 +26,9 @@ def test_list_and_export_a_recorded_session(tmp_path: Path) -> None:
     assert sid in listing and "cli" in listing
     out = tmp_path / "s.csv"
     subprocess.run([*run, "export", sid, "-o", str(out), "--data-dir", str(tmp_path)], check=True)
-    rows = [ln for ln in out.read_text().splitlines() if not ln.startswith("#")]
-    assert rows[0].startswith("t_s,force_n,raw,") and len(rows) > 50
+    _, header, data = read_export(out.read_text())
+    rows = [header, *data]
+    assert header[:3] == ["t_s", "force_n", "raw"] and len(rows) > 50
     exported = json.loads(
         subprocess.run(
             [*run, "export", sid, "--format", "json", "--data-dir", str(tmp_path)],
