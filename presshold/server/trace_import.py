@@ -27,7 +27,9 @@ from presshold.server.recorder import new_session_id
 from presshold.server.store import SessionStore
 from presshold.traceio.read import Trace
 
-MAX_BYTES = 256 * 1024 * 1024  # 256 MiB: ~2.5 M rows of our CSV, ~1 h at 700 Hz
+MAX_MB_ENV = "PRESSHOLD_IMPORT_MAX_MB"
+MAX_BYTES = int(float(os.environ.get(MAX_MB_ENV) or 256) * 1024 * 1024)
+"""256 MiB by default: about 2 M rows of our CSV (7 h at 80 Hz), far more as Parquet."""
 BLOCK = 50_000  # samples per stored block (the store's read chunk)
 
 
