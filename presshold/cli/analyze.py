@@ -119,7 +119,7 @@ def _report(args: argparse.Namespace, params, rate, out: TextIO) -> None:  # typ
     from presshold.traceio.read import trace_settings as settings_for
 
     path = args.traces[0]
-    trace = read_trace(path, rate_hz=rate)
+    trace = read_trace(path, rate_hz=rate, settings=params is None)
     params, changes = settings_for(trace, params, str(path))
     try:
         a = analyze(trace.t_s, trace.force_n, params, rate, changes=changes)

@@ -100,7 +100,7 @@ def analyse(
 ) -> Result:
     """Read and analyse one trace: ``fixed`` settings, or those the file carries."""
     try:
-        trace = read_trace(path, rate_hz=rate_hz, name=name)
+        trace = read_trace(path, rate_hz=rate_hz, name=name, settings=fixed is None)
         params, changes = trace_settings(trace, fixed, name or str(path))
         a = analyze(trace.t_s, trace.force_n, params, rate_hz, changes=changes)
     except PressHoldError as exc:

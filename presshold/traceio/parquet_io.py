@@ -78,14 +78,14 @@ def read_metadata(source: str | Path | Any) -> dict[str, Any]:
 
 def read_columns(source: str | Path | Any, columns: Iterable[str]) -> dict[str, np.ndarray]:
     """The named columns as NumPy arrays (``state`` as its strings)."""
-    table = pq.read_table(source, columns=list(columns), use_threads=True)
+    table = pq.read_table(source, columns=list(columns), use_threads=True, memory_map=True)
     out: dict[str, np.ndarray] = {}
     for name in table.column_names:
-        col = table.column(name)
+        col = table.column(name).combine_chunks()
         if pa.types.is_dictionary(col.type):
-            out[name] = np.asarray(col.to_pylist(), dtype=object)
+            out[name] = np.asarray(col.dictionary_decode().to_pylist(), dtype=object)
         else:
-            out[name] = col.to_numpy()
+            out[name] = col.to_numpy(zero_copy_only=False)
     return out
 
 

@@ -64,10 +64,17 @@ class Trace:
     sensor: str | None = None
 
 
-def read_trace(path: Path | str, *, rate_hz: float | None = None, name: str | None = None) -> Trace:
+def read_trace(
+    path: Path | str,
+    *,
+    rate_hz: float | None = None,
+    name: str | None = None,
+    settings: bool = True,
+) -> Trace:
     """Read any supported trace; ``rate_hz`` times a Serial Plotter log without a clock.
 
-    ``name`` is what error messages call the file (the uploaded name rather than a temp path)."""
+    ``name`` is what error messages call the file (the uploaded name rather than a temp path);
+    ``settings=False`` skips the settings columns (faster when the caller fixes the settings)."""
     path = Path(path)
     label = name or str(path)
     try:
@@ -76,9 +83,9 @@ def read_trace(path: Path | str, *, rate_hz: float | None = None, name: str | No
     except OSError as exc:
         raise TraceFormatError(f"{label}: cannot read: {exc.strerror or exc}") from None
     if magic == PARQUET_MAGIC:
-        trace = _read_parquet(path, label)
+        trace = _read_parquet(path, label, settings)
     else:
-        trace = _read_text(path, label, rate_hz)
+        trace = _read_text(path, label, rate_hz, settings)
     if trace.kind != "csv":  # CSV traces were checked with line numbers
         _check(trace.t_s, trace.force_n, label, lambda row: f"sample {row + 1}")
     return trace
@@ -112,7 +119,7 @@ def trace_settings(
 
 
 # ---------------------------------------------------------------- Parquet
-def _read_parquet(path: Path, label: str) -> Trace:
+def _read_parquet(path: Path, label: str, want_settings: bool) -> Trace:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -130,7 +137,8 @@ def _read_parquet(path: Path, label: str) -> Trace:
         raise TraceFormatError(
             f"{label}: the Parquet file has no force_n, force_kgf or force_lbf column"
         )
-    wanted = ["t_s", fcol, *(SETTINGS_COLUMNS if parquet_io.has_settings(schema) else ())]
+    with_settings = want_settings and parquet_io.has_settings(schema)
+    wanted = ["t_s", fcol, *(SETTINGS_COLUMNS if with_settings else ())]
     try:
         cols = parquet_io.read_columns(path, wanted)
         meta = parquet_io.read_metadata(path)
@@ -168,12 +176,12 @@ class _Header:
     meta: dict[str, Any]
 
 
-def _read_text(path: Path, label: str, rate_hz: float | None) -> Trace:
+def _read_text(path: Path, label: str, rate_hz: float | None, want_settings: bool) -> Trace:
     header = _find_header(path, label)
     if header is None:
         return _read_plotter(path, label, rate_hz)
     wanted = [header.time_col, header.force_col]
-    has_settings = all(c in header.names for c in SETTINGS_COLUMNS)
+    has_settings = want_settings and all(c in header.names for c in SETTINGS_COLUMNS)
     if has_settings:
         wanted += [header.names.index(c) for c in SETTINGS_COLUMNS]
     data = _fast_columns(path, header, wanted)
