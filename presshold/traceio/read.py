@@ -394,7 +394,7 @@ def _read_plotter(path: Path, label: str, rate_hz: float | None) -> Trace:
     except OSError as exc:
         raise TraceFormatError(f"{label}: cannot read: {exc.strerror or exc}") from None
     if timed:
-        t = (np.asarray(t_us, float) - t_us[0]) * 1e-6
+        t = (np.asarray(t_us, np.int64) - t_us[0]) / 1e6
         values = np.asarray(timed, float)
         unit = unit or ("N" if labels <= {"force_n"} else "raw")
     elif untimed:
