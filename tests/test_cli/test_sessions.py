@@ -101,3 +101,41 @@ def test_export_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
         proc.stdout.close()
         stderr = proc.stderr.read().decode()
         assert proc.wait(timeout=60) == 0 and stderr == ""
+
+
+def test_export_every_format_from_the_command_line(tmp_path: Path) -> None:
+    import numpy as np
+    import pyarrow.parquet as pq
+    import scipy.io
+    from fhir.resources.R4B.bundle import Bundle
+
+    sid = _recorded_store(tmp_path, 1000)
+    out = {}
+    for fmt, suffix in (("parquet", "parquet"), ("mat", "mat"), ("fhir", "fhir.json")):
+        out[fmt] = tmp_path / f"s.{suffix}"
+        out[fmt].write_text("an older file that the export replaces")
+        subprocess.run(
+            [
+                *RUN,
+                "export",
+                sid,
+                "--format",
+                fmt,
+                "-o",
+                str(out[fmt]),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            check=True,
+        )
+    t = np.arange(1000) / 80.0
+    assert np.array_equal(pq.read_table(out["parquet"]).column("t_s").to_numpy(), t)
+    assert np.array_equal(scipy.io.loadmat(out["mat"], simplify_cells=True)["t_s"], t)
+    Bundle.model_validate(json.loads(out["fhir"].read_text()))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+    stdout = subprocess.run(
+        [*RUN, "export", sid, "--format", "parquet", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert stdout[:4] == b"PAR1" and stdout[-4:] == b"PAR1"  # binary formats go to stdout too
