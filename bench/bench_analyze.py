@@ -10,6 +10,7 @@ machine load: (a) the bare script: import NumPy and SciPy, ``np.loadtxt`` the tw
 ``sosfilt`` (the floor issue 16 measures against); (b) ``python -m presshold analyze FILE.csv
 --target 30 --hold 30 --json`` (pyarrow's multi-threaded CSV reader); (c) the same on the
 Parquet file. All pay interpreter start-up and imports; the ratios of medians are the figures.
+Then, in this process, where the time goes: each way of reading, and the analysis pipeline.
 """
 
 from __future__ import annotations
@@ -103,11 +104,40 @@ def main() -> None:
         print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
     med = {k: statistics.median(v) for k, v in times.items()}
     bare = med["bare loadtxt+sosfilt"]
+    in_process(csv_path, pq_path, skip, args.runs)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(
         f"median: bare {bare:.2f} s, CSV {med['analyze CSV']:.2f} s "
         f"(ratio {med['analyze CSV'] / bare:.2f}, goal <= 0.5), Parquet "
         f"{med['analyze Parquet']:.2f} s (ratio {med['analyze Parquet'] / bare:.2f}, goal <= 0.1)"
+    )
+
+
+def in_process(csv_path: Path, pq_path: Path, skip: int, runs: int) -> None:
+    """Where the time goes, in this process (imports paid already): reading each way, and the
+    analysis pipeline that all of them then run. Best of ``runs``."""
+    from presshold.signal import HoldParams, analyze
+    from presshold.traceio.read import read_trace
+
+    def best(fn) -> float:  # type: ignore[no-untyped-def]
+        out = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+        return min(out)
+
+    loadtxt = best(
+        lambda: np.loadtxt(csv_path, delimiter=",", comments="#", skiprows=skip, usecols=(0, 1))
+    )
+    read_csv = best(lambda: read_trace(csv_path, settings=False))
+    read_pq = best(lambda: read_trace(pq_path, settings=False))
+    trace = read_trace(pq_path, settings=False)
+    pipeline = best(lambda: analyze(trace.t_s, trace.force_n, HoldParams(30.0, 3.0, 30.0)))
+    print(
+        f"in-process, best of {runs}: np.loadtxt {loadtxt:.2f} s; read_trace CSV {read_csv:.2f} s "
+        f"({read_csv / loadtxt:.2f}x); read_trace Parquet {read_pq:.2f} s "
+        f"({read_pq / loadtxt:.2f}x); analyze() pipeline {pipeline:.2f} s"
     )
 
 

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 from presshold.server.session_metrics import plain, replay, session_pipeline
-from presshold.traceio import fhir, mat_io, parquet_io, session_csv
+from presshold.traceio import session_csv
 from presshold.traceio.columns import TraceBlock
+
+# pyarrow and scipy.io are imported by the exports that need them, not at server start.
 
 Block = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -56,11 +58,15 @@ def json_export(meta: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]
 
 def write_parquet(meta: dict[str, Any], blocks: Iterable[Block], sink: Any) -> None:
     """Parquet to a path or binary file object, one row group per stored chunk."""
+    from presshold.traceio import parquet_io
+
     parquet_io.write(sink, session_csv.metadata(meta), trace_blocks(meta, blocks))
 
 
 def mat_bytes(meta: dict[str, Any], blocks: Iterable[Block]) -> bytes:
     """A MATLAB v5 ``.mat`` file (whole trace in memory: MAT v5 cannot be streamed)."""
+    from presshold.traceio import mat_io
+
     return mat_io.to_bytes(
         plain(session_csv.metadata(meta)),
         plain(meta.get("events") or []),
@@ -73,4 +79,6 @@ def fhir_bundle(
     meta: dict[str, Any], metrics: dict[str, Any], blocks: Iterable[Block]
 ) -> dict[str, Any]:
     """An HL7 FHIR R4 Bundle: the Device and one Observation with the trace and hold metrics."""
+    from presshold.traceio import fhir
+
     return fhir.bundle(plain(meta), plain(metrics), trace_blocks(meta, blocks))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -238,6 +239,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         from presshold.server import trace_import
         from presshold.traceio.read import read_trace
 
+        filename = re.split(r"[\\/]", filename)[-1] or "upload"  # a name, never a path
         declared = request.headers.get("content-length")
         try:
             path = await trace_import.receive(
