@@ -115,12 +115,11 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 def _report(args: argparse.Namespace, params, rate, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     from presshold.errors import PressHoldError
     from presshold.signal import analyze
-    from presshold.traceio.read import read_trace
-    from presshold.traceio.read import trace_settings as settings_for
+    from presshold.traceio.read import read_trace, trace_settings
 
     path = args.traces[0]
     trace = read_trace(path, rate_hz=rate, settings=params is None)
-    params, changes = settings_for(trace, params, str(path))
+    params, changes = trace_settings(trace, params, str(path))
     try:
         a = analyze(trace.t_s, trace.force_n, params, rate, changes=changes)
     except ValueError as exc:

@@ -111,6 +111,14 @@ class RecordingSession(OpenModel):
     point: str | None = Field(description="the current point label")
 
 
+class ImportedSession(BaseModel):
+    """A trace file stored as a new session."""
+
+    id: str
+    label: str | None
+    samples: int
+
+
 class SessionPatched(BaseModel):
     """The id and the fields that were changed."""
 

@@ -226,7 +226,15 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
     @r.post(
         "/import",
         status_code=201,
-        responses={413: {"description": "over the import size limit"}, 422: {}},
+        response_model=api_models.ImportedSession,
+        responses={413: {"description": "over the import size limit"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "the trace file itself (CSV, Parquet or a Serial Plotter log)",
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            }
+        },
     )
     async def import_trace(
         request: Request,

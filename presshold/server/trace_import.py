@@ -84,14 +84,14 @@ def build_session(
     """The session row and its events for ``trace``; blocks come from the trace's arrays."""
     from presshold.server.session_metrics import hold_params
     from presshold.signal import analyze
-    from presshold.traceio.read import trace_settings as settings_for
+    from presshold.traceio.read import trace_settings
 
     t = trace.t_s
     if "session_id" not in trace.meta:
         t = t - t[0]  # a foreign file's clock (millis, an epoch): session seconds from 0
         trace.t_s = t
     try:
-        params, changes = settings_for(trace, None, filename)
+        params, changes = trace_settings(trace, None, filename)
     except PressHoldError:  # no settings in the file: today's settings judge it
         params, changes = hold_params(fallback_settings), []
     a = analyze(t, trace.force_n, params, changes=changes)
