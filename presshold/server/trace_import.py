@@ -68,6 +68,14 @@ def _started_at(trace: Trace) -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _ended_at(trace: Trace) -> str:
+    """The original end for one of our exports; else the time of the import."""
+    s = trace.meta.get("ended_at")
+    if isinstance(s, str) and s and s != "recovered":
+        return s
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _settings_dict(p: Any) -> dict[str, float]:
     return {
         "target_n": p.target_n,
@@ -99,7 +107,7 @@ def build_session(
     meta = {
         "id": new_session_id(),
         "started_at": _started_at(trace),
-        "ended_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ended_at": _ended_at(trace),
         "label": label if isinstance(label, str) and label else Path(filename).stem,
         "notes": trace.meta.get("notes") if isinstance(trace.meta.get("notes"), str) else None,
         "sensor": trace.sensor or f"imported file {filename}",

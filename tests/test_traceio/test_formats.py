@@ -160,6 +160,11 @@ def test_fhir_bundle_is_valid_r4_and_carries_the_trace_and_metrics(session: Sess
     assert float(by_text["Time in band"].valueQuantity.value) == pytest.approx(
         m["time_in_band_s"], abs=1e-6
     )
+    cv = by_text["Mean coefficient of variation of force over holds (steadiness)"]
+    assert float(cv.valueQuantity.value) == pytest.approx(
+        metrics["analysis"]["summary"]["mean_cv"], abs=1e-6
+    )
+    assert cv.valueQuantity.code == "1"
     band = by_text["Target band at the start of the session"].valueRange
     assert (float(band.low.value), float(band.high.value)) == (27.0, 33.0)
     assert obs.effectivePeriod.start is not None and obs.status == "final"

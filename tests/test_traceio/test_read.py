@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from presshold.errors import TraceFormatError
-from presshold.traceio.read import read_trace
+from presshold.traceio.read import read_trace, trace_settings
 
 
 def test_two_column_files_with_clock_units(tmp_path: Path) -> None:
@@ -73,3 +73,19 @@ def test_the_fast_and_the_careful_reader_agree(tmp_path: Path) -> None:
     a, b = read_trace(fast), read_trace(careful)
     assert np.array_equal(a.t_s, b.t_s) and np.array_equal(a.force_n, b.force_n)
     assert np.array_equal(a.t_s, t)
+
+
+def test_an_older_export_with_colon_metadata_keeps_its_settings(tmp_path: Path) -> None:
+    """Exports made before the settings columns: ``# key: value`` rows and six columns."""
+    p = tmp_path / "v1.csv"
+    p.write_text(
+        "# presshold session export (CSV, one row per recorded sample)\n"
+        "# label: neck\n"
+        '# settings: {"target_n": 25.0, "tolerance_n": 2.5, "hold_s": 20.0}\n'
+        "t_s,force_n,raw,force_display_n,force_detect_n,state\n"
+        "0.000000,1.0000,84000,1.0000,1.0000,idle\n0.012500,2.0000,84001,2.0000,2.0000,idle\n"
+    )
+    tr = read_trace(p)
+    assert tr.settings is None and tr.meta["label"] == "neck"
+    params, changes = trace_settings(tr, None, "v1.csv")
+    assert (params.target_n, params.tolerance_n, params.hold_s, changes) == (25.0, 2.5, 20.0, [])
