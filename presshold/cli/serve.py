@@ -43,8 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             p.add_argument(
                 "--source",
                 default=None,
-                help="sim, a serial port (COM3, /dev/ttyACM0), a pyserial URL or a CSV trace "
-                "(default: the one USB sensor plugged in)",
+                help="sim, a serial port (COM3, /dev/ttyACM0), a pyserial URL or a CSV/Parquet "
+                "trace (default: the one USB sensor plugged in)",
             )
         p.add_argument("--http-port", type=int, default=None, help="HTTP port (default 8000)")
         p.add_argument(
