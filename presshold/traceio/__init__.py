@@ -6,6 +6,6 @@ Pure format code — columns and metadata in, bytes out, and files back to array
 - ``csv_safe``: the one CSV-writing helper (quoting and formula-injection neutralising);
 - ``columns``: the trace columns every export shares, settings in force per sample included;
 - ``session_csv``, ``parquet_io``, ``mat_io``, ``fhir``: the export formats;
-- ``read``: read a trace (our CSV/Parquet, two-column CSV, Serial Plotter log) for analysis,
-  replay and import.
+- ``read`` (with ``csv_read``, ``plotter_log`` and ``trace``): read a trace — our CSV/Parquet,
+  a time/force CSV, a Serial Plotter log — for analysis, replay and import.
 """
