@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
@@ -179,7 +179,9 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
         return JSONResponse(exports.json_export(meta, metrics), headers=headers)
 
     # ---- More export formats and trace import (issue 16; logic in exports.py, trace_import.py)
-    def export_file(sid: str, fmt: str, write: Callable[[dict[str, Any], Any], None]):  # type: ignore[no-untyped-def]
+    def export_file(
+        sid: str, fmt: str, write: Callable[[dict[str, Any], BinaryIO], object]
+    ) -> FileResponse:
         """Write an export to a temporary file in this worker thread, then stream it."""
         meta = load(sid)
         suffix, media = exports.FORMATS[fmt]
@@ -243,7 +245,7 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
     ) -> dict[str, Any]:
         """The request body is the file (CSV, Parquet or a Serial Plotter log), streamed to
         disk with a size limit; it becomes a stored session marked imported."""
-        from presshold.errors import TraceFormatError
+        from presshold.errors import ConfigError, TraceFormatError
         from presshold.server import trace_import
         from presshold.traceio.read import read_trace
 
@@ -268,6 +270,8 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
             )
         except TraceFormatError as exc:
             raise HTTPException(422, detail=str(exc)) from None
+        except ConfigError as exc:  # e.g. settings columns no band can be made of
+            raise HTTPException(422, detail=f"{filename}: {exc}") from None
         finally:
             path.unlink(missing_ok=True)
         if h.recorder.on_end is not None:

@@ -11,7 +11,8 @@ the tests validate it with ``fhir.resources``). The mapping is documented in ``d
   grid point inside a recorded stretch is interpolated from its neighbours, and one inside a gap
   in the recording is ``E`` (FHIR's "no valid value"). The period is the recorded sample period,
   but never below 10 ms: voluntary force lies below 4 Hz and tremor at 8–12 Hz, so 100 Hz keeps
-  everything a clinician reads while keeping an 8 h record near 20 MB.
+  everything a clinician reads while keeping an 8 h record near 20 MB; past 3 M values (8.3 h)
+  the period grows so that no trace makes a larger record.
 - further components: the hold metrics (holds, completed holds, presses, time in band, mean CV,
   alerts, peak force) and the target band in force at the start.
 """
@@ -30,6 +31,7 @@ from presshold.traceio.columns import TraceBlock
 UCUM = "http://unitsofmeasure.org"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 MIN_PERIOD_S = 0.010
+MAX_POINTS = 3_000_000  # 8.3 h at 100 Hz; longer traces get a longer period
 GAP_PERIODS = 5.0  # an empty stretch longer than this many periods is a gap (E), not jitter
 GAP_MIN_S = 0.05
 DECIMALS = 3
@@ -42,7 +44,10 @@ def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
 class _Grid:
     """Streaming bin sums on a uniform grid (bounded by the grid size, not the sample count)."""
 
-    def __init__(self) -> None:
+    def __init__(self, span_s: float) -> None:
+        """``span_s``: the trace's duration (an upper bound): the period grows so that the grid
+        never has more than MAX_POINTS values, whatever gaps the trace has."""
+        self.min_period = max(MIN_PERIOD_S, float(span_s) / MAX_POINTS)
         self.t0: float | None = None
         self.period: float | None = None
         self.sums: list[np.ndarray] = []
@@ -55,8 +60,10 @@ class _Grid:
         if self.t0 is None or self.period is None:
             step = float(np.median(np.diff(t))) if t.size > 1 else MIN_PERIOD_S
             self.t0 = float(t[0])
-            self.period = round(max(step, MIN_PERIOD_S), 4)  # 0.1 ms resolution
+            self.period = round(max(step, self.min_period), 4)  # 0.1 ms resolution
         k = np.rint((t - self.t0) / self.period).astype(np.int64)
+        if k[-1] > 2 * MAX_POINTS:
+            raise ValueError(f"trace longer than its stated span ({t[-1] - self.t0:.0f} s)")
         lo = int(k[0])
         self.first.append(lo)
         self.sums.append(np.bincount(k - lo, weights=f))
@@ -82,9 +89,9 @@ class _Grid:
         return [None if g else float(v) for v, g in zip(out, gap, strict=True)]
 
 
-def sampled_data(blocks: Iterable[TraceBlock]) -> dict[str, Any] | None:
+def sampled_data(blocks: Iterable[TraceBlock], span_s: float) -> dict[str, Any] | None:
     """``valueSampledData`` of the force trace (None for a session without samples)."""
-    grid = _Grid()
+    grid = _Grid(span_s)
     for b in blocks:
         grid.add(np.asarray(b.t_s, float), np.asarray(b.force_n, float))
     values = grid.values()
@@ -166,7 +173,7 @@ def bundle(
     device_url, obs_url = (f"urn:uuid:{uuid.uuid4()}" for _ in range(2))
     settings = meta.get("settings") or {}
     components: list[dict[str, Any]] = []
-    trace = sampled_data(blocks)
+    trace = sampled_data(blocks, float(meta.get("duration_s") or 0.0))
     if trace is not None:
         components.append(
             _component("Applied force (calibrated, unfiltered)", valueSampledData=trace)
