@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
 
 from presshold.server import api_models, exports
 from presshold.server.live import LiveHub
@@ -181,34 +179,41 @@ def build_router(hub: Callable[[], LiveHub]) -> APIRouter:
     # ---- More export formats and trace import (issue 16; logic in exports.py, trace_import.py)
     def export_file(
         sid: str, fmt: str, write: Callable[[dict[str, Any], BinaryIO], object]
-    ) -> FileResponse:
-        """Write an export to a temporary file in this worker thread, then stream it."""
+    ) -> StreamingResponse:
+        """Write an export to an anonymous temporary file in this worker thread, then stream
+        it: the file has no name (POSIX) and is gone when the response ends or is abandoned."""
         meta = load(sid)
         suffix, media = exports.FORMATS[fmt]
-        fd, name = tempfile.mkstemp(prefix="presshold-export-", suffix=f".{suffix}")
+        fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the generator below
         try:
-            with os.fdopen(fd, "wb") as fh:
-                write(meta, fh)
+            write(meta, fh)
+            size = fh.tell()
+            fh.seek(0)
         except BaseException:
-            os.unlink(name)
+            fh.close()
             raise
-        return FileResponse(
-            name,
-            media_type=media,
-            filename=f"presshold-{sid}.{suffix}",
-            background=BackgroundTask(os.unlink, name),
-        )
 
-    @r.get("/{sid}/export.parquet", response_class=FileResponse)
-    def export_parquet(sid: str) -> FileResponse:
+        def chunks() -> Iterator[bytes]:
+            with fh:
+                while data := fh.read(1 << 20):
+                    yield data
+
+        headers = {
+            "Content-Disposition": f'attachment; filename="presshold-{sid}.{suffix}"',
+            "Content-Length": str(size),
+        }
+        return StreamingResponse(chunks(), media_type=media, headers=headers)
+
+    @r.get("/{sid}/export.parquet", response_class=StreamingResponse)
+    def export_parquet(sid: str) -> StreamingResponse:
         """Every sample, typed and compressed; the CSV's metadata as file key-value metadata."""
         store = hub().recorder.store
         return export_file(
             sid, "parquet", lambda m, fh: exports.write_parquet(m, store.iter_samples(sid), fh)
         )
 
-    @r.get("/{sid}/export.mat", response_class=FileResponse)
-    def export_mat(sid: str) -> FileResponse:
+    @r.get("/{sid}/export.mat", response_class=StreamingResponse)
+    def export_mat(sid: str) -> StreamingResponse:
         """MATLAB v5: column vectors, events/marks struct arrays, a ``meta`` struct."""
         store = hub().recorder.store
         return export_file(
