@@ -19,6 +19,7 @@ the tests validate it with ``fhir.resources``). The mapping is documented in ``d
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Iterable
@@ -162,7 +163,7 @@ def _device(meta: dict[str, Any]) -> dict[str, Any]:
         "type": {"text": "Force sensor (load cell) streaming to PressHold"},
     }
     if cal:
-        device["note"] = [{"text": f"PressHold calibration: {cal}"}]
+        device["note"] = [{"text": f"PressHold calibration: {json.dumps(cal, sort_keys=True)}"}]
     return device
 
 
