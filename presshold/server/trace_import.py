@@ -98,10 +98,11 @@ def build_session(
     if "session_id" not in trace.meta:
         t = t - t[0]  # a foreign file's clock (millis, an epoch): session seconds from 0
         trace.t_s = t
-    try:
-        params, changes = trace_settings(trace, None, filename)
-    except PressHoldError:  # no settings in the file: today's settings judge it
-        params, changes = hold_params(fallback_settings), []
+    # The file's own settings (columns or metadata) when it has any — bad ones are an error
+    # naming it —, else today's settings judge it.
+    own = trace.settings is not None or isinstance(trace.meta.get("settings"), dict)
+    fixed = None if own else hold_params(fallback_settings)
+    params, changes = trace_settings(trace, fixed, filename)
     a = analyze(t, trace.force_n, params, changes=changes)
     label = trace.meta.get("label")
     meta = {
@@ -112,9 +113,9 @@ def build_session(
         "notes": trace.meta.get("notes") if isinstance(trace.meta.get("notes"), str) else None,
         "sensor": trace.sensor or f"imported file {filename}",
         "settings": _settings_dict(params),
-        "calibration": trace.meta.get("calibration")
-        if isinstance(trace.meta.get("calibration"), dict)
-        else None,
+        # The stored values are newtons ("raw" repeats them); the file's calibration is kept
+        # for the record.
+        "calibration": {"unit": "N", "imported_calibration": trace.meta.get("calibration")},
     }
     events: list[tuple[float, str, dict[str, Any]]] = [
         (0.0, "session_start", {}),
