@@ -92,6 +92,10 @@ def test_bad_and_oversized_files_leave_nothing_behind(
         assert r.status_code == 422 and r.json()["detail"] == (
             "bad.csv:4: column 2 is not a number: 'two'"
         )
+        cols = b"t_s,force_n,target_n,band_lo_n,band_hi_n,hold_s,grace_s,min_hold_s\n"
+        zero = cols + b"0,1,0,0,0,30,0.5,1\n0.1,1,0,0,0,30,0.5,1\n"  # settings with no band
+        r = api.post("/api/sessions/import", params={"filename": "zero.csv"}, content=zero)
+        assert r.status_code == 422 and r.json()["detail"].startswith("zero.csv: target")
         r = api.post("/api/sessions/import", params={"filename": "x.parquet"}, content=b"PAR1xx")
         assert r.status_code == 422 and "x.parquet" in r.json()["detail"]
         big = b"t_s,force_n\n" + b"0.000000,1.000000\n" * 70_000  # 1.2 MB > the 1 MiB limit
