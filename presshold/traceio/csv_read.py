@@ -27,10 +27,11 @@ FORCE_COLUMNS = {
     "force_kgf": FORCE_UNITS["kgf"],
     "force_lbf": FORCE_UNITS["lbf"],
 }
-TIME_COLUMNS = {
-    **dict.fromkeys(("t_s", "time_s", "time", "times", "seconds", "t", "s"), 1.0),
+TIME_COLUMNS: dict[str, float | None] = {
+    **dict.fromkeys(("t_s", "time_s", "seconds", "s"), 1.0),
     **dict.fromkeys(("t_ms", "time_ms", "ms", "millis"), 1e-3),
     **dict.fromkeys(("t_us", "time_us", "us", "micros"), 1e-6),
+    **dict.fromkeys(("time", "times", "t", "timestamp"), None),  # unit inferred from the steps
 }
 TEXT_META = ("session_id", "started_at", "ended_at", "label", "notes", "sensor", "imported_from")
 """Metadata rows whose value is text as written; the others are JSON (numbers, objects)."""
@@ -42,7 +43,7 @@ class _Header:
     offset: int  # byte offset of the first data line
     names: list[str]
     time_col: int
-    time_scale: float
+    time_scale: float | None  # None: infer from the sample steps (see _time_scale)
     force_col: int
     force_scale: float
     meta: dict[str, Any]
@@ -60,13 +61,22 @@ def read_csv_trace(path: Path, label: str, want_settings: bool) -> Trace | None:
     data = _fast_columns(path, header, wanted)
     if data is None:
         data = _careful_columns(path, label, header, wanted)
-    t = data[0] * header.time_scale
+    t = data[0] * (header.time_scale or _time_scale(data[0]))
     f = data[1] * header.force_scale
     settings = dict(zip(SETTINGS_COLUMNS, data[2:], strict=True)) if has_settings else None
     if settings is not None and not all(np.all(np.isfinite(v)) for v in settings.values()):
         settings = None  # damaged settings columns: analyse with the given ones instead
     check_samples(t, f, label, lambda row: f"{_line_of_row(path, header.line, row)}")
     return Trace(t, f, "csv", header.meta, settings, sensor_of(header.meta))
+
+
+def _time_scale(t: np.ndarray) -> float:
+    """Seconds per unit of a clock column whose name does not say: a sensor samples at 1 Hz to
+    10 kHz, so a median step under 0.5 is seconds, under 500 milliseconds (a sketch printing
+    ``millis()``), else microseconds (``micros()``)."""
+    steps = np.diff(t[:10_001])
+    step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0
+    return 1.0 if step < 0.5 else 1e-3 if step < 500 else 1e-6
 
 
 def _json_value(text: str) -> Any:

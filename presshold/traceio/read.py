@@ -5,8 +5,9 @@ What ``presshold analyze``, ``--source FILE`` replay and the dashboard's Import 
 - **Parquet** (recognised by its ``PAR1`` magic): ``t_s`` and ``force_n`` (or ``force_kgf``/
   ``force_lbf``), plus the settings columns and metadata when PressHold wrote it.
 - **CSV with a header** (``#`` comment lines first are allowed, ``# key,"value"`` ones are read as
-  metadata): a time column — ``t_s``/``time_s``/``time``/``times``/``seconds``/``t`` in seconds,
-  ``t_ms``/``time_ms``/``ms``/``millis`` in ms, ``t_us``/``time_us``/``us``/``micros`` in µs —
+  metadata): a time column — ``t_s``/``time_s``/``seconds`` in seconds, ``t_ms``/``millis`` in
+  ms, ``t_us``/``micros`` in µs, or ``time``/``times``/``t``/``timestamp`` with the unit inferred
+  from its steps —
   and a force column ``force_n``/``force_kgf``/``force_lbf`` (or, when the file has just two
   columns, the other one, in newtons). Other columns (text ones too) are ignored, except the
   settings columns of our export, which are kept. The data is parsed by pyarrow's multi-threaded

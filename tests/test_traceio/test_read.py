@@ -89,3 +89,16 @@ def test_an_older_export_with_colon_metadata_keeps_its_settings(tmp_path: Path) 
     assert tr.settings is None and tr.meta["label"] == "neck"
     params, changes = trace_settings(tr, None, "v1.csv")
     assert (params.target_n, params.tolerance_n, params.hold_s, changes) == (25.0, 2.5, 20.0, [])
+
+
+def test_a_clock_column_that_names_no_unit_gets_it_from_its_steps(tmp_path: Path) -> None:
+    """``Times,Measures`` / ``12345,2.57``: a sketch printing millis() and a value."""
+    p = tmp_path / "sketch.csv"
+    p.write_text("Times,Measures\n12345,2.57\n12357,2.60\n12370,2.61\n")
+    tr = read_trace(p)
+    assert tr.t_s.tolist() == pytest.approx([12.345, 12.357, 12.370])
+    assert tr.force_n.tolist() == [2.57, 2.60, 2.61]
+    p.write_text("time,force_n\n0.0125,1\n0.025,2\n")
+    assert read_trace(p).t_s.tolist() == [0.0125, 0.025]  # already seconds
+    p.write_text("timestamp,force_n\n1000000,1\n1012500,2\n")
+    assert read_trace(p).t_s.tolist() == pytest.approx([1.0, 1.0125])  # micros()
