@@ -28,7 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "PressHold export, switching where the session's settings changed).",
     )
     p.add_argument("traces", type=Path, nargs="+", metavar="TRACE", help="files or folders")
-    p.add_argument("--target", default=None, help="target force: 30, 30N, 3kgf or 6.7lbf")
+    p.add_argument(
+        "--target",
+        default=None,
+        help="target force: 30, 30N, 3kgf or 6.7lbf (default: each file's own settings; "
+        "--tolerance, --hold, --grace and --min-hold apply with --target)",
+    )
     p.add_argument("--tolerance", default="10%", help="band half-width: 10%% or 3N (default 10%%)")
     p.add_argument("--hold", default="30", help="hold time in seconds (default 30)")
     p.add_argument("--grace", default="0.5", help="seconds out of band before it counts (0.5)")
