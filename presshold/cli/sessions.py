@@ -21,10 +21,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = sub.add_parser(
         "export",
         help="export a session: CSV, Parquet or MAT (every sample), JSON, or FHIR R4",
-        description="Formats are described in docs/exports.md.",
+        description="Export a recorded session (formats: docs/exports.md). With -o the file "
+        "is written under a temporary name and renamed when complete.",
     )
     e.add_argument("session_id")
-    e.add_argument("--format", choices=("csv", "parquet", "mat", "json", "fhir"), default="csv")
+    e.add_argument(
+        "--format",
+        choices=("csv", "parquet", "mat", "json", "fhir"),
+        default="csv",
+        help="csv, parquet, mat: every sample with the settings in force; json: metadata and "
+        "analysis; fhir: an HL7 FHIR R4 Bundle (default csv)",
+    )
     e.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
     e.add_argument("--data-dir", type=Path, default=None)
     e.set_defaults(handler=_export)
