@@ -9,7 +9,8 @@ trace as Parquet — and times, as fresh processes taking turns in one run so al
 machine load: (a) the bare script: import NumPy and SciPy, ``np.loadtxt`` the two columns, one
 ``sosfilt`` (the floor issue 16 measures against); (b) ``python -m presshold analyze FILE.csv
 --target 30 --hold 30 --json`` (pyarrow's multi-threaded CSV reader); (c) the same on the
-Parquet file. All pay interpreter start-up and imports; the ratios of medians are the figures.
+Parquet file. All pay interpreter start-up and imports; the ratios of medians are the figures,
+of wall time and of CPU time (the work done, steadier when other jobs share the cores).
 Then, in this process, where the time goes: each way of reading, and the analysis pipeline.
 """
 
@@ -74,10 +75,22 @@ def write_files(folder: Path, rows: int) -> tuple[Path, Path, int]:
     return csv_path, pq_path, skip
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child: user + system, all its threads). CPU time is the
+    work done, much less disturbed than wall time when other jobs share the cores."""
+    before = _children_cpu()
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _children_cpu() - before
+
+
+def _children_cpu() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows: no CPU figure
+        return float("nan")
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:
@@ -96,21 +109,29 @@ def main() -> None:
         "analyze CSV": [*analyze, str(csv_path), *opts],
         "analyze Parquet": [*analyze, str(pq_path), *opts],
     }
-    times: dict[str, list[float]] = {k: [] for k in cmds}
+    wall: dict[str, list[float]] = {k: [] for k in cmds}
+    cpu: dict[str, list[float]] = {k: [] for k in cmds}
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     for i in range(args.runs):  # taking turns, so all see the same machine load
         for name, cmd in cmds.items():
-            times[name].append(timed(cmd))
-        print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
-    med = {k: statistics.median(v) for k, v in times.items()}
-    bare = med["bare loadtxt+sosfilt"]
+            w, c = timed(cmd)
+            wall[name].append(w)
+            cpu[name].append(c)
+        print(
+            f"run {i + 1}: "
+            + ", ".join(f"{k} {wall[k][-1]:.2f} s ({cpu[k][-1]:.2f} s CPU)" for k in cmds)
+        )
     in_process(csv_path, pq_path, skip, args.runs)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    print(
-        f"median: bare {bare:.2f} s, CSV {med['analyze CSV']:.2f} s "
-        f"(ratio {med['analyze CSV'] / bare:.2f}, goal <= 0.5), Parquet "
-        f"{med['analyze Parquet']:.2f} s (ratio {med['analyze Parquet'] / bare:.2f}, goal <= 0.1)"
-    )
+    for label, table in (("wall", wall), ("CPU", cpu)):
+        med = {k: statistics.median(v) for k, v in table.items()}
+        bare = med["bare loadtxt+sosfilt"]
+        print(
+            f"median {label}: bare {bare:.2f} s, CSV {med['analyze CSV']:.2f} s "
+            f"(ratio {med['analyze CSV'] / bare:.2f}, goal <= 0.5), Parquet "
+            f"{med['analyze Parquet']:.2f} s (ratio {med['analyze Parquet'] / bare:.2f}, "
+            "goal <= 0.1)"
+        )
 
 
 def in_process(csv_path: Path, pq_path: Path, skip: int, runs: int) -> None:
