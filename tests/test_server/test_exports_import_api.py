@@ -74,8 +74,10 @@ def test_an_export_imports_back_as_the_same_session(
         assert imported["samples"] == original["samples"]
         assert imported["metrics"] == original["metrics"]
         assert imported["analysis"] == original["analysis"]
-        listed = next(s for s in api.get("/api/sessions").json() if s["id"] == new)
-        assert listed["imported_from"] == f"visit.{fmt}"
+        rows = {s["id"]: s for s in api.get("/api/sessions").json()}
+        assert rows[new]["imported_from"] == f"visit.{fmt}" and rows[sid]["imported_from"] is None
+        for key in ("holds", "holds_completed", "alerts", "samples", "duration_s"):
+            assert rows[new][key] == rows[sid][key], key  # the list counts the same events
         a, b = (read_export(api.get(f"/api/sessions/{s}/export.csv").text)[2] for s in (sid, new))
         assert [r[:2] for r in a] == [r[:2] for r in b]  # the very samples, bit for bit
 
