@@ -43,6 +43,17 @@ def test_import_good_and_bad_traces(tmp_path: Path, artifacts_dir: Path) -> None
             page.set_input_files("#import-file", str(path))
             page.get_by_role("button", name="Import").click()
             page.locator("#import-msg", has_text=expected).wait_for()
+        # Dropping a file on the panel imports it the same way.
+        page.evaluate(
+            """(text) => {
+              const dt = new DataTransfer();
+              dt.items.add(new File([text], "dropped.csv", {type: "text/csv"}));
+              document.getElementById("import-form").dispatchEvent(
+                new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            }""",
+            "t_s,force_n\n0,1\n0.1,-\n",
+        )
+        page.locator("#import-msg", has_text="Not imported: dropped.csv:3: column 2").wait_for()
         page.screenshot(path=str(artifacts_dir / "sessions-import-error.png"))
         assert _imported(server) == []  # nothing half-imported
 
