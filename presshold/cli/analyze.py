@@ -13,7 +13,10 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # heavy imports stay in the handlers: --help must be instant
+    from presshold.signal import HoldParams
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -117,7 +120,10 @@ def _output(path: Path | None) -> Iterator[TextIO]:
             tmp.unlink()
 
 
-def _report(args: argparse.Namespace, params, rate, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+def _report(
+    args: argparse.Namespace, params: HoldParams | None, rate: float | None, out: TextIO
+) -> None:
+    """The one-file report: the readable table, or one JSON object."""
     from presshold.errors import PressHoldError
     from presshold.signal import analyze
     from presshold.traceio.read import read_trace, trace_settings
