@@ -1,4 +1,4 @@
-"""``presshold analyze TRACE.csv``: holds, alerts and technique metrics of a recorded trace.
+"""``presshold analyze TRACE…``: holds, alerts and technique metrics of recorded traces.
 
 Runs the very pipeline the live server runs (``presshold.signal.analyze``), so the answers match
 what the therapist saw live.
@@ -7,29 +7,50 @@ what the therapist saw live.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # heavy imports stay in the handlers: --help must be instant
+    from presshold.signal import HoldParams
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this module's subcommands to the presshold parser."""
     p = sub.add_parser(
         "analyze",
-        help="holds, alerts and metrics of a recorded CSV trace",
-        description="Analyse a CSV trace (t_s plus force_n, force_kgf or force_lbf; '#' lines "
-        "are comments — the session export format) with the live hold/alert rules.",
+        help="holds, alerts and metrics of recorded traces (CSV, Parquet, Serial Plotter logs)",
+        description="Analyse traces with the live hold/alert rules. One file: a readable report "
+        "(or --json). Several files or folders (searched for .csv and .parquet), or --table / "
+        "--holds: one table, a row per trace or per hold, as CSV (or a JSON array with --json). "
+        "Without --target, each file's own settings are used (the settings columns of a "
+        "PressHold export, switching where the session's settings changed).",
     )
-    p.add_argument("trace", type=Path, help="CSV with t_s and force_n|force_kgf|force_lbf")
-    p.add_argument("--target", required=True, help="target force: 30, 30N, 3kgf or 6.7lbf")
+    p.add_argument("traces", type=Path, nargs="+", metavar="TRACE", help="files or folders")
+    p.add_argument(
+        "--target",
+        default=None,
+        help="target force: 30, 30N, 3kgf or 6.7lbf (default: each file's own settings; "
+        "--tolerance, --hold, --grace and --min-hold apply with --target)",
+    )
     p.add_argument("--tolerance", default="10%", help="band half-width: 10%% or 3N (default 10%%)")
     p.add_argument("--hold", default="30", help="hold time in seconds (default 30)")
     p.add_argument("--grace", default="0.5", help="seconds out of band before it counts (0.5)")
     p.add_argument("--min-hold", default="1", help="shortest stretch that is a hold, s (1)")
-    p.add_argument("--rate", default=None, help="nominal sample rate in Hz (default: estimated)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument(
+        "--rate",
+        default=None,
+        help="nominal sample rate in Hz (default: estimated; needed for Serial Plotter logs "
+        "without times)",
+    )
+    p.add_argument("--json", action="store_true", help="JSON instead of text/CSV")
+    p.add_argument("--table", action="store_true", help="a table even for one file")
+    p.add_argument("--holds", action="store_true", help="table with one row per hold")
+    p.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
     p.set_defaults(handler=_analyze)
 
 
@@ -47,36 +68,86 @@ def _seconds(flag: str, text: str | None) -> float | None:
 
 def _analyze(args: argparse.Namespace) -> int:
     from presshold.errors import ConfigError
-    from presshold.signal import HoldParams, analyze, parse_force, parse_tolerance
-    from presshold.traces import read_trace
+    from presshold.signal import HoldParams, parse_force, parse_tolerance
 
-    target = parse_force(args.target)
-    params = HoldParams(
-        target,
-        parse_tolerance(args.tolerance, target),
-        _seconds("--hold", args.hold) or 0.0,
-        grace_s=_seconds("--grace", args.grace) or 0.0,
-        min_hold_s=_seconds("--min-hold", args.min_hold) or 0.0,
-    )
+    params = None
+    if args.target is not None:
+        target = parse_force(args.target)
+        params = HoldParams(
+            target,
+            parse_tolerance(args.tolerance, target),
+            _seconds("--hold", args.hold) or 0.0,
+            grace_s=_seconds("--grace", args.grace) or 0.0,
+            min_hold_s=_seconds("--min-hold", args.min_hold) or 0.0,
+        )
     rate = _seconds("--rate", args.rate)
     if rate is not None and not 0 < rate <= 100_000:
         raise ConfigError(f"--rate {args.rate!r}: expected a sample rate in Hz, e.g. 80")
-    t, f = read_trace(args.trace)
-    a = analyze(t, f, params, rate)
-    try:
-        if args.json:
-            json.dump(
-                {"file": str(args.trace), "params": _params(params), **a.to_dict()},
-                sys.stdout,
-                indent=2,
-            )
-            sys.stdout.write("\n")
-        else:
-            _print_table(args.trace, params, a, t)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `… | head`: the reader left; not an error worth a traceback
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    table = args.table or args.holds or len(args.traces) > 1 or args.traces[0].is_dir()
+    with _output(args.output) as out:
+        try:
+            if table:
+                from presshold.cli.analyze_batch import run_table
+
+                return run_table(args.traces, params, rate, args.holds, args.json, out)
+            _report(args, params, rate, out)
+            out.flush()
+        except BrokenPipeError:  # `… | head`: the reader left; not an error worth a traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or a file written in full under a temporary name and then renamed: an error or
+    Ctrl-C half-way leaves no half table, and never deletes a file that was there before."""
+    from presshold.errors import PressHoldError
+
+    if path is None:
+        yield sys.stdout
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fh = open(tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise PressHoldError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _report(
+    args: argparse.Namespace, params: HoldParams | None, rate: float | None, out: TextIO
+) -> None:
+    """The one-file report: the readable table, or one JSON object."""
+    from presshold.errors import PressHoldError
+    from presshold.signal import analyze
+    from presshold.traceio.read import read_trace, trace_settings
+
+    path = args.traces[0]
+    trace = read_trace(path, rate_hz=rate, settings=params is None)
+    params, changes = trace_settings(trace, params, str(path))
+    try:
+        a = analyze(trace.t_s, trace.force_n, params, rate, changes=changes)
+    except ValueError as exc:
+        raise PressHoldError(f"{path}: cannot analyse: {exc}") from None
+    if args.json:
+        doc = {"file": str(path), "params": _params(params), **a.to_dict()}
+        if changes:
+            doc["settings_changes"] = [
+                {"t_s": float(trace.t_s[i]), **_params(p)} for i, p in changes
+            ]
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+    else:
+        with contextlib.redirect_stdout(out):
+            _print_table(path, params, a, trace.t_s)
+            if changes:
+                print(f"settings changed {len(changes)} time(s) during the trace (as recorded)")
 
 
 def _params(params) -> dict[str, Any]:  # type: ignore[no-untyped-def]

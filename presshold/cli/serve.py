@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                 action="append",
                 default=None,
                 help="sim, sim:N (N simulated hands), auto (every sensor, also ones plugged in "
-                "later), a serial port (COM3, /dev/ttyACM0), a pyserial URL or a CSV trace; "
-                "repeat for several stations (default: the one USB sensor plugged in)",
+                "later), a serial port (COM3, /dev/ttyACM0), a pyserial URL or a CSV/Parquet "
+                "trace; repeat for several stations (default: the one USB sensor plugged in)",
             )
         p.add_argument("--http-port", type=int, default=None, help="HTTP port (default 8000)")
         p.add_argument(

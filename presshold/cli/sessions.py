@@ -1,4 +1,4 @@
-"""``presshold sessions`` (list recorded sessions) and ``presshold export`` (CSV/JSON to a file)."""
+"""``presshold sessions`` (list recorded sessions) and ``presshold export`` (every format)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--station", default=None, help="only this station's sessions (its id)")
     p.set_defaults(handler=_list)
-    e = sub.add_parser("export", help="export a session as CSV (every sample) or JSON")
+    e = sub.add_parser(
+        "export",
+        help="export a session: CSV, Parquet or MAT (every sample), JSON, or FHIR R4",
+        description="Export a recorded session (formats: docs/exports.md). With -o the file "
+        "is written under a temporary name and renamed when complete.",
+    )
     e.add_argument("session_id")
-    e.add_argument("--format", choices=("csv", "json"), default="csv")
+    e.add_argument(
+        "--format",
+        choices=("csv", "parquet", "mat", "json", "fhir"),
+        default="csv",
+        help="csv, parquet, mat: every sample with the settings in force; json: metadata and "
+        "analysis; fhir: an HL7 FHIR R4 Bundle (default csv)",
+    )
     e.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
     e.add_argument("--data-dir", type=Path, default=None)
     e.set_defaults(handler=_export)
@@ -77,22 +88,25 @@ def _export(args: argparse.Namespace) -> int:
         if meta is None:
             raise StorageError(f"no session {args.session_id!r} in {store.path}")
         if args.output is None:
-            _write_export(args, store, meta, sys.stdout)
-            sys.stdout.flush()
+            _write_export(args, store, meta, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
             return 0
+        # A temporary file renamed into place: an error or Ctrl-C half-way leaves no
+        # half-written file that looks like an export, and never removes one that was there.
+        tmp = args.output.with_name(f".{args.output.name}.{os.getpid()}.tmp")
         try:
-            out = open(args.output, "w", newline="")  # noqa: SIM115 - closed below
+            out = open(tmp, "wb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise PressHoldError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
         try:
             with out:
                 _write_export(args, store, meta, out)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):  # no half-written file that looks like an export
-                args.output.unlink()
-            if isinstance(exc, OSError):
-                raise PressHoldError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-            raise
+            os.replace(tmp, args.output)
+        except OSError as exc:
+            raise PressHoldError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
     return 0
 
 
@@ -102,9 +116,18 @@ def _write_export(args: argparse.Namespace, store, meta: dict, out) -> None:  # 
     from presshold.server import exports
     from presshold.server.session_metrics import session_metrics
 
+    sid = args.session_id
     if args.format == "csv":
-        out.writelines(exports.csv_lines(meta, store.iter_samples(args.session_id)))
+        for chunk in exports.csv_lines(meta, store.iter_samples(sid)):
+            out.write(chunk.encode("utf-8"))
+    elif args.format == "parquet":
+        exports.write_parquet(meta, store.iter_samples(sid), out)
+    elif args.format == "mat":
+        out.write(exports.mat_bytes(meta, store.iter_samples(sid)))
     else:
         metrics = session_metrics(store, meta, recording=meta["ended_at"] is None)
-        json.dump(exports.json_export(meta, metrics), out, indent=2)
-        out.write("\n")
+        if args.format == "json":
+            doc = exports.json_export(meta, metrics)
+        else:
+            doc = exports.fhir_bundle(meta, metrics, store.iter_samples(sid))
+        out.write((json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

@@ -13,6 +13,10 @@ $("export-csv").href = `${base}/export.csv`;
 $("export-csv").download = `presshold-${id}.csv`;
 $("export-json").href = `${base}/export.json`;
 $("export-json").download = `presshold-${id}.json`;
+for (const [elId, suffix] of [["export-parquet", "parquet"], ["export-mat", "mat"], ["export-fhir", "fhir.json"]]) {
+  $(elId).href = `${base}/export.${suffix}`;
+  $(elId).download = `presshold-${id}.${suffix}`;
+}
 
 let meta = null, plot = null, fullRange = [0, 1], fetchSeq = 0, holds = [], alerts = [];
 const settings = () => meta.settings || {};
@@ -238,6 +242,10 @@ try {
   meta = await api(base);
   $("label-input").value = meta.label || "";
   showTitle();
+  if (meta.imported_from) {
+    $("imported").hidden = false;
+    $("imported").textContent = `Imported from ${meta.imported_from}`;
+  }
   document.title = `PressHold — session ${meta.id}`;
   holds = collectHolds(); alerts = collectAlerts();
   metricCards(); holdsTable(); eventsTable();

@@ -1,8 +1,10 @@
 // History list: GET /api/sessions, newest first, each row links to its session page.
 import { api, setupThemeButtons } from "/static/ui.js";
 import { duration, when } from "/static/format.js";
+import { setupImport } from "/static/import.js";
 
 setupThemeButtons();
+setupImport(document.getElementById("import-form"));
 const body = document.querySelector("#list tbody");
 const msg = document.getElementById("msg");
 const station = new URLSearchParams(location.search).get("station");
@@ -21,7 +23,7 @@ try {
       a,
       s.ended_at ? duration(s.duration_s) : "recording…",
       s.station_name || s.station_id || "—",
-      s.label || "—",
+      (s.label || "—") + (s.imported_from ? ` (imported: ${s.imported_from})` : ""),
       holds ? `${s.holds_completed ?? 0} of ${holds} complete` : "none",
       // Computed by the server when a session's page is first opened, then cached.
       s.time_in_band_s != null ? duration(s.time_in_band_s) : "—",

@@ -40,9 +40,10 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
     tty.setraw(slave)
     os.set_blocking(master, False)  # with no reader, drop samples rather than stall
     if profile is not None:
-        from presshold.traces import read_trace
+        from presshold.traceio.read import read_trace
 
-        pt, pf = read_trace(profile)
+        trace = read_trace(profile)
+        pt, pf = trace.t_s, trace.force_n
         period = float(pt[-1] - pt[0]) or 1.0
 
         def values(k0: int, n: int) -> np.ndarray:

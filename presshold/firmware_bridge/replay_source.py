@@ -22,12 +22,13 @@ class ReplaySource(ThreadedSource):
     """
 
     def __init__(self, path: Path, store: CalibrationStore | None = None, speed: float = 1.0):
-        from presshold.traces import read_trace
+        from presshold.traceio.read import read_trace
 
         if not speed > 0:
             raise SourceError("replay speed must be positive")
         self.path = Path(path)
-        self.t, self.raw = read_trace(self.path)
+        trace = read_trace(self.path)
+        self.t, self.raw = trace.t_s, trace.force_n
         rate = float(1.0 / np.median(np.diff(self.t))) if len(self.t) > 1 else None
         super().__init__(
             SourceStatus(

@@ -80,7 +80,7 @@ def open_source(
     zero_tracking: bool = False,
     sim_index: int | None = None,
 ) -> Source:
-    """``sim``, a CSV trace path, or a serial port / pyserial URL."""
+    """``sim``, a CSV or Parquet trace path, or a serial port / pyserial URL."""
     store = CalibrationStore(data_dir)
     source: Source
     if spec == "sim":
@@ -89,7 +89,7 @@ def open_source(
         else:
             style = STYLES[(sim_index - 1) % len(STYLES)]
             source = SimulatedSource(rate_hz or 80.0, store, style=style, name=f"sim-{sim_index}")
-    elif spec.lower().endswith(".csv"):
+    elif spec.lower().endswith((".csv", ".parquet", ".pq")):
         source = ReplaySource(Path(spec), store, speed=replay_speed)
     else:
         source = SerialSource(spec, store, baud=baud)

@@ -48,13 +48,20 @@ def _is_local_name(netloc: str) -> bool:
 
 class AccessGuard:
     def __init__(
-        self, app: ASGIApp, token: str | None, max_body: int, local_names_only: bool = False
+        self,
+        app: ASGIApp,
+        token: str | None,
+        max_body: int,
+        local_names_only: bool = False,
+        body_limits: dict[str, int] | None = None,
     ) -> None:
         """``local_names_only``: the loopback bind without a token, where only the host names of
-        this machine may be used (the DNS rebinding guard)."""
+        this machine may be used (the DNS rebinding guard). ``body_limits``: larger limits for
+        the few paths that take files (trace import), by exact path."""
         self.app = app
         self.token = token.encode() if token else None
         self.max_body = max_body
+        self.body_limits = body_limits or {}
         self.local_names_only = local_names_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -149,9 +156,10 @@ class AccessGuard:
                 "access token missing or wrong: open the link printed by `presshold serve` "
                 "(…/?token=…)",
             )
-        too_large = f"request body too large (limit {self.max_body} bytes)"
+        max_body = self.body_limits.get(scope["path"], self.max_body)
+        too_large = f"request body too large (limit {max_body} bytes)"
         length = headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > self.max_body:
+        if not length.isdigit() or int(length) > max_body:
             return await _json(send, 413, too_large)
         received = 0
 
@@ -160,7 +168,7 @@ class AccessGuard:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body:
+            if received > max_body:
                 raise HTTPException(413, detail=too_large)  # → the app's JSON error handler
             return message
 

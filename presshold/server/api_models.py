@@ -80,6 +80,9 @@ class SessionMeta(OpenModel):
     samples: int
     station_id: str | None = Field(None, description="null for sessions from before stations")
     station_name: str | None = None
+    imported_from: str | None = Field(
+        None, description="the source file's name when the session was imported from a trace"
+    )
 
 
 class SessionListItem(SessionMeta):
@@ -126,6 +129,14 @@ class RecordingSession(OpenModel):
     label: str | None
     notes: str | None
     point: str | None = Field(description="the current point label")
+
+
+class ImportedSession(BaseModel):
+    """A trace file stored as a new session."""
+
+    id: str
+    label: str | None
+    samples: int
 
 
 class SessionPatched(BaseModel):

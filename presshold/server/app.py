@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from presshold import __version__
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import AUTO, SourceSpec, expand, open_source
-from presshold.server import http_errors
+from presshold.server import http_errors, trace_import
 from presshold.server.access import AccessGuard
 from presshold.server.config import ServerSettings, is_loopback
 from presshold.server.deps import AppState
@@ -83,7 +83,7 @@ def create_app(
             on_session_end=analyses.session_ended,
             rate_hz=config.sim_rate_hz,
         )
-        state.store, state.stations = store, registry
+        state.store, state.stations, state.analyses = store, registry, analyses
         await registry.start(opened, auto=auto)
         try:
             yield
@@ -98,6 +98,7 @@ def create_app(
         AccessGuard,
         token=token,
         max_body=MAX_BODY,
+        body_limits={"/api/sessions/import": trace_import.MAX_BYTES},  # the file, streamed
         local_names_only=token is None and is_loopback(config.host),
     )
     app.state.presshold = state

@@ -7,6 +7,7 @@ blocking (SQLite in the caller's thread): async routes run them with ``asyncio.t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from presshold.errors import Conflict, NotFound
@@ -18,9 +19,16 @@ from presshold.server.trace import read_trace
 
 
 class SessionArchive:
-    def __init__(self, store: SessionStore, stations: StationRegistry) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        stations: StationRegistry,
+        analyse: Callable[[str], None] | None = None,
+    ) -> None:
+        """``analyse(session_id)`` queues the analysis of a session added whole (an import)."""
         self.store = store
         self.stations = stations
+        self.analyse = analyse
 
     def recording_station(self, sid: str) -> Station | None:
         return next((s for s in self.stations if s.is_recording(sid)), None)

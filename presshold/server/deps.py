@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 
 from presshold.server.archive import SessionArchive
 from presshold.server.config import ServerSettings
+from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.station import Station
 from presshold.server.stations import StationRegistry
 from presshold.server.store import SessionStore
@@ -29,6 +30,7 @@ class AppState:
     data_dir: Path
     stations: StationRegistry | None = None
     store: SessionStore | None = None
+    analyses: MetricsWorker | None = None
 
 
 def app_state(conn: HTTPConnection) -> AppState:
@@ -68,7 +70,10 @@ StationDep = Annotated[Station, Depends(station)]
 
 
 def session_archive(conn: HTTPConnection) -> SessionArchive:
-    return SessionArchive(session_store(conn), registry(conn))
+    analyses = app_state(conn).analyses
+    return SessionArchive(
+        session_store(conn), registry(conn), analyses.session_ended if analyses else None
+    )
 
 
 ArchiveDep = Annotated[SessionArchive, Depends(session_archive)]

@@ -355,8 +355,9 @@ class SessionStore:
         with self._read() as con:
             rows = con.execute(
                 f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
-                "WHERE b.session_id = s.id) AS samples FROM sessions s"
-                " ORDER BY started_at DESC, s.rowid DESC"
+                "WHERE b.session_id = s.id) AS samples, (SELECT data FROM events e WHERE "
+                "e.session_id = s.id AND e.kind = 'imported') AS imported "
+                "FROM sessions s ORDER BY started_at DESC, s.rowid DESC"
             ).fetchall()
         out = []
         for r in rows:
@@ -366,6 +367,9 @@ class SessionStore:
             meta.update({name: r[name] for name in COUNTED_EVENTS})
             meta["samples"] = r["samples"]
             meta["time_in_band_s"] = cached.get("time_in_band_s")
+            meta["imported_from"] = (
+                json.loads(r["imported"]).get("source") if r["imported"] else None
+            )
             out.append(meta)
         return out
 
@@ -385,6 +389,8 @@ class SessionStore:
                 ).fetchall()
             ]
             meta["marks"] = [e for e in meta["events"] if e["kind"] == "mark"]
+            imported = [e for e in meta["events"] if e["kind"] == "imported"]
+            meta["imported_from"] = imported[0].get("source") if imported else None
             return meta
 
     def samples(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -296,15 +297,36 @@ def analyze(
     nominal_rate_hz: float | None = None,
     *,
     keep_samples: bool = False,
+    changes: Sequence[tuple[int, HoldParams]] = (),
 ) -> Analysis:
     """Offline analysis: the live pipeline run once over the whole trace, then ``finish``.
 
     With ``keep_samples`` the per-sample outputs (display, detect, state codes) are kept too —
-    the filtered/state columns of a CSV export.
+    the filtered/state columns of a CSV export. ``changes`` are ``(first sample, params)`` of
+    mid-trace settings changes (an export's settings columns), applied from that sample on as
+    the live view did; processing in pieces gives the same result as one call.
     """
+    t_s, force_n = np.asarray(t_s, float), np.asarray(force_n, float)
     pipe = LivePipeline(params, nominal_rate_hz)
-    res = pipe.process(np.asarray(t_s, float), np.asarray(force_n, float))
+    cuts = [(i, p) for i, p in changes if 0 < i < t_s.size]
+    starts = [0, *(i for i, _ in cuts)]
+    ends = [*(i for i, _ in cuts), t_s.size]
+    results = []
+    for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        if k:
+            pipe.set_params(cuts[k - 1][1])
+        results.append(pipe.process(t_s[a:b], force_n[a:b]))
+    res = results[0] if len(results) == 1 else _concat(results)
     events = res.events + pipe.finish()
     s = pipe.summary()
     rate = s.sample_rate_hz or pipe.sample_rate_hz
     return Analysis(pipe.holds, pipe.alerts, s, rate, events, res if keep_samples else None)
+
+
+def _concat(results: list[BlockResult]) -> BlockResult:
+    return BlockResult(
+        np.concatenate([r.display for r in results]),
+        np.concatenate([r.detect for r in results]),
+        np.concatenate([r.state_code for r in results]),
+        [e for r in results for e in r.events],
+    )

@@ -37,6 +37,23 @@ def test_replay_streams_the_trace_in_order(tmp_path: Path) -> None:
     np.testing.assert_allclose(np.diff(ts), 0.01, atol=1e-9)
 
 
+def test_replay_of_a_parquet_export(tmp_path: Path) -> None:
+    """``--source FILE.parquet``: the same replay from the Parquet export format."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "session.parquet"
+    t = np.arange(40) / 100.0
+    pq.write_table(pa.table({"t_s": t, "force_n": t * 10, "state": ["idle"] * 40}), path)
+    src = open_source(str(path), data_dir=tmp_path)
+    assert isinstance(src, ReplaySource) and src.status.rate_hz == pytest.approx(100)
+    np.testing.assert_array_equal(src.raw, t * 10)
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"time": t, "force_n": t}), bad)
+    with pytest.raises(TraceFormatError, match="no t_s column"):
+        open_source(str(bad), data_dir=tmp_path)
+
+
 def test_bad_trace_names_the_line(tmp_path: Path) -> None:
     csv = tmp_path / "bad.csv"
     csv.write_text("t_s,force_n\n0,1\n0.01,oops\n")

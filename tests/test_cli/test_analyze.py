@@ -92,7 +92,7 @@ def test_readable_table(tmp_path, capsys):
         (f"# only comments\n{HEADER}\n0.0,1,2,3,4,idle\n0.1,oops,2,3,4,idle\n", ":4:"),
         ("# c\nt_s,force_n\n0.0,1\n0.1\n", ":4:"),
         ("# c\nt_s,force_n\n0.0,1\n0.2,1\n0.1,1\n", ":5:"),
-        ("# c\ntime,force_n\n0.0,1\n", ":2:"),
+        ("# c\nwhen,force_n\n0.0,1\n", ":2:"),
         ("t_s,force_mN\n0.0,1\n", ":1:"),
         ("# nothing here\n", "empty file"),
         ("", "empty file"),

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+from support.csvfile import read_export
 from support.server import ServerProcess
 
 
@@ -25,8 +26,9 @@ def test_list_and_export_a_recorded_session(tmp_path: Path) -> None:
     assert sid in listing and "cli" in listing
     out = tmp_path / "s.csv"
     subprocess.run([*run, "export", sid, "-o", str(out), "--data-dir", str(tmp_path)], check=True)
-    rows = [ln for ln in out.read_text().splitlines() if not ln.startswith("#")]
-    assert rows[0].startswith("t_s,force_n,raw,") and len(rows) > 50
+    _, header, data = read_export(out.read_text())
+    rows = [header, *data]
+    assert header[:3] == ["t_s", "force_n", "raw"] and len(rows) > 50
     exported = json.loads(
         subprocess.run(
             [*run, "export", sid, "--format", "json", "--data-dir", str(tmp_path)],
@@ -99,3 +101,41 @@ def test_export_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
         proc.stdout.close()
         stderr = proc.stderr.read().decode()
         assert proc.wait(timeout=60) == 0 and stderr == ""
+
+
+def test_export_every_format_from_the_command_line(tmp_path: Path) -> None:
+    import numpy as np
+    import pyarrow.parquet as pq
+    import scipy.io
+    from fhir.resources.R4B.bundle import Bundle
+
+    sid = _recorded_store(tmp_path, 1000)
+    out = {}
+    for fmt, suffix in (("parquet", "parquet"), ("mat", "mat"), ("fhir", "fhir.json")):
+        out[fmt] = tmp_path / f"s.{suffix}"
+        out[fmt].write_text("an older file that the export replaces")
+        subprocess.run(
+            [
+                *RUN,
+                "export",
+                sid,
+                "--format",
+                fmt,
+                "-o",
+                str(out[fmt]),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            check=True,
+        )
+    t = np.arange(1000) / 80.0
+    assert np.array_equal(pq.read_table(out["parquet"]).column("t_s").to_numpy(), t)
+    assert np.array_equal(scipy.io.loadmat(out["mat"], simplify_cells=True)["t_s"], t)
+    Bundle.model_validate(json.loads(out["fhir"].read_text()))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+    stdout = subprocess.run(
+        [*RUN, "export", sid, "--format", "parquet", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert stdout[:4] == b"PAR1" and stdout[-4:] == b"PAR1"  # binary formats go to stdout too

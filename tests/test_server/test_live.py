@@ -11,6 +11,7 @@ import httpx
 import numpy as np
 import pytest
 import websockets
+from support.csvfile import read_export
 from support.inprocess import running
 from support.server import ServerProcess
 
@@ -112,10 +113,11 @@ async def test_settings_changed_mid_session_are_scored_where_they_changed(tmp_pa
         got = session_metrics(store, meta, recording=False)["metrics"]
         assert 4.0 < got["time_in_band_s"] <= 5.0
         assert got["time_in_band_s"] == pytest.approx(live_in_band, abs=1e-9)
-        rows = [
-            ln.split(",")
-            for ln in "".join(csv_lines(meta, store.iter_samples(sid))).splitlines()
-            if ln[0] != "#"
-        ][1:]
+        _, header, rows = read_export("".join(csv_lines(meta, store.iter_samples(sid))))
         assert {r[5] for r in rows[900:1000]} == {"over"}
         assert {r[5] for r in rows[-100:]} == {"in_band"}
+        # the settings columns switch at the very sample the live view switched (issue 11)
+        target = [float(r[header.index("target_n")]) for r in rows]
+        assert set(target[:1000]) == {30.0} and set(target[1000:]) == {50.0}
+        hi = [float(r[header.index("band_hi_n")]) for r in rows[1000:]]
+        assert hi == pytest.approx([55.0] * 1000)

@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 import websockets
+from support.csvfile import read_export
 from support.pty_device import PtyDevice
 from support.server import ServerProcess
 
@@ -45,9 +46,9 @@ def _wait(pred, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def
 
 
 def _csv_values(text: str) -> np.ndarray:
-    body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-    assert body[0] == "t_s,force_n,raw,force_display_n,force_detect_n,state"
-    return np.array([[float(x) for x in ln.split(",")[:5]] for ln in body[1:]])
+    _, header, rows = read_export(text)
+    assert header[:6] == ["t_s", "force_n", "raw", "force_display_n", "force_detect_n", "state"]
+    return np.array([[float(x) for x in r[:5]] for r in rows])
 
 
 def test_every_sample_of_a_pty_sensor_is_exported(

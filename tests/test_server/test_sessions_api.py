@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import websockets
+from support.csvfile import read_export
 from support.server import ServerProcess, served_pty_sensor, wait_for
 
 
@@ -48,20 +49,23 @@ def test_metrics_and_exports_of_a_recorded_pty_session(tmp_path: Path) -> None:
         assert meta["settings"]["hold_s"] == 1.5
 
         csv_text = api.get(f"/api/sessions/{sid}/export.csv").text
-        comments = dict(
-            ln[2:].split(": ", 1)
-            for ln in csv_text.splitlines()
-            if ln.startswith("# ") and ": " in ln
-        )
+        comments, header, rows = read_export(csv_text)
         assert comments["session_id"] == sid and comments["sensor"] == "metrics-test"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", comments["started_at"])
         assert comments["notes"] == "two lines"  # a newline cannot break out of the comment
         assert json.loads(comments["settings"])["target_n"] == 30
         assert json.loads(comments["calibration"])["unit"] == "N"
         assert "force_n=N" in comments["units"] and int(comments["samples"]) == meta["samples"]
-        body = [ln for ln in csv_text.splitlines() if not ln.startswith("#")]
-        assert body[0] == "t_s,force_n,raw,force_display_n,force_detect_n,state"
-        rows = [ln.split(",") for ln in body[1:]]
+        assert header[:6] == ["t_s", "force_n", "raw", "force_display_n", "force_detect_n", "state"]
+        assert header[6:] == [
+            "target_n",
+            "band_lo_n",
+            "band_hi_n",
+            "hold_s",
+            "grace_s",
+            "min_hold_s",
+        ]
+        assert {tuple(r[6:]) for r in rows} == {("30.0", "27.0", "33.0", "1.5", "0.5", "0.5")}
         assert len(rows) == meta["samples"]  # one row per recorded sample, every sample
         states = {r[5] for r in rows}
         assert {"idle", "in_band"} <= states <= {"idle", "under", "in_band", "over"}
@@ -211,10 +215,10 @@ def test_an_export_right_after_stop_has_the_last_samples_and_the_end(tmp_path: P
         csv_text = api.get(f"/api/sessions/{sid}/export.csv").text  # no waiting in between
         meta = api.get(f"/api/sessions/{sid}").json()
 
-        ended = next(ln for ln in csv_text.splitlines() if ln.startswith("# ended_at: "))
-        assert re.fullmatch(r"# ended_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ended), ended
+        comments, _, rows = read_export(csv_text)
+        ended = comments["ended_at"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", ended), ended
         assert meta["ended_at"] and meta["ended_at"] != "recovered"
-        rows = [ln.split(",") for ln in csv_text.splitlines() if not ln.startswith("#")][1:]
         t = np.array([float(r[0]) for r in rows])
         assert len(rows) == meta["samples"]
         assert t[-1] >= last_seen - 1e-4  # every sample shown live before "stop" is exported

@@ -5,7 +5,17 @@ from pathlib import Path
 
 import presshold.signal
 
-ALLOWED = {"__future__", "dataclasses", "itertools", "math", "re", "typing", "numpy", "scipy"}
+ALLOWED = {
+    "__future__",
+    "collections",
+    "dataclasses",
+    "itertools",
+    "math",
+    "re",
+    "typing",
+    "numpy",
+    "scipy",
+}
 FORBIDDEN = {"serial", "asyncio", "fastapi", "threading", "socket", "sqlite3", "os", "io"}
 
 

@@ -1,15 +1,22 @@
-"""``/api/sessions…``: list, start/stop, metadata, marks, trace, CSV/JSON export."""
+"""``/api/sessions…``: list, start/stop, metadata, marks, trace, exports (CSV, JSON, Parquet,
+MATLAB, FHIR) and trace import."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from presshold.server import api_models, exports
+from presshold.errors import ConfigError, TraceFormatError
+from presshold.server import api_models, exports, trace_import
+from presshold.server.archive import SessionArchive
 from presshold.server.deps import ArchiveDep, StationDep
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -113,7 +120,7 @@ def export_csv(sid: str, archive: ArchiveDep) -> StreamingResponse:
     blocks = archive.store.iter_samples(sid)
     return StreamingResponse(
         exports.csv_lines(meta, blocks),
-        media_type="text/csv; charset=utf-8",
+        media_type=exports.FORMATS["csv"][1],
         headers=_attachment(sid, "csv"),
     )
 
@@ -124,3 +131,108 @@ def export_json(sid: str, archive: ArchiveDep) -> JSONResponse:
     return JSONResponse(
         exports.json_export(meta, archive.metrics(meta)), headers=_attachment(sid, "json")
     )
+
+
+def _export_file(
+    archive: SessionArchive, sid: str, fmt: str, write: Callable[[dict[str, Any], BinaryIO], object]
+) -> StreamingResponse:
+    """Write an export to an anonymous temporary file in this worker thread, then stream it:
+    the file has no name (POSIX) and is gone when the response ends or is abandoned."""
+    meta = archive.meta(sid)
+    suffix, media = exports.FORMATS[fmt]
+    fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the generator below
+    try:
+        write(meta, fh)
+        size = fh.tell()
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        with fh:
+            while data := fh.read(1 << 20):
+                yield data
+
+    headers = {**_attachment(sid, suffix), "Content-Length": str(size)}
+    return StreamingResponse(chunks(), media_type=media, headers=headers)
+
+
+@router.get("/{sid}/export.parquet", response_class=StreamingResponse)
+def export_parquet(sid: str, archive: ArchiveDep) -> StreamingResponse:
+    """Every sample, typed and compressed; the CSV's metadata as file key-value metadata."""
+    samples = archive.store.iter_samples
+    return _export_file(
+        archive, sid, "parquet", lambda m, fh: exports.write_parquet(m, samples(sid), fh)
+    )
+
+
+@router.get("/{sid}/export.mat", response_class=StreamingResponse)
+def export_mat(sid: str, archive: ArchiveDep) -> StreamingResponse:
+    """MATLAB v5: column vectors, events/marks struct arrays, a ``meta`` struct."""
+    samples = archive.store.iter_samples
+    return _export_file(
+        archive, sid, "mat", lambda m, fh: fh.write(exports.mat_bytes(m, samples(sid)))
+    )
+
+
+@router.get("/{sid}/export.fhir.json")
+def export_fhir(sid: str, archive: ArchiveDep) -> JSONResponse:
+    """HL7 FHIR R4 Bundle: a Device and an Observation (trace as SampledData, metrics)."""
+    meta = archive.meta(sid)
+    bundle = exports.fhir_bundle(meta, archive.metrics(meta), archive.store.iter_samples(sid))
+    return JSONResponse(
+        bundle, headers=_attachment(sid, "fhir.json"), media_type="application/fhir+json"
+    )
+
+
+@router.post(
+    "/import",
+    status_code=201,
+    response_model=api_models.ImportedSession,
+    responses={413: {"description": "over the import size limit"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "the trace file itself (CSV, Parquet or a Serial Plotter log)",
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def import_trace(
+    request: Request,
+    archive: ArchiveDep,
+    station: StationDep,
+    filename: str = Query(min_length=1, max_length=255),
+    rate_hz: float | None = Query(None, gt=0, le=100_000),
+) -> dict[str, Any]:
+    """The request body is the file (CSV, Parquet or a Serial Plotter log), streamed to disk
+    with a size limit; it becomes a stored session marked imported. A file without settings
+    takes ``?station=ID``'s current ones."""
+    from presshold.traceio.read import read_trace
+
+    filename = re.split(r"[\\/]", filename)[-1] or "upload"  # a name, never a path
+    declared = request.headers.get("content-length")
+    try:
+        path = await trace_import.receive(
+            request.stream(),
+            int(declared) if declared and declared.isdigit() else None,
+            Path(filename).suffix[:16],
+        )
+    except trace_import.ImportTooLarge as exc:
+        raise HTTPException(413, detail=str(exc)) from None
+    try:
+        trace = await asyncio.to_thread(read_trace, path, rate_hz=rate_hz, name=filename)
+        meta, events = await asyncio.to_thread(
+            trace_import.build_session, trace, filename, station.settings.model_dump()
+        )
+        await asyncio.to_thread(trace_import.store_session, archive.store, meta, events, trace)
+    except TraceFormatError as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    except ConfigError as exc:  # e.g. settings columns no band can be made of
+        raise HTTPException(422, detail=f"{filename}: {exc}") from None
+    finally:
+        path.unlink(missing_ok=True)
+    if archive.analyse is not None:
+        archive.analyse(meta["id"])  # analysed and cached now: the list shows its metrics
+    return {"id": meta["id"], "label": meta["label"], "samples": int(trace.t_s.size)}
