@@ -15,14 +15,26 @@ from presshold.errors import PressHoldError, StorageError
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``sessions`` and ``export``; both read the store directly (no server needed)."""
-    p = sub.add_parser("sessions", help="list recorded sessions")
-    p.add_argument("--data-dir", type=Path, default=None)
+    data_help = "folder of the session store (default: this user's PressHold data folder)"
+    p = sub.add_parser(
+        "sessions",
+        help="list recorded sessions",
+        description="List recorded sessions, newest first: id, start, duration, holds "
+        "completed of holds, alerts and label. No server needed; use an id with "
+        "'presshold export'.",
+    )
+    p.add_argument("--data-dir", type=Path, default=None, help=data_help)
     p.set_defaults(handler=_list)
-    e = sub.add_parser("export", help="export a session as CSV (every sample) or JSON")
-    e.add_argument("session_id")
-    e.add_argument("--format", choices=("csv", "json"), default="csv")
+    e = sub.add_parser(
+        "export",
+        help="export a session as CSV (every sample) or JSON",
+        description="Write one session: CSV with every sample (raw, filtered and state "
+        "columns, '#' metadata lines) or JSON with its events, marks and hold analysis.",
+    )
+    e.add_argument("session_id", help="the id 'presshold sessions' lists")
+    e.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
     e.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
-    e.add_argument("--data-dir", type=Path, default=None)
+    e.add_argument("--data-dir", type=Path, default=None, help=data_help)
     e.set_defaults(handler=_export)
 
 

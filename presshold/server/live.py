@@ -106,7 +106,8 @@ class LiveHub:
             self.recorder.event(ev.t_s, ev.kind, ev.data)
             self.broadcast({"type": "event", "kind": ev.kind, "t_s": round(ev.t_s, 4), **ev.data})
         # one vectorised rounding per batch; history and frames share the same [t_s, force_n] pairs
-        pairs = np.column_stack((np.round(t_rel, 4), np.round(batch.force_n, 3))).tolist()
+        # of the glitch-guarded force (a glitch is an event, never drawn as force: issue 11)
+        pairs = np.column_stack((np.round(t_rel, 4), np.round(result.clean, 3))).tolist()
         self.history.extend(pairs)
         self.pending.extend(pairs)
 
@@ -249,6 +250,7 @@ class LiveHub:
                 "t_s": round(t, 4),
                 "force_n": round(st.force_display_n, 3),
                 "in_band": st.in_band,
+                "state": st.band_state,  # the one state the page shows (docs/holds.md)
                 "pressing": st.pressing,
                 "hold_s": round(st.hold_s, 3),
                 "hold_target_s": p.hold_s,

@@ -97,7 +97,11 @@ class Recorder:
             self.start(first_t_s=float(batch.t_s[0]), **meta())
         if self.session is not None:
             t = batch.t_s - self.t0
-            self.store.add_block(self.session["id"], t, batch.force_n, batch.raw)
+            keep = slice(None) if t[0] >= 0 else t >= 0  # stamped before an explicit start:
+            if t[keep].size:  # not this session's (its first sample is at t_s >= 0, never -0.0)
+                self.store.add_block(
+                    self.session["id"], t[keep], batch.force_n[keep], batch.raw[keep]
+                )
 
     def check_idle(self, idle_end_s: float) -> bool:
         """End the session when no sample arrived for ``idle_end_s``; True if it ended."""
