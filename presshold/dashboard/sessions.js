@@ -18,7 +18,7 @@ try {
     const cells = [
       a,
       s.ended_at ? duration(s.duration_s) : "recording…",
-      s.label || "—",
+      s.label || (s.points || []).join(", ") || "—", // like the session page's title
       holds ? `${s.holds_completed ?? 0} of ${holds} complete` : "none",
       // Computed by the server when a session's page is first opened, then cached.
       s.time_in_band_s != null ? duration(s.time_in_band_s) : "—",
