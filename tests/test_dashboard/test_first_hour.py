@@ -8,6 +8,7 @@ sensor glitch in it. Screenshots of every size go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.browser
 
 RATE_HZ = 200
 SIZES = [(390, 844), (768, 1024), (1280, 800), (1920, 1080)]
-STEADY = ["gauge", "timer-wrap", "session-btn", "tare-btn", "trace"]  # (the timer pulses inside its wrap)
+# what must never move or leave the screen (the timer pulses when complete: its wrap is measured)
+STEADY = ["gauge", "timer-wrap", "session-btn", "tare-btn", "trace"]
 # what the page shows, sampled at every animation frame by the page itself
 RECORDER = """() => {
   window.seen = [];
@@ -195,7 +197,7 @@ def test_word_colour_alert_and_timer_never_disagree(
         if held > 0:
             assert zone == "in"
     hover = [z for z, *_ in seen[: len(seen) // 2]]
-    flips = sum(1 for a, b in zip(hover, hover[1:], strict=False) if a != b)
+    flips = sum(1 for a, b in itertools.pairwise(hover) if a != b)
     assert flips <= 2, f"the word flipped {flips} times while hovering at the edge"
     assert console.errors == []
     page.close()
@@ -204,8 +206,10 @@ def test_word_colour_alert_and_timer_never_disagree(
 def test_tolerance_shows_its_unit_and_the_band_while_typing(rig: dict[str, Any]) -> None:
     api = rig["api"]
     page, console = open_live(rig, 1280, 800)
-    mode, field, preview = page.locator("#tol-mode"), page.locator("#tolerance"), page.locator(
-        "#band-preview"
+    mode, field, preview = (
+        page.locator("#tol-mode"),
+        page.locator("#tolerance"),
+        page.locator("#band-preview"),
     )
     assert mode.is_visible() and field.is_visible()
     # the unit sits right beside the number, on the same line
@@ -261,7 +265,8 @@ def test_small_words(rig: dict[str, Any]) -> None:
     got = page.evaluate(
         """async () => { const f = await import('/static/format.js');
              return [f.secs(-0.0024), f.secs(-0.04), f.secs(1.25), f.deviceName('/dev/pts/1'),
-                     f.deviceName('/dev/ttyACM0'), f.deviceName('/dev/serial/by-id/usb-Arduino_1-if00'),
+                     f.deviceName('/dev/ttyACM0'),
+                     f.deviceName('/dev/serial/by-id/usb-Arduino_1-if00'),
                      f.deviceName('COM3'), f.deviceName('\\\\\\\\.\\\\COM10')]; }"""
     )
     assert got == ["0.0", "0.0", "1.3", "pts/1", "ttyACM0", "usb-Arduino_1-if00", "COM3", "COM10"]
