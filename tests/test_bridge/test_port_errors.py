@@ -93,3 +93,23 @@ def test_a_missing_port_is_said_on_the_console_and_in_the_status(
     assert "Ports here" in message or "No serial ports" in message
     warnings = [r for r in caplog.records if "ttyNOPE" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_serve_says_it_on_the_console_at_start_up(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    nope = tmp_path / "ttyNOPE"
+    cmd = [sys.executable, "-m", "presshold", "serve", "--source", str(nope), "--no-browser"]
+    cmd += ["--http-port", "0", "--data-dir", str(tmp_path / "data")]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # the first thing it says on stderr
+        assert f"No sensor at {nope}: that port does not exist" in line
+        assert "Ports here" in line or "No serial ports" in line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stderr is not None:
+            proc.stderr.close()

@@ -99,3 +99,23 @@ def test_export_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
         proc.stdout.close()
         stderr = proc.stderr.read().decode()
         assert proc.wait(timeout=60) == 0 and stderr == ""
+
+
+def test_every_subcommand_help_says_what_it_does() -> None:
+    """``presshold sessions --help`` (and export, ports, simulate) describe themselves."""
+    for command, says in (
+        ("sessions", "List recorded sessions"),
+        ("export", "every sample"),
+        ("ports", "'presshold simulate --pty'"),
+        ("simulate", "speaks the serial protocol"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "presshold", command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        out = " ".join(out.split())  # argparse wraps lines at the terminal's width
+        assert says in out, command
+        if command in ("sessions", "export"):
+            assert "folder of the session store" in out
