@@ -98,6 +98,8 @@ class LiveHub:
         self.recorder.ingest(batch, self.status_obj.connected, self.session_meta)
         if self.recorder.recording and not was_recording:
             self.on_session_change()
+        if self.recorder.recording:
+            self.t0 = self.recorder.t0  # it may start at its first sample (Recorder.ingest)
         t_rel = batch.t_s - self.t0
         if self.pipeline.state.t_s and t_rel[0] < self.pipeline.state.t_s:
             self.pipeline.reset()  # the time base restarted with a new session

@@ -41,6 +41,7 @@ class Recorder:
         self.t0 = time.monotonic()
         self.last_sample = 0.0
         self.stopped_by_user = False
+        self._first_block = False
 
     @property
     def recording(self) -> bool:
@@ -72,6 +73,7 @@ class Recorder:
         }
         self.store.create_session({**self.session, **meta})
         self.stopped_by_user = False
+        self._first_block = True
         self.event(0.0, "session_start", {})
         return self.session
 
@@ -96,12 +98,14 @@ class Recorder:
         if self.session is None and self.auto_start and connected and not self.stopped_by_user:
             self.start(first_t_s=float(batch.t_s[0]), **meta())
         if self.session is not None:
+            if self._first_block and batch.t_s[0] < self.t0:
+                # stamped before an explicit start but delivered after it (parked while the
+                # start ran, or a device's burst): the session starts at its first sample, so
+                # every t_s is >= 0 and nothing is dropped (issue 11); the hub follows t0
+                self.t0 = float(batch.t_s[0])
+            self._first_block = False
             t = batch.t_s - self.t0
-            keep = slice(None) if t[0] >= 0 else t >= 0  # stamped before an explicit start:
-            if t[keep].size:  # not this session's (its first sample is at t_s >= 0, never -0.0)
-                self.store.add_block(
-                    self.session["id"], t[keep], batch.force_n[keep], batch.raw[keep]
-                )
+            self.store.add_block(self.session["id"], t, batch.force_n, batch.raw)
 
     def check_idle(self, idle_end_s: float) -> bool:
         """End the session when no sample arrived for ``idle_end_s``; True if it ended."""
