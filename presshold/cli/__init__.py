@@ -31,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from presshold.cli.options import join_option_values
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_option_values(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.handler(args) or 0)
     except PressHoldError as exc:

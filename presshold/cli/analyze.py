@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # heavy imports stay in the handlers: --help must be instant
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this module's subcommands to the presshold parser."""
+    from presshold.cli import options
+
     p = sub.add_parser(
         "analyze",
         help="holds, alerts and metrics of recorded traces (CSV, Parquet, Serial Plotter logs)",
@@ -33,16 +35,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("traces", type=Path, nargs="+", metavar="TRACE", help="files or folders")
     p.add_argument(
         "--target",
+        type=options.target,
         default=None,
         help="target force: 30, 30N, 3kgf or 6.7lbf (default: each file's own settings; "
         "--tolerance, --hold, --grace and --min-hold apply with --target)",
     )
-    p.add_argument("--tolerance", default="10%", help="band half-width: 10%% or 3N (default 10%%)")
-    p.add_argument("--hold", default="30", help="hold time in seconds (default 30)")
-    p.add_argument("--grace", default="0.5", help="seconds out of band before it counts (0.5)")
-    p.add_argument("--min-hold", default="1", help="shortest stretch that is a hold, s (1)")
+    p.add_argument(
+        "--tolerance",
+        type=options.tolerance,
+        default="10%",
+        help="band half-width: 10%% or 3N (default 10%%)",
+    )
+    p.add_argument("--hold", type=options.hold, default="30", help="hold time, s (default 30)")
+    p.add_argument(
+        "--grace", type=options.grace, default="0.5", help="seconds out of band before it counts"
+    )
+    p.add_argument(
+        "--min-hold", type=options.min_hold, default="1", help="shortest stretch that is a hold, s"
+    )
     p.add_argument(
         "--rate",
+        type=options.rate,
         default=None,
         help="nominal sample rate in Hz (default: estimated; needed for Serial Plotter logs "
         "without times)",
@@ -54,35 +67,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_analyze)
 
 
-def _seconds(flag: str, text: str | None) -> float | None:
-    from presshold.errors import ConfigError
-
-    if text is None:
-        return None
-    s = str(text).strip().removesuffix("s").strip()
-    try:
-        return float(s)
-    except ValueError:
-        raise ConfigError(f"{flag} {text!r}: expected a number of seconds, e.g. 10") from None
-
-
 def _analyze(args: argparse.Namespace) -> int:
-    from presshold.errors import ConfigError
-    from presshold.signal import HoldParams, parse_force, parse_tolerance
+    from presshold.cli.options import band
+    from presshold.signal import HoldParams
 
     params = None
     if args.target is not None:
-        target = parse_force(args.target)
         params = HoldParams(
-            target,
-            parse_tolerance(args.tolerance, target),
-            _seconds("--hold", args.hold) or 0.0,
-            grace_s=_seconds("--grace", args.grace) or 0.0,
-            min_hold_s=_seconds("--min-hold", args.min_hold) or 0.0,
+            args.target,
+            band(args.target, args.tolerance),
+            args.hold,
+            grace_s=args.grace,
+            min_hold_s=args.min_hold,
         )
-    rate = _seconds("--rate", args.rate)
-    if rate is not None and not 0 < rate <= 100_000:
-        raise ConfigError(f"--rate {args.rate!r}: expected a sample rate in Hz, e.g. 80")
+    rate = args.rate
     table = args.table or args.holds or len(args.traces) > 1 or args.traces[0].is_dir()
     with _output(args.output) as out:
         try:

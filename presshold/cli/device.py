@@ -9,14 +9,28 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this module's subcommands to the presshold parser."""
-    p = sub.add_parser("ports", help="list serial ports and which one would be used")
+    from presshold.cli import options
+
+    p = sub.add_parser(
+        "ports",
+        help="list serial ports and which one would be used",
+        description="List serial ports (USB ones with VID:PID and serial number, and "
+        "pseudo-terminals such as 'presshold simulate --pty'), marking likely sensors.",
+    )
     p.set_defaults(handler=_ports)
 
-    p = sub.add_parser("simulate", help="run a simulated sensor on a pseudo-terminal")
+    p = sub.add_parser(
+        "simulate",
+        help="run a simulated sensor on a pseudo-terminal",
+        description="A simulated hand on a load cell that speaks the serial protocol on a "
+        "pseudo-terminal; point 'presshold serve --source' at the path it prints.",
+    )
     p.add_argument(
         "--pty", action="store_true", required=True, help="create a pty (Linux/macOS only)"
     )
-    p.add_argument("--rate", type=float, default=80.0, help="samples per second, 10-1000")
+    p.add_argument(
+        "--rate", type=options.sim_rate, default=80.0, help="samples per second, 10-1000"
+    )
     p.add_argument("--profile", type=Path, help="CSV trace (t_s,force_n) to loop instead of a hand")
     p.add_argument("--seed", type=int, default=None, help="hand model seed (default: random)")
     p.set_defaults(handler=_simulate)

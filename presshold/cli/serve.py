@@ -28,6 +28,8 @@ SEND_BUFFER = 32 * 1024
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``serve`` and ``demo``; every flag also reads ``PRESSHOLD_<NAME>`` when not given."""
+    from presshold.cli import options
+
     for name, help_ in (
         ("serve", "run the live server on a sensor (opens the dashboard in a browser)"),
         ("demo", "run the live server on the simulated sensor and open the dashboard"),
@@ -58,9 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument(
             "--data-dir", type=Path, default=None, help="sessions, settings, calibrations"
         )
-        p.add_argument("--target", default=None, help="initial target force: 30, 30N, 3kgf, 6.7lbf")
-        p.add_argument("--tolerance", default=None, help="initial band half-width: 10%% or 3N")
-        p.add_argument("--hold", type=float, default=None, help="initial hold time in seconds")
+        p.add_argument(
+            "--target", type=options.target_text, help="initial target force: 30, 30N, 3kgf"
+        )
+        p.add_argument(
+            "--tolerance", type=options.tolerance_text, help="initial band half-width: 10%% or 3N"
+        )
+        p.add_argument("--hold", type=options.hold, help="initial hold time in seconds, e.g. 30")
         p.add_argument("--no-browser", action="store_true", help="do not open the dashboard")
         p.set_defaults(handler=_run, demo=name == "demo")
 

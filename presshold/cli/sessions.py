@@ -15,17 +15,26 @@ from presshold.errors import PressHoldError, StorageError
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``sessions`` and ``export``; both read the store directly (no server needed)."""
-    p = sub.add_parser("sessions", help="list recorded sessions")
-    p.add_argument("--data-dir", type=Path, default=None)
+    data_help = "folder of the session store (default: this user's PressHold data folder)"
+    p = sub.add_parser(
+        "sessions",
+        help="list recorded sessions",
+        description="List recorded sessions, newest first: id, start, station, duration, holds "
+        "completed of holds, alerts and label. No server needed; use an id with "
+        "'presshold export'.",
+    )
+    p.add_argument("--data-dir", type=Path, default=None, help=data_help)
     p.add_argument("--station", default=None, help="only this station's sessions (its id)")
     p.set_defaults(handler=_list)
     e = sub.add_parser(
         "export",
         help="export a session: CSV, Parquet or MAT (every sample), JSON, or FHIR R4",
-        description="Export a recorded session (formats: docs/exports.md). With -o the file "
-        "is written under a temporary name and renamed when complete.",
+        description="Export a recorded session (formats: docs/exports.md): CSV, Parquet or MAT "
+        "with every sample (raw, filtered, state and settings columns, metadata), JSON with its "
+        "events, marks and hold analysis, or an HL7 FHIR R4 Bundle. With -o the file is written "
+        "under a temporary name and renamed when complete.",
     )
-    e.add_argument("session_id")
+    e.add_argument("session_id", help="the id 'presshold sessions' lists")
     e.add_argument(
         "--format",
         choices=("csv", "parquet", "mat", "json", "fhir"),
@@ -34,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "analysis; fhir: an HL7 FHIR R4 Bundle (default csv)",
     )
     e.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
-    e.add_argument("--data-dir", type=Path, default=None)
+    e.add_argument("--data-dir", type=Path, default=None, help=data_help)
     e.set_defaults(handler=_export)
 
 

@@ -8,6 +8,7 @@ import { SITES } from "/static/sites.js";
 import { Sound } from "/static/sound.js";
 import { LiveTrace } from "/static/trace.js";
 import { forStation, setupStationPicker } from "/static/stations.js";
+import { deviceName } from "/static/format.js";
 
 const $ = (id) => document.getElementById(id);
 // Per-frame writes go through these: an unchanged value costs no style or layout work.
@@ -69,13 +70,15 @@ function drawBand() {
   trace.rescale();
   lastGauge = null; renderedSeq = -1; // re-render the value on the next frame: its zone may have changed
 }
-function zoneOf(f) { return f > state.band[1] ? "over" : f >= state.band[0] ? "in" : "below"; }
+// The server's one state (frame.state: the hold detector's, with its grace-period hysteresis)
+// decides the word, the colours, the alert and the timer together: they never disagree.
+const ZONE_OF_STATE = { idle: "below", under: "below", in_band: "in", over: "over" };
 const ZONE_WORD = { below: "▼ Below target", in: "● In band", over: "▲ Over target" };
 const ZONE_TEXT = { below: "below target", in: "in band", over: "over target" };
 
 let lastGauge = null, renderedSeq = -1;
-function renderGauge(forceN) {
-  const s = state.settings, zone = zoneOf(forceN), shown = fmt(forceN, s);
+function renderGauge(forceN, bandState) {
+  const s = state.settings, zone = ZONE_OF_STATE[bandState] ?? "below", shown = fmt(forceN, s);
   const key = `${shown}|${zone}`;
   if (key === lastGauge) return;
   lastGauge = key;
@@ -179,7 +182,7 @@ function tick() {
   const f = state.frame;
   if (f && f.seq !== renderedSeq && !offline) {
     renderedSeq = f.seq;
-    renderGauge(f.force_n); renderTimer(f); renderAlert(f.alert); renderRecording(f);
+    renderGauge(f.force_n, f.state); renderTimer(f); renderAlert(f.alert); renderRecording(f);
   }
   trace.draw(ring);
   requestAnimationFrame(tick);
@@ -196,10 +199,13 @@ function onStatus(st) {
   }
   const kind = !st.connected ? "disconnected" : st.source_kind === "sim" ? "simulated" : "connected";
   setOffline(!st.connected);
-  const device = st.device ? String(st.device).split(/[\\/]/).pop() : st.sensor;
-  setConn(kind, !st.connected ? `Sensor disconnected${st.message ? ` — ${st.message}` : ""}`
+  const device = st.device ? deviceName(st.device) : st.sensor;
+  setConn(kind, !st.connected ? `Sensor disconnected${st.message && st.message.length <= 40 ? ` — ${st.message}` : ""}`
     : kind === "simulated" ? "Simulated sensor" : `Sensor connected${device ? ` · ${device}` : ""}`);
   $("conn-text").title = [st.device, st.message].filter(Boolean).join(" — ");
+  // Which port, why, and which ports exist (the server's words), where the eye is: never hidden
+  // by the header's width, and floating, so it moves nothing.
+  showToast("sensor-banner", !st.connected && st.message ? st.message : "");
   renderRate();
   const rej = st.rejected_total || 0;
   $("reject-text").textContent = `${rej} rejected line${rej === 1 ? "" : "s"}`;
@@ -207,9 +213,13 @@ function onStatus(st) {
   setSession(st.session);
   if (st.session?.point) showPoint(st.session.point);
   if (st.calibration && $("calibration").open) renderCalibration({ ...lastCal, ...st.calibration, points: undefined });
-  const b = $("storage-banner"), bad = st.storage && !st.storage.ok;
-  b.classList.toggle("show", !!bad);
-  b.textContent = bad ? `Recording problem: ${st.storage.error}` : "";
+  const bad = st.storage && !st.storage.ok;
+  if (bad || !flashTimer) showToast("storage-banner", bad ? `Recording problem: ${st.storage.error}` : "");
+}
+function showToast(id, text) {
+  const b = $(id);
+  if (b.textContent !== text) b.textContent = text;
+  b.classList.toggle("show", !!text);
 }
 function renderRate() {
   const st = state.status;
@@ -225,8 +235,11 @@ function setSession(session) {
 }
 function renderRecording(f) {
   const rec = !!state.session?.recording;
-  setAttr("session-text", "data-recording", String(rec));
+  // A session open while no sensor streams records nothing: say so, not "Recording 0:00".
+  const waiting = rec && !state.status?.connected;
+  setAttr("session-text", "data-recording", waiting ? "waiting" : String(rec));
   if (!rec) { setText("session-text", "Not recording"); return; }
+  if (waiting) { setText("session-text", "Session open · no sensor"); return; }
   const t = Math.max(0, f?.t_s ?? 0), m = Math.floor(t / 60), s = Math.floor(t % 60);
   setText("session-text", `Recording ${m}:${String(s).padStart(2, "0")}`);
   setAttr("session-text", "title", `Session ${state.session.id}`);
@@ -273,6 +286,7 @@ function lost(ws, why = null) {
   if (socket !== ws) return;
   socket = null;
   setConn("reconnecting", why || "Reconnecting…");
+  showToast("sensor-banner", ""); // the server's last word on the sensor may be stale now
   setOffline(true);
   $("rate-text").textContent = "";
   setTimeout(connect, backoff); backoff = Math.min(backoff * 2, MAX_BACKOFF);
@@ -289,13 +303,16 @@ function onEvent(e) {
   // (No ring.clear(): session times restart at 0, and Ring.push starts over when time steps back.)
   else if (e.kind === "session_start") { trace.clearMarks(); holdsSeen = null; }
   else if (e.kind === "mark" && e.label) addLiveMark(e);
+  else if (e.kind === "glitch") trace.addGlitch(e.t_s);
 }
 function addLiveMark(m) {
   const text = `${m.label}${m.side ? ` ${m.side}` : ""}`;
   showPoint(text);
   trace.addMark(m.t_s, text);
 }
+let currentPoint = ""; // the label in force (without its side), so N moves on from it
 function showPoint(text) {
+  currentPoint = text.replace(/ [LR]$/, "");
   $("point-now").textContent = `Point: ${text}`;
   $("point-trace").textContent = text;
 }
@@ -307,7 +324,7 @@ function applySettings(s) {
   rescaleRing();
   document.querySelectorAll(".u").forEach((e) => { e.textContent = u.label; });
   $("unit").textContent = u.label;
-  $("tol-abs-opt").textContent = `± ${u.label}`;
+  $("tol-abs-opt").textContent = u.label;
   const pct = st.tolerance_pct != null;
   setField("target", toDisplay(st.target_n, st).toFixed(u.digits));
   $("tol-mode").value = pct ? "pct" : "abs";
@@ -320,6 +337,7 @@ function applySettings(s) {
   const tol = pct ? st.target_n * st.tolerance_pct / 100 : st.tolerance_n;
   state.band = [st.target_n - tol, st.target_n + tol];
   drawBand();
+  renderBandPreview();
   if (trace.unitLabel && trace.unitLabel !== u.label) trace.build();
 }
 function setField(id, value) { if (document.activeElement !== $(id)) $(id).value = value; }
@@ -338,8 +356,23 @@ async function putSettings(patch) {
 }
 let flashTimer = 0;
 function flash(msg) {
-  const b = $("storage-banner"); b.textContent = msg; b.classList.add("show");
-  clearTimeout(flashTimer); flashTimer = setTimeout(() => b.classList.remove("show"), 6000);
+  showToast("storage-banner", msg);
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => { flashTimer = 0; showToast("storage-banner", ""); if (state.status) onStatus(state.status); }, 6000);
+}
+/** The band the fields give, as typed (before Enter or leaving the field), in the display unit. */
+function typedBand() {
+  const s = state.settings, target = parseFloat($("target").value), tol = parseFloat($("tolerance").value);
+  const t = target > 0 ? toNewtons(target, s) : s.target_n;
+  if (!(tol > 0)) return null;
+  const half = $("tol-mode").value === "pct" ? t * tol / 100 : toNewtons(tol, s);
+  return [t - half, t + half];
+}
+function renderBandPreview() {
+  const s = state.settings, u = unitOf(s).label, band = typedBand();
+  $("band-preview").textContent = !band ? "Type a tolerance above 0."
+    : band[0] <= 0 ? `Band ${fmt(band[0], s)}–${fmt(band[1], s)} ${u}: the tolerance must stay under the target.`
+      : `Band ${fmt(band[0], s)}–${fmt(band[1], s)} ${u}`;
 }
 function readTolerancePatch() {
   const v = parseFloat($("tolerance").value);
@@ -399,8 +432,12 @@ async function markPoint(label, side) {
     if (mark?.t_s != null) addLiveMark(mark);
   } catch (err) { flash(`Point not saved: ${err.message}`); }
 }
+// The site after the current point (whoever labelled it: a chip, typing, another viewer, a
+// reload), so the first N never re-labels the point already in force.
 function nextPoint() {
-  siteIndex = (siteIndex + 1) % SITES.length;
+  const at = SITES.indexOf(currentPoint);
+  siteIndex = ((at >= 0 ? at : siteIndex) + 1) % SITES.length;
+  if (SITES[siteIndex] === currentPoint) siteIndex = (siteIndex + 1) % SITES.length;
   markPoint(SITES[siteIndex], $("side").value);
   highlightSite();
 }
@@ -414,7 +451,7 @@ function renderCalibration(cal) {
   if (!cal || typeof cal !== "object") return;
   lastCal = cal;
   const parts = [];
-  if (cal.sensor_id) parts.push(`Sensor ${String(cal.sensor_id).split(/[\\/]/).pop()}${cal.unit ? ` (${cal.unit})` : ""}`);
+  if (cal.sensor_id) parts.push(`Sensor ${deviceName(cal.sensor_id)}${cal.unit ? ` (${cal.unit})` : ""}`);
   if (cal.offset_raw != null) parts.push(`zero ${+(+cal.offset_raw).toPrecision(6)}`);
   if (cal.scale_n_per_raw != null) {
     const k = +(+cal.scale_n_per_raw).toPrecision(4);
@@ -439,7 +476,11 @@ function wireControls() {
     const v = parseFloat($("target").value);
     if (v > 0) putSettings({ target_n: toNewtons(v, state.settings) });
   });
-  $("tolerance").addEventListener("change", () => { const p = readTolerancePatch(); if (p) putSettings(p); });
+  $("tolerance").addEventListener("change", () => {
+    const p = readTolerancePatch(), band = typedBand();
+    if (p && band && band[0] > 0) putSettings(p); else renderBandPreview();
+  });
+  for (const id of ["tolerance", "target"]) $(id).addEventListener("input", renderBandPreview);
   $("tol-mode").addEventListener("change", () => {
     const st = state.settings, tol = st.tolerance_pct != null ? st.target_n * st.tolerance_pct / 100 : st.tolerance_n;
     putSettings($("tol-mode").value === "pct"

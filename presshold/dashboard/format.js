@@ -11,3 +11,18 @@ export function when(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
+/** Seconds with one decimal, never "-0.0" (a sample a hair before the start rounds to 0.0). */
+export function secs(s, digits = 1) {
+  const v = Number(s);
+  if (!Number.isFinite(v)) return "—";
+  const text = v.toFixed(digits);
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+/** A port as people name it: "ttyACM0", "pts/1", "COM3", a by-id link's name — never just "1". */
+export function deviceName(path) {
+  if (!path) return "";
+  const p = String(path);
+  if (/^\/dev\/serial\/by-(id|path)\//.test(p)) return p.split("/").pop();
+  if (p.startsWith("/dev/")) return p.slice(5);
+  return p.split(/[\\/]/).filter(Boolean).pop() || p;
+}

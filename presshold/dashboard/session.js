@@ -2,7 +2,7 @@
 // server (min/max envelope per pixel column; each zoom or pan re-fetches just that range, so an
 // 8-hour session costs the same to draw as a 1-minute one).
 import { api, setupThemeButtons, cssVar } from "/static/ui.js";
-import { duration, when } from "/static/format.js";
+import { duration, when, secs } from "/static/format.js";
 import { unitOf, toDisplay, fmt } from "/static/units.js";
 
 setupThemeButtons();
@@ -18,7 +18,7 @@ for (const [elId, suffix] of [["export-parquet", "parquet"], ["export-mat", "mat
   $(elId).download = `presshold-${id}.${suffix}`;
 }
 
-let meta = null, plot = null, fullRange = [0, 1], fetchSeq = 0, holds = [], alerts = [];
+let meta = null, plot = null, fullRange = [0, 1], fetchSeq = 0, holds = [], alerts = [], glitches = [];
 const settings = () => meta.settings || {};
 const HEIGHT = 380;
 
@@ -57,6 +57,7 @@ function metricCards() {
     ["Started", when(meta.started_at)],
     ...(meta.station_id ? [["Station", meta.station_name || meta.station_id]] : []),
     ["Duration", duration(meta.duration_s)],
+    // the analysis' counts: the same computation as the sessions list (issue 11)
     ["Holds complete", `${m.holds_completed ?? done} of ${m.holds ?? holds.length}`],
     ["Time held", duration(holds.reduce((a, h) => a + (h.duration_s || 0), 0))],
   ];
@@ -84,17 +85,19 @@ function row(cells, numeric = []) {
 function holdsTable() {
   const s = settings(), u = unitOf(s).label;
   $("holds").querySelector("tbody").replaceChildren(...holds.map((h, i) => row([
-    String(i + 1), h.point || "—", `${h.start.toFixed(1)} s`, `${(h.duration_s ?? h.end - h.start).toFixed(1)} s`,
+    String(i + 1), h.point || "—", `${secs(h.start)} s`, `${secs(h.duration_s ?? h.end - h.start)} s`,
     h.completed ? "✔ yes" : "no", h.mean_n != null ? `${fmt(h.mean_n, s)} ${u}` : "—",
+    h.rms_error_n != null ? `${fmt(h.rms_error_n, s)} ${u}` : "—",
+    h.time_to_band_s != null ? `${secs(h.time_to_band_s)} s` : "—",
     Number.isFinite(h.cv) ? `${(100 * h.cv).toFixed(1)} %` : "—", String(h.alerts ?? 0),
-  ], [2, 3, 5, 6, 7])));
+  ], [2, 3, 5, 6, 7, 8, 9])));
   $("holds-empty").textContent = holds.length ? "" : "No holds in this session.";
   $("holds").hidden = !holds.length;
 }
 const EVENT_DETAIL = {
   mark: (e) => `${e.label}${e.side ? ` ${e.side}` : ""}`,
   alert_start: (e) => (e.alert === "over" ? "too much pressure" : e.alert === "under" ? "pressure slipping" : ""),
-  hold_end: (e) => `${(e.duration_s ?? 0).toFixed(1)} s${e.completed ? ", complete" : ""}`,
+  hold_end: (e) => `${secs(e.duration_s ?? 0)} s${e.completed ? ", complete" : ""}`,
   gap: (e) => e.reason || "",
   settings: (e) => {
     const s = e.settings || {};
@@ -104,7 +107,7 @@ const EVENT_DETAIL = {
 function eventsTable() {
   const rows = (meta.events || []).filter((e) => e.kind !== "glitch");
   $("events").querySelector("tbody").replaceChildren(...rows.map((e) =>
-    row([`${e.t_s.toFixed(1)} s`, e.kind.replace(/_/g, " "), EVENT_DETAIL[e.kind]?.(e) ?? ""], [0])));
+    row([`${secs(e.t_s)} s`, e.kind.replace(/_/g, " "), EVENT_DETAIL[e.kind]?.(e) ?? ""], [0])));
 }
 
 function markersPlugin() {
@@ -128,6 +131,13 @@ function markersPlugin() {
   }, draw: (u) => {
     const ctx = u.ctx, { left, top, width, height } = u.bbox, dpr = devicePixelRatio;
     ctx.save();
+    // sensor glitches: a red tick at the top, never a spike (the force is glitch-guarded)
+    ctx.lineWidth = 2 * dpr; ctx.strokeStyle = cssVar("--over");
+    for (const t of glitches) {
+      const px = u.valToPos(t, "x", true);
+      if (px < left || px > left + width) continue;
+      ctx.beginPath(); ctx.moveTo(px, top); ctx.lineTo(px, top + 8 * dpr); ctx.stroke();
+    }
     ctx.lineWidth = 2 * dpr; ctx.strokeStyle = cssVar("--accent"); ctx.fillStyle = cssVar("--text");
     ctx.font = `600 ${13 * dpr}px system-ui, sans-serif`;
     ctx.textAlign = "left"; ctx.textBaseline = "alphabetic"; // uPlot's axes leave these changed
@@ -145,7 +155,7 @@ function markersPlugin() {
 }
 
 function showRange(from, to) {
-  $("zoom-text").textContent = from == null ? "" : `${from.toFixed(1)}–${to.toFixed(1)} s`;
+  $("zoom-text").textContent = from == null ? "" : `${secs(from)}–${secs(to)} s`;
 }
 async function loadRange(from, to) {
   const seq = ++fetchSeq, st = settings();
@@ -154,6 +164,7 @@ async function loadRange(from, to) {
   if (from != null) { q.set("from_s", from.toFixed(4)); q.set("to_s", to.toFixed(4)); }
   const tr = await api(`${base}/trace?${q}`);
   if (seq !== fetchSeq) return; // a newer zoom superseded this request
+  glitches = tr.glitch_t_s || [];
   const k = toDisplay(1, st);
   const data = [tr.t_s, tr.min_n.map((v) => v * k), tr.max_n.map((v) => v * k)];
   if (!plot) {
@@ -253,3 +264,5 @@ try {
 } catch (err) {
   $("msg").textContent = `Could not load session: ${err.message}`;
 }
+// Read-only handle for tests (no behaviour depends on it).
+window.presshold = { plot: () => plot, holds: () => holds, glitches: () => glitches };

@@ -23,7 +23,8 @@ try {
       a,
       s.ended_at ? duration(s.duration_s) : "recording…",
       s.station_name || s.station_id || "—",
-      (s.label || "—") + (s.imported_from ? ` (imported: ${s.imported_from})` : ""),
+      (s.label || (s.points || []).join(", ") || "—") // like the session page's title
+        + (s.imported_from ? ` (imported: ${s.imported_from})` : ""),
       holds ? `${s.holds_completed ?? 0} of ${holds} complete` : "none",
       // Computed by the server when a session's page is first opened, then cached.
       s.time_in_band_s != null ? duration(s.time_in_band_s) : "—",

@@ -16,11 +16,12 @@ export class LiveTrace {
     this.view = view;
     this.plot = null;
     this.marks = []; // [t_s, label]
+    this.glitches = []; // t_s of samples the server's glitch guard replaced (drawn as ticks)
     this.dirty = true;
     this.size = "";
     this.decT = new Float64Array(2 * MAX_COLUMNS);
     this.decV = new Float64Array(2 * MAX_COLUMNS);
-    new ResizeObserver(() => this.fit()).observe(el.parentElement);
+    new ResizeObserver(() => this.fit()).observe(el);
     addEventListener("resize", () => this.fit());
   }
 
@@ -44,12 +45,9 @@ export class LiveTrace {
 
   get unitLabel() { return this.plot?.axes[1].label; }
 
-  /** Width of the panel; as tall as the rest of the viewport allows, within sane limits. */
+  /** The container's box: the page's layout gives it a size (the chart never sizes the page). */
   measure() {
-    const panel = this.el.parentElement, cs = getComputedStyle(panel);
-    const width = Math.max(200, panel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
-    const top = this.el.getBoundingClientRect().top + scrollY;
-    return { width, height: Math.round(Math.min(360, Math.max(180, innerHeight - top - 24))) };
+    return { width: Math.max(200, this.el.clientWidth), height: Math.max(90, this.el.clientHeight) };
   }
 
   fit() {
@@ -70,7 +68,14 @@ export class LiveTrace {
     this.dirty = true;
   }
 
-  clearMarks() { this.marks.length = 0; this.dirty = true; }
+  /** A sensor glitch: a small tick at the top, never a spike in the force. */
+  addGlitch(t) {
+    this.glitches.push(t);
+    if (this.glitches.length > 200) this.glitches.shift();
+    this.dirty = true;
+  }
+
+  clearMarks() { this.marks.length = 0; this.glitches.length = 0; this.dirty = true; }
 
   /** Redraw from the ring if anything changed since the last draw. */
   draw(ring) {
@@ -111,7 +116,7 @@ export class LiveTrace {
 
   /** Band and target under the series; point labels over it. */
   overlays() {
-    const view = this.view, marks = this.marks;
+    const view = this.view, marks = this.marks, glitches = this.glitches;
     return { hooks: {
       drawClear: (u) => {
         const ctx = u.ctx, { left, width } = u.bbox, dpr = devicePixelRatio, [lo, hi] = view.band();
@@ -125,6 +130,12 @@ export class LiveTrace {
       draw: (u) => {
         const ctx = u.ctx, { left, top, width, height } = u.bbox, dpr = devicePixelRatio;
         ctx.save();
+        ctx.strokeStyle = cssVar("--over"); ctx.lineWidth = 2 * dpr;
+        for (const t of glitches) {
+          const x = u.valToPos(t, "x", true);
+          if (x < left || x > left + width) continue;
+          ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + 8 * dpr); ctx.stroke();
+        }
         ctx.strokeStyle = cssVar("--accent"); ctx.fillStyle = cssVar("--text"); ctx.lineWidth = 2 * dpr;
         ctx.font = `600 ${13 * dpr}px system-ui, sans-serif`; ctx.textAlign = "left"; ctx.textBaseline = "top";
         for (const [t, label] of marks) {

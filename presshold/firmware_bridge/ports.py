@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from presshold.errors import SourceError
@@ -45,7 +49,7 @@ def comports() -> list[Any]:
 
 
 def list_ports() -> list[PortInfo]:
-    """Every serial port the OS reports, with its USB identity."""
+    """Every serial port the OS reports, with its USB identity, then simulator ptys."""
     import serial.tools.list_ports
 
     out = []
@@ -60,7 +64,49 @@ def list_ports() -> list[PortInfo]:
                 likely=LIKELY_VIDS.get(p.vid) if usb else None,
             )
         )
+    return out + simulator_ptys()
+
+
+PTY_DESCRIPTION = "PressHold simulator (pty)"
+
+
+def _pty_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "presshold-ptys"
+
+
+def register_pty(device: str) -> Path:
+    """Note a ``presshold simulate --pty`` device, so ``presshold ports`` lists it (the OS's port
+    list has no pseudo-terminals); the caller removes the returned file when it stops."""
+    folder = _pty_dir()
+    folder.mkdir(exist_ok=True)
+    entry = folder / str(os.getpid())
+    entry.write_text(device)
+    return entry
+
+
+def simulator_ptys() -> list[PortInfo]:
+    """Pseudo-terminals of running simulators; entries of processes that are gone are removed."""
+    out = []
+    folder = _pty_dir()
+    for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+        with contextlib.suppress(OSError, ValueError):
+            device = entry.read_text().strip()
+            pid = int(entry.name)
+            if not _alive(pid) or not os.path.exists(device):
+                entry.unlink()
+                continue
+            out.append(PortInfo(device, PTY_DESCRIPTION, None, None, None))
     return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else (or Windows quirks): keep it
+        return True
+    return True
 
 
 def choose_default_source() -> str:

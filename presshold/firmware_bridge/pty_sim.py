@@ -63,7 +63,10 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
 
     stop = threading.Event()
     _stdsignal.signal(_stdsignal.SIGTERM, lambda *_: stop.set())
+    from presshold.firmware_bridge.ports import register_pty
+
     print(os.ttyname(slave), flush=True)
+    entry = register_pty(os.ttyname(slave))  # so 'presshold ports' lists it
     pending = bytearray(hello.encode())  # whole lines only ever reach the wire
     t0 = time.monotonic()
     sent = 0
@@ -91,6 +94,8 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
     except KeyboardInterrupt:
         pass
     finally:
+        with contextlib.suppress(OSError):
+            entry.unlink()
         os.close(master)
         os.close(slave)
     print("simulator stopped", file=sys.stderr)

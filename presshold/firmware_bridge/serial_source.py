@@ -13,7 +13,8 @@ import numpy as np
 
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, default_for_unit
 from presshold.firmware_bridge.clock import DeviceClock
-from presshold.firmware_bridge.ports import comports
+from presshold.firmware_bridge.port_errors import explain
+from presshold.firmware_bridge.ports import comports, list_ports
 from presshold.firmware_bridge.protocol import LABEL_UNITS, Hello, LineParser, Parsed
 from presshold.firmware_bridge.simulator import PTY_SIM_SENSOR, SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW
 from presshold.firmware_bridge.source import DEVICE_MESSAGES, SourceStatus
@@ -40,6 +41,7 @@ class SerialSource(ThreadedSource):
     RATE_WINDOW_S = 2.0
     RATE_GAP_S = 0.2
     """Opening the port resets most Arduinos; ask again once the sketch is surely running."""
+    PROBLEM_REFRESH_S = 5.0
 
     def __init__(self, port: str, store: CalibrationStore | None = None, baud: int = 115200):
         super().__init__(
@@ -58,6 +60,7 @@ class SerialSource(ThreadedSource):
         self._rate_last = 0.0
         self._rate_warned = False
         self._rate_off = 0  # consecutive windows far from the announced rate
+        self._problem: tuple[tuple[str, str, str], float] | None = None  # (what, refresh at)
         self._use_calibration(port, Calibration())
 
     def request_hello(self) -> None:
@@ -97,14 +100,16 @@ class SerialSource(ThreadedSource):
         while not self._stopping.is_set():
             device = self._find_port()
             if device is None:
+                self._cannot_use(self.port, None)
                 self._stopping.wait(self.SEARCH_PERIOD_S)
                 continue
             try:
                 self._ser = self._open(device)
             except (serial.SerialException, OSError, ValueError) as exc:
-                self._set_status(connected=False, message=f"cannot open {device}: {exc}")
+                self._cannot_use(device, exc)
                 self._stopping.wait(self.SEARCH_PERIOD_S)
                 continue
+            self._problem = None
             if self._serial_number and self.calibration.sensor_id == self.port:
                 self._identify(self._serial_number, self._unit())
             log.info("sensor connected on %s", device)
@@ -124,6 +129,23 @@ class SerialSource(ThreadedSource):
                     self._ser.close()
                 self._ser = None
         self._set_status(connected=False)
+
+    def _cannot_use(self, device: str, exc: BaseException | None) -> None:
+        """Say once (console and status) which port, why, and which ports exist; the search
+        goes on every 0.2 s, and the port list in the sentence is refreshed every few seconds."""
+        key = (device, type(exc).__name__, str(exc))
+        now = time.monotonic()
+        if self._problem is not None and self._problem[0] == key and now < self._problem[1]:
+            return
+        try:
+            ports = list_ports()
+        except Exception:  # listing is best effort: the reason still matters without it
+            ports = []
+        text = explain(device, exc, ports)
+        if self._problem is None or self._problem[0] != key:
+            log.warning("%s", text)
+        self._problem = (key, now + self.PROBLEM_REFRESH_S)
+        self._set_status(connected=False, message=text)
 
     # -- the hot path --------------------------------------------------------------------------
     def _pump(self, ser: Any, device: str) -> None:

@@ -1,9 +1,17 @@
 """A seeded model of a therapist's hand on a load cell, seen through a virtual HX711.
 
 Pure: ``HandModel.samples(n)`` returns the next ``n`` samples at the configured rate; the same seed
-gives the same trace. Cycle: rest -> ramp to target (5-15 N/s) -> hold with 8-12 Hz tremor, slow
-voluntary wander (< 4 Hz) and drift, occasional overshoots and slips -> release -> rest.
-Hold length is around the configured hold time, sometimes broken early. Rarely a one-sample glitch.
+gives the same trace. The hand follows a *setpoint* through one treatment cycle after another:
+
+rest → ramp to the target (about half the target per second) → [overshoot past the band, then
+settle] → hold in the band with 8-12 Hz tremor, slow voluntary wander (< 4 Hz) and a drift it
+keeps correcting → [a slip below the band, then recover] → a decisive release → rest.
+
+Everything is scaled to the band it is given, so at any sensible target and tolerance a demo shows
+the whole cycle within a minute (issue 11): the first cycle reaches the band after a brief
+overshoot (an over alert), holds past the hold time (complete) and releases; the second slips once
+(an under alert) after completing. Later cycles draw overshoots and slips at random, and now and
+then release early. Rarely a one-sample glitch (a bad HX711 read).
 """
 
 from __future__ import annotations
@@ -17,6 +25,10 @@ SIM_SCALE_N_PER_RAW = 1.0 / 2_150.0  # ~2150 counts per newton, HX711-like at ga
 SIM_NOISE_RAW = 40.0
 PTY_SIM_SENSOR = "sim-hand"
 """Hello name of ``presshold simulate --pty``; like ``--source sim`` it starts calibrated."""
+
+FOLLOW_S = 0.08  # the hand follows its setpoint with this time constant
+GLITCH_PER_S = 0.02  # rare single-sample glitches
+CHANCE_OVERSHOOT, CHANCE_SLIP, CHANCE_EARLY = 0.3, 0.3, 0.12  # per cycle, after the first two
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +57,25 @@ class HandTarget:
     hold_s: float = 8.0
 
 
+@dataclass(slots=True)
+class _Cycle:
+    """What the next press will do (drawn when it starts)."""
+
+    aim_n: float
+    ramp_n_per_s: float
+    release_n_per_s: float
+    overshoot_n: float | None  # setpoint of an overshoot on the way up, held ``event_s``
+    slip_n: float | None  # setpoint of a slip after the hold completed, held ``event_s``
+    event_s: float
+    hold_s: float  # time in the band before release (or before the slip)
+
+
 class HandModel:
-    """Generates raw counts, sample by sample, with a small phase state machine."""
+    """Generates raw counts, sample by sample, with a small phase state machine.
+
+    ``phase`` is the phase of the last generated sample (``rest``, ``ramp``, ``overshoot``,
+    ``hold``, ``slip``, ``recover``, ``release``) — tests use it to tell a slip from a release.
+    """
 
     def __init__(
         self,
@@ -58,87 +87,135 @@ class HandModel:
         if not 10.0 <= rate_hz <= 1000.0:
             raise ValueError("simulator rate must be 10-1000 Hz")
         self.rate_hz = float(rate_hz)
-        self.target = target or HandTarget()
+        self._target = target or HandTarget()
         self.style = style or HandStyle()
         self._rng = np.random.default_rng(seed)
         self._t = 0.0
         self._force = 0.0
-        self._phase = "rest"
-        self._left = 1.5
-        self._ramp = 10.0
-        self._aim = self.target.target_n
+        self._set = 0.0  # the setpoint the hand follows
+        self.phase = "rest"
+        self._left = 1.0  # seconds left in the current phase
+        self._cycles = 0
+        self._cycle = self._draw_cycle()
         self._trem_f = 10.0
         self._wander_f = 0.5
-        self._drift = 0.0
-        self._event = 0.0
+        self._drift = 0.0  # N/s the aim wanders by, corrected by the hand
+        self._offset = 0.0
 
-    def _next_phase(self) -> None:
-        r = self._rng
-        tgt = self.target
-        if self._phase == "rest":
-            self._phase, self._ramp = "ramp", r.uniform(5.0, 15.0)
-            self._aim = tgt.target_n + r.normal(0, tgt.tolerance_n * 0.3)
+    @property
+    def target(self) -> HandTarget:
+        return self._target
+
+    @target.setter
+    def target(self, target: HandTarget) -> None:
+        """New settings: the press in progress is re-planned for them (the cycle number stays, so
+        a demo whose settings arrive after start still opens with the full cycle)."""
+        self._target = target
+        self._cycle = self._draw_cycle()
+
+    # ---- the plan of one press
+    def _draw_cycle(self) -> _Cycle:
+        r, tgt = self._rng, self.target
+        tol = tgt.tolerance_n
+        lo, hi = tgt.target_n - tol, tgt.target_n + tol
+        n = self._cycles
+        over = n == 0 or (n > 1 and r.random() < min(0.9, CHANCE_OVERSHOOT * self.style.slips))
+        slip = n == 1 or (
+            n > 1 and not over and r.random() < min(0.9, CHANCE_SLIP * self.style.slips)
+        )
+        early = n > 1 and not slip and r.random() < CHANCE_EARLY
+        hold = tgt.hold_s * (r.uniform(0.35, 0.75) if early else r.uniform(1.05, 1.2)) + 0.6
+        slip_n = max(lo - tol * r.uniform(0.5, 1.0), 0.68 * tgt.target_n) if slip else None
+        return _Cycle(
+            aim_n=tgt.target_n + float(np.clip(r.normal(0, 0.15), -0.35, 0.35)) * tol,
+            ramp_n_per_s=tgt.target_n * r.uniform(0.35, 0.6),
+            release_n_per_s=tgt.target_n * r.uniform(1.0, 2.5),
+            overshoot_n=hi + tol * r.uniform(0.5, 1.0) if over else None,
+            slip_n=slip_n if slip_n is not None and slip_n < lo else None,
+            event_s=r.uniform(1.0, 1.5),
+            hold_s=hold,
+        )
+
+    def _enter(self, phase: str) -> None:
+        r, c = self._rng, self._cycle
+        self.phase = phase
+        if phase == "ramp":
             self._trem_f, self._wander_f = r.uniform(8, 12), r.uniform(0.2, 3.5)
-            self._drift = r.normal(0, tgt.tolerance_n * 0.05)
-        elif self._phase == "ramp":
-            self._phase = "hold"
-            early = r.random() < 0.25
-            self._left = tgt.hold_s * (r.uniform(0.3, 0.8) if early else r.uniform(1.0, 1.3))
-        elif self._phase == "hold":
-            self._phase = "release"
-        else:
-            self._phase, self._left = "rest", r.uniform(1.5, 4.0)
+            self._drift = r.normal(0, 0.03) * self.target.tolerance_n
+            self._offset = 0.0
+        elif phase in ("overshoot", "slip"):
+            self._left = c.event_s
+        elif phase == "hold":
+            self._left = c.hold_s
+        elif phase == "recover":
+            self._left = r.uniform(1.5, 3.0)
+        elif phase == "rest":
+            self._left = r.uniform(1.5, 3.0)
+            self._cycles += 1
+            self._cycle = self._draw_cycle()
+
+    def _step_setpoint(self, dt: float) -> None:
+        c, tgt = self._cycle, self.target
+        ph = self.phase
+        if ph == "rest":
+            self._set = 0.0
+            self._left -= dt
+            if self._left <= 0:
+                self._enter("ramp")
+        elif ph == "ramp":
+            peak = c.overshoot_n if c.overshoot_n is not None else c.aim_n
+            self._set = min(peak, self._set + c.ramp_n_per_s * dt)
+            if self._set >= peak:
+                self._enter("overshoot" if c.overshoot_n is not None else "hold")
+        elif ph == "overshoot":
+            self._left -= dt
+            if self._left <= 0:
+                self._enter("hold")
+        elif ph in ("hold", "recover"):
+            # a slow drift the hand notices and corrects (bounded at ~0.2 × tolerance)
+            self._offset += (self._drift - 0.3 * self._offset) * dt
+            goal = c.aim_n + self._offset
+            self._set += (goal - self._set) * min(1.0, 2.5 * dt)  # settling after an event
+            self._left -= dt
+            if self._left <= 0:
+                nxt = "slip" if ph == "hold" and c.slip_n is not None else "release"
+                self._enter(nxt)
+        elif ph == "slip":
+            assert c.slip_n is not None
+            self._set = max(c.slip_n, self._set - tgt.target_n * 1.5 * dt)
+            self._left -= dt
+            if self._left <= 0:
+                self._enter("recover")
+        else:  # release
+            self._set = max(0.0, self._set - c.release_n_per_s * dt)
+            if self._set <= 0 and self._force < 0.02 * tgt.target_n:
+                self._enter("rest")
 
     def samples(self, n: int) -> np.ndarray:
         """Next ``n`` raw counts (float64)."""
         dt = 1.0 / self.rate_hz
         out = np.empty(n)
         r = self._rng
-        tgt = self.target
+        follow = min(1.0, dt / FOLLOW_S)
         for i in range(n):
             self._t += dt
-            if self._phase == "rest":
-                self._force = max(0.0, self._force - 20.0 * dt)
-                self._left -= dt
-                if self._left <= 0:
-                    self._next_phase()
-            elif self._phase == "ramp":
-                self._force += self._ramp * dt
-                if self._force >= self._aim:
-                    self._next_phase()
-            elif self._phase == "hold":
-                self._left -= dt
-                self._aim += self._drift * dt
-                if (
-                    self._event <= 0 and r.random() < 0.15 * self.style.slips * dt
-                ):  # overshoot or slip, ~1 per 7 s
-                    self._event = r.choice([1.0, -1.0]) * tgt.tolerance_n * r.uniform(1.1, 1.8)
-                self._event *= 1.0 - 1.5 * dt if abs(self._event) > 0.05 else 0.0
-                wander = (
-                    0.25
-                    * self.style.wander
-                    * tgt.tolerance_n
-                    * np.sin(2 * np.pi * self._wander_f * self._t)
-                )
-                self._force += (self._aim + self._event + wander - self._force) * min(1.0, 6 * dt)
-                if self._left <= 0:
-                    self._next_phase()
-            else:
-                self._force -= self._ramp * 2 * dt
-                if self._force <= 0:
-                    self._force = 0.0
-                    self._next_phase()
-            tremor = 0.0
-            if self._force > 0:
-                tremor = (
-                    0.02
-                    * self.style.tremor
-                    * self._force
-                    * np.sin(2 * np.pi * self._trem_f * self._t)
-                )
-            raw = SIM_OFFSET_RAW + (self._force + tremor) / SIM_SCALE_N_PER_RAW
+            self._step_setpoint(dt)
+            self._force += (self._set - self._force) * follow
+            if self.phase == "release" or self.phase == "rest":
+                self._force = min(self._force, self._set + 0.05 * self.target.target_n)
+            force = max(self._force, 0.0)
+            scale = min(1.0, force / self.target.target_n)
+            wander = (
+                0.12
+                * self.style.wander
+                * self.target.tolerance_n
+                * scale
+                * np.sin(2 * np.pi * self._wander_f * self._t)
+            )
+            tremor = 0.02 * self.style.tremor * force * np.sin(2 * np.pi * self._trem_f * self._t)
+            raw = SIM_OFFSET_RAW + (force + wander + tremor) / SIM_SCALE_N_PER_RAW
             raw += r.normal(0, SIM_NOISE_RAW)
-            if r.random() < 0.02 * dt:  # rare single-sample glitch (e.g. a bad HX711 read)
+            if r.random() < GLITCH_PER_S * dt:  # rare single-sample glitch (a bad HX711 read)
                 raw = float(r.choice([0.0, 8_388_607.0, -8_388_608.0]))
             out[i] = raw
         return out

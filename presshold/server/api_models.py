@@ -86,11 +86,16 @@ class SessionMeta(OpenModel):
 
 
 class SessionListItem(SessionMeta):
+    """Counts from the session's analysis once it has one (as on its page), else live events."""
+
     holds: int
     holds_completed: int
     alerts: int
     time_in_band_s: float | None = Field(
         description="ended: from the analysis made when it ended; recording: the live figure"
+    )
+    points: list[str] = Field(
+        default_factory=list, description="labels of the session's points (its marks)"
     )
 
 
@@ -155,7 +160,13 @@ class MarkAdded(OpenModel):
 
 
 class Trace(BaseModel):
+    """Glitch-guarded force (docs/holds.md); raw values are in the CSV export."""
+
     t_s: list[float]
     min_n: list[float]
     max_n: list[float]
     decimated: bool
+    glitch_t_s: list[float] = Field(
+        default_factory=list,
+        description="times of samples the glitch guard replaced (at most 2000), to mark them",
+    )

@@ -79,22 +79,40 @@ class ServerSettings:
 
     def treatment_patch(self) -> dict[str, Any]:
         """The initial target/tolerance/hold as a ``PUT /api/settings`` body (only those given)."""
-        from presshold.signal.units import parse_force, parse_tolerance
+        from presshold.signal import units  # the one grammar of every command (issue 11)
 
         patch: dict[str, Any] = {}
-        target_n = parse_force(self.target) if self.target is not None else None
+        target_n = _option(units.parse_target, self.target, "--target", "30, 30N or 3kgf")
         if target_n is not None:
             patch["target_n"] = target_n
-        if self.tolerance is not None:
-            tol = self.tolerance.strip()
-            if tol.endswith("%"):
-                patch["tolerance_pct"] = _number(tol[:-1], "--tolerance")
+        spec = _option(units.parse_tolerance_spec, self.tolerance, "--tolerance", "10% or 3N")
+        if spec is not None:
+            if spec.percent:
+                patch["tolerance_pct"] = spec.value
             else:
-                patch["tolerance_n"] = parse_tolerance(tol, target_n or 0.0)
+                patch["tolerance_n"] = spec.value
                 patch["tolerance_pct"] = None
+            if target_n is not None:
+                _option(
+                    lambda _: units.check_band(target_n, spec.newtons(target_n)),
+                    self.tolerance,
+                    "--tolerance",
+                    "10% or 3N",
+                )
         if self.hold_s is not None:
             patch["hold_s"] = self.hold_s
         return patch
+
+
+def _option(parse: Callable[[str], Any], text: str | None, flag: str, example: str) -> Any:
+    """``parse(text)`` (None if not given); its ConfigError names the flag and its variable."""
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ConfigError as exc:
+        env = env_name(flag.removeprefix("--").replace("-", "_"))
+        raise ConfigError(f"{flag} {text!r} (or {env}): {exc}; e.g. {flag} {example}") from None
 
 
 def _converter(convert: Callable[[str], Any], what: str) -> Callable[[str, str], Any]:

@@ -102,7 +102,8 @@ class LiveFeed:
             self.pipeline.reset()  # the time base restarted with a new session
         result = self.pipeline.process(t_rel, batch.force_n)
         # one vectorised rounding per batch; history and frames share the same [t_s, force] pairs
-        pairs = np.column_stack((np.round(t_rel, 4), np.round(batch.force_n, 3)))
+        # of the glitch-guarded force (a glitch is an event, never drawn as force: issue 11)
+        pairs = np.column_stack((np.round(t_rel, 4), np.round(result.clean, 3)))
         rows = pairs.tolist()
         self.history.extend(rows)
         self.pending.extend(rows)
@@ -152,6 +153,7 @@ class LiveFeed:
             "t_s": round(t, 4),
             "force_n": round(st.force_display_n, 3),
             "in_band": st.in_band,
+            "state": st.band_state,  # the one state the page shows (docs/holds.md)
             "pressing": st.pressing,
             "hold_s": round(st.hold_s, 3),
             "hold_target_s": p.hold_s,

@@ -48,6 +48,7 @@ class Recorder:
         self.stopped_by_user = False
         self._unwritten: list[ReadingBatch] = []
         self._last_write = 0.0
+        self._first_block = False
 
     @property
     def recording(self) -> bool:
@@ -79,6 +80,7 @@ class Recorder:
         }
         self.store.create_session({**self.session, **meta})
         self.stopped_by_user = False
+        self._first_block = True
         self.event(0.0, "session_start", {})
         return self.session
 
@@ -104,6 +106,12 @@ class Recorder:
         if self.session is None and self.auto_start and connected and not self.stopped_by_user:
             self.start(first_t_s=float(batch.t_s[0]), **meta())
         if self.session is not None:
+            if self._first_block and batch.t_s[0] < self.t0:
+                # stamped before an explicit start but delivered after it (parked while the
+                # start ran, or a device's burst): the session starts at its first sample, so
+                # every t_s is >= 0 and nothing is dropped (issue 11); the station follows t0
+                self.t0 = float(batch.t_s[0])
+            self._first_block = False
             self._unwritten.append(batch)
             if self.last_sample - self._last_write >= BLOCK_S:
                 self.flush()

@@ -73,7 +73,8 @@ def session_metrics(store: SessionStore, meta: dict[str, Any], recording: bool) 
         return cached
     pipe = session_pipeline(meta)
     count, total, peak = 0, 0.0, -np.inf
-    for (_, f, _), _ in replay(pipe, meta, store.iter_samples(sid)):
+    for _, res in replay(pipe, meta, store.iter_samples(sid)):  # glitch-guarded: issue 11
+        f = res.clean
         count, total, peak = count + f.size, total + float(f.sum()), max(peak, float(f.max()))
     result: dict[str, Any]
     if count == 0:

@@ -106,6 +106,8 @@ class Station:
         self.recorder.ingest(batch, self.status.connected, self.session_meta)
         if self.recorder.recording and not was_recording:
             self._session_started()
+        if self.recorder.recording:
+            self.feed.t0 = self.recorder.t0  # it may start at its first sample (Recorder.ingest)
         result = self.feed.process(batch)
         for ev in result.events:
             self.recorder.event(ev.t_s, ev.kind, ev.data)

@@ -356,7 +356,9 @@ class SessionStore:
             rows = con.execute(
                 f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
                 "WHERE b.session_id = s.id) AS samples, (SELECT data FROM events e WHERE "
-                "e.session_id = s.id AND e.kind = 'imported') AS imported "
+                "e.session_id = s.id AND e.kind = 'imported') AS imported, "
+                "(SELECT json_group_array(DISTINCT json_extract(e.data, '$.label')) FROM events e "
+                "WHERE e.session_id = s.id AND e.kind = 'mark') AS points "
                 "FROM sessions s ORDER BY started_at DESC, s.rowid DESC"
             ).fetchall()
         out = []
@@ -364,12 +366,16 @@ class SessionStore:
             meta = _meta(r)
             fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
             cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
-            meta.update({name: r[name] for name in COUNTED_EVENTS})
+            # one computation everywhere (issue 11): a session analysed over all its samples
+            # shows the analysis' counts, exactly as its page does; the live event counts
+            # stand in only until then (recording, or not yet analysed)
+            meta.update({name: cached.get(name, r[name]) for name in COUNTED_EVENTS})
             meta["samples"] = r["samples"]
             meta["time_in_band_s"] = cached.get("time_in_band_s")
             meta["imported_from"] = (
                 json.loads(r["imported"]).get("source") if r["imported"] else None
             )
+            meta["points"] = [p for p in json.loads(r["points"] or "[]") if p]
             out.append(meta)
         return out
 

@@ -15,11 +15,14 @@ from typing import Any
 import numpy as np
 
 from presshold.signal.metrics import AlertRecord, HoldAccumulator, HoldMetrics, SessionSummary
-from presshold.signal.params import HoldParams
+from presshold.signal.params import RELEASING_WINDOW_S, HoldParams
 
 # zones of the detection signal, also the per-sample state_code (0 = not pressing)
 IDLE, UNDER, IN_BAND, OVER = 0, 1, 2, 3
 _ALERT_OF_ZONE = {OVER: "over", UNDER: "under"}
+# what a live view says about the state (LiveState.band_state): one source for word, colour,
+# alert and timer (docs/holds.md, "The live state")
+BAND_STATES = ("idle", "under", "in_band", "over")
 
 
 @dataclass
@@ -44,6 +47,7 @@ class LiveState:
     holds_completed: int = 0
     alert: str | None = None
     sample_rate_hz: float | None = None
+    band_state: str = "idle"  # idle / under / in_band / over, with the detector's hysteresis
 
 
 def zone_edges(params: HoldParams) -> np.ndarray:
@@ -76,12 +80,17 @@ class HoldDetector:
         self._alert_rec: AlertRecord | None = None
         self._alerts_since_hold = 0
         self.holds_completed = 0
+        # the last RELEASING_WINDOW_S of this gap-free stretch, to tell a release from a slip
+        self._tail_t = np.empty(0)
+        self._tail_y = np.empty(0)
+        self._look: tuple[np.ndarray, np.ndarray] | None = None  # tail + current segment
 
     # ---- public
     def process(self, t: np.ndarray, y: np.ndarray, zones: np.ndarray, ev: list[Event]) -> None:
         """Advance over one gap-free segment; ``zones`` is edited in place into state codes."""
         n = t.size
         z0 = int(zones[0])
+        self._look = None
         if n > 1:
             cuts = (zones[1:] != zones[:-1]).nonzero()[0]
             if cuts.size:
@@ -89,10 +98,35 @@ class HoldDetector:
                 for j in range(len(bounds) - 1):
                     s, e = bounds[j], bounds[j + 1]
                     self._run(t, y, zones, s, e, int(zones[s]), ev)
-                self.last_t = float(t[-1])
+                self._keep_tail(t, y)
                 return
         self._run(t, y, zones, 0, n, z0, ev)
+        self._keep_tail(t, y)
+
+    def _keep_tail(self, t: np.ndarray, y: np.ndarray) -> None:
+        """Keep the samples a later look-back can need: from the last one at or before
+        ``t[-1] - RELEASING_WINDOW_S`` on (later samples look back to later times)."""
         self.last_t = float(t[-1])
+        self._look = None
+        cut = self.last_t - RELEASING_WINDOW_S
+        if t[0] <= cut:
+            k = max(int(t.searchsorted(cut, "right")) - 1, 0)
+            self._tail_t, self._tail_y = t[k:].copy(), y[k:].copy()
+            return
+        tt, yy = np.concatenate((self._tail_t, t)), np.concatenate((self._tail_y, y))
+        k = max(int(tt.searchsorted(cut, "right")) - 1, 0)
+        self._tail_t, self._tail_y = tt[k:], yy[k:]
+
+    def _releasing(self, t: np.ndarray, y: np.ndarray, s: int, e: int) -> np.ndarray:
+        """Per sample of ``[s, e)``: has the signal fallen by more than ``releasing_drop_n``
+        since the last sample at or before ``RELEASING_WINDOW_S`` ago (in this stretch)?"""
+        if self._look is None:
+            self._look = (np.concatenate((self._tail_t, t)), np.concatenate((self._tail_y, y)))
+        lt, ly = self._look
+        j = lt.searchsorted(t[s:e] - RELEASING_WINDOW_S, "right") - 1
+        ok = j >= 0
+        drop = np.where(ok, ly[np.maximum(j, 0)] - y[s:e], -np.inf)
+        return drop > self.params.releasing_drop_n
 
     def interrupt(self, reason: str, ev: list[Event]) -> None:
         """A gap: close everything at the last sample; the next sample starts afresh."""
@@ -101,6 +135,7 @@ class HoldDetector:
         self.last_t = None
         self._zone = None
         self._above_half = None
+        self._tail_t, self._tail_y, self._look = np.empty(0), np.empty(0), None
 
     def close(self, reason: str, ev: list[Event]) -> None:
         """End the open alert and hold at the last sample (end of trace, new settings)."""
@@ -122,6 +157,18 @@ class HoldDetector:
     def zone(self) -> int | None:
         """Zone of the last sample (None after a gap or new settings)."""
         return self._zone
+
+    def band_state(self) -> str:
+        """The one state a live view shows (word, colour, alert and timer agree): the alert
+        if one is raised; ``in_band`` while a hold's timer runs (a bridged excursion shorter
+        than ``grace`` included — the same hysteresis that decides alerts); else the zone."""
+        if not self.pressing or self._zone is None:
+            return "idle"
+        if self.alert is not None:
+            return self.alert
+        if self.hold is not None:
+            return "in_band"
+        return BAND_STATES[self._zone]
 
     def hold_elapsed(self) -> float:
         if self.hold is None or self.last_t is None:
@@ -225,6 +272,9 @@ class HoldDetector:
         eligible = z == OVER or self._entry is not None
         if eligible and self.alert is None and t_last >= alert_at:
             i_alert = s + int(t[s:e].searchsorted(alert_at))
+            if z == UNDER:  # a release in progress is not a slip: wait until the fall slows
+                falling = self._releasing(t, y, i_alert, e)
+                i_alert += int(falling.argmin()) if not falling.all() else e - i_alert
         end_at = self._exc_since + p.grace_s
         if self.hold is not None and t_last >= end_at:
             i_end = s + int(t[s:e].searchsorted(end_at))

@@ -9,6 +9,8 @@ from presshold.errors import ConfigError
 
 RELEASE_FRACTION = 0.5  # below half the target the press is over (issue 3)
 PRESS_ON_FRACTION = 0.6  # a new press needs 0.6·target: hysteresis, no chatter at half
+RELEASING_WINDOW_S = 0.25  # the fall that marks a release in progress is measured over this …
+RELEASING_RATE = 0.25  # … and must be faster than this fraction of the target per second (issue 11)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,13 @@ class HoldParams:
     @property
     def release_n(self) -> float:
         return self.target_n * RELEASE_FRACTION
+
+    @property
+    def releasing_drop_n(self) -> float:
+        """A fall larger than this over ``RELEASING_WINDOW_S`` is a release in progress, not a
+        slip: at 25 N, 1.56 N in 0.25 s (6.25 N/s) — a decisive release is faster, a slip
+        levels off (docs/holds.md, "Alerts")."""
+        return self.target_n * RELEASING_RATE * RELEASING_WINDOW_S
 
     @property
     def press_on_n(self) -> float:

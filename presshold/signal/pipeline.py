@@ -27,6 +27,8 @@ MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
 RATE_MISMATCH = 0.2  # a nominal rate this far off the measured one is replaced
 GLITCH_EVENT_S = 1.0  # at most one glitch event per second
 
+Outputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # display, detect, codes, clean
+
 
 @dataclass
 class BlockResult:
@@ -36,6 +38,9 @@ class BlockResult:
     detect: np.ndarray
     state_code: np.ndarray  # 0 idle, 1 pressing below band, 2 in band, 3 over (docs/holds.md)
     events: list[Event]
+    # the glitch-guarded force, unfiltered: what peaks, scales and plotted traces use (a sensor
+    # glitch is an event, never a force); the raw value stays in the store and the export
+    clean: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @property
     def in_band(self) -> np.ndarray:
@@ -115,21 +120,19 @@ class LivePipeline:
         events, self._pending = self._pending, []
         if t.size == 0:
             e = np.empty(0)
-            return BlockResult(e, e, np.empty(0, np.intp), events)
+            return BlockResult(e, e, np.empty(0, np.intp), events, e)
         if self._probe is None:
-            display, detect, codes = self._process_rated(t, f, events)
+            display, detect, codes, clean = self._process_rated(t, f, events)
         else:
-            display, detect, codes = self._process_start(t, f, events)
+            display, detect, codes, clean = self._process_start(t, f, events)
         if self._glitched:  # glitch events were listed before the detector's: restore time order
             events.sort(key=lambda e: e.t_s)
             self._glitched = False
         self._last_t = float(t[-1])
         self._sync_state(float(display[-1]), float(detect[-1]), bool(events))
-        return BlockResult(display, detect, codes, events)
+        return BlockResult(display, detect, codes, events, clean)
 
-    def _process_rated(
-        self, t: np.ndarray, f: np.ndarray, events: list[Event]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _process_rated(self, t: np.ndarray, f: np.ndarray, events: list[Event]) -> Outputs:
         limit = self._gap_limit if self._probe is None else math.inf  # no gaps while probing
         prev = self._last_t
         if prev is not None and t[-1] - prev <= limit:  # the whole block spans less than a gap
@@ -142,24 +145,24 @@ class LivePipeline:
         dt = np.diff(t, prepend=prev if prev is not None else t[0])
         starts = np.flatnonzero(dt > limit).tolist()
         bounds = [0, *starts, t.size] if starts[0] else [*starts, t.size]
-        display, detect = np.empty(t.size), np.empty(t.size)
+        display, detect, clean = np.empty(t.size), np.empty(t.size), np.empty(t.size)
         codes = np.empty(t.size, np.intp)
         for a, b in itertools.pairwise(bounds):
             if dt[a] > limit:
                 self._gap(float(t[a]), float(dt[a]), events)
-            display[a:b], detect[a:b], codes[a:b] = self._segment(t[a:b], f[a:b], events)
-        return display, detect, codes
+            display[a:b], detect[a:b], codes[a:b], clean[a:b] = self._segment(
+                t[a:b], f[a:b], events
+            )
+        return display, detect, codes, clean
 
-    def _segment(
-        self, t: np.ndarray, f: np.ndarray, events: list[Event]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _segment(self, t: np.ndarray, f: np.ndarray, events: list[Event]) -> Outputs:
         """A gap-free stretch: glitch guard, both filters, detector."""
         assert self._bank is not None
         x = self._clean(t, f, events)
         display, detect = self._bank.process(x)
         codes = self._edges.searchsorted(detect, "right")
         self._detector.process(t, detect, codes, events)
-        return display, detect, codes
+        return display, detect, codes, x
 
     def _gap(self, t_s: float, gap_s: float, events: list[Event]) -> None:
         """Not filtered across: close the press, restart guard and filters from the next sample."""
@@ -171,9 +174,7 @@ class LivePipeline:
         events.append(Event("gap", t_s, {"gap_s": gap_s, "since_s": t_s - gap_s}))
 
     # ---- start-up: measure the rate
-    def _process_start(
-        self, t: np.ndarray, f: np.ndarray, events: list[Event]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _process_start(self, t: np.ndarray, f: np.ndarray, events: list[Event]) -> Outputs:
         parts = []
         i = 0
         while self._probe is not None and i < t.size:
@@ -184,12 +185,15 @@ class LivePipeline:
             parts.append(self._process_rated(t[i:], f[i:], events))
         if len(parts) == 1:
             return parts[0]
-        display, detect, codes = zip(*parts, strict=True)
-        return np.concatenate(display), np.concatenate(detect), np.concatenate(codes)
+        display, detect, codes, clean = zip(*parts, strict=True)
+        return (
+            np.concatenate(display),
+            np.concatenate(detect),
+            np.concatenate(codes),
+            np.concatenate(clean),
+        )
 
-    def _probe_rate(
-        self, t: np.ndarray, f: np.ndarray, events: list[Event]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _probe_rate(self, t: np.ndarray, f: np.ndarray, events: list[Event]) -> Outputs:
         """The first samples measure the sample rate (median of the first 8 steps).
 
         Without a nominal rate they pass through unfiltered meanwhile. A nominal rate is used at
@@ -202,7 +206,7 @@ class LivePipeline:
             x = self._clean(t, f, events).copy()  # never alias the caller's array
             codes = self._edges.searchsorted(x, "right")
             self._detector.process(t, x, codes, events)
-            out = (x, x.copy(), codes)
+            out = (x, x.copy(), codes, x.copy())
         else:
             out = self._process_rated(t, f, events)
         self._last_t = float(t[-1])
@@ -258,7 +262,8 @@ class LivePipeline:
         if display is not None and detect is not None:
             st.force_display_n = display
             st.force_detect_n = detect
-        st.in_band = d.pressing and d.zone == IN_BAND
+        st.band_state = d.band_state()
+        st.in_band = st.band_state == "in_band"
         st.hold_s = d.hold_elapsed()
         if changed:
             st.pressing = d.pressing

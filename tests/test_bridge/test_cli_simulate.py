@@ -49,3 +49,28 @@ def test_simulate_pty_feeds_serial_source(tmp_path: Path) -> None:
         assert proc.wait(timeout=5) == 0
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_ports_lists_the_simulators_pty_until_it_stops() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "presshold", "simulate", "--pty", "--rate", "50"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        path = proc.stdout.readline().strip()
+        listed = subprocess.run(
+            [sys.executable, "-m", "presshold", "ports"], capture_output=True, text=True, timeout=60
+        ).stdout
+        line = next(ln for ln in listed.splitlines() if ln.startswith(path + " "))
+        assert "PressHold simulator (pty)" in line
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=5) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()
+    after = subprocess.run(
+        [sys.executable, "-m", "presshold", "ports"], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert path + " " not in after

@@ -27,7 +27,10 @@ def write_export(path, t, f, extra=""):
 
 
 def run(capsys, *argv):
-    code = main(["analyze", *map(str, argv)])
+    try:
+        code = main(["analyze", *map(str, argv)])
+    except SystemExit as exc:  # argparse rejected a flag's value (exit status 2)
+        code = exc.code
     out, err = capsys.readouterr()
     return code, out, err
 

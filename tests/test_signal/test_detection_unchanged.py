@@ -7,6 +7,10 @@ every hold, alert, event, session figure and the detection signal itself as they
 simulated hand at 10 Hz, 80 Hz and 1 kHz, and on a session with glitches, a NaN, a gap and a
 settings change, offline and live in uneven blocks. Only the display column may differ.
 
+Rewritten once since, on the merge of issue 11 (a release in progress is no longer a slip, and
+the simulated hand plans its presses): both meant to change detection or its inputs, and
+checked by their own tests (``test_slip_release.py``, ``test_simulator_cycle.py``).
+
 Each case also stores a fingerprint of its input (added afterwards, from the same unchanged
 inputs), so a change to the simulator is reported as such, not as a change of detection. Rewrite
 the file only for a change that is *meant* to alter detection (or the inputs), on a commit whose
