@@ -49,7 +49,7 @@ class LiveHub:
         self._inbox: list[ReadingBatch] = []
         self._inbox_lock = threading.Lock()
         self._last_frame = 0.0
-        self._storage_ok = recorder.store.ok
+        self._storage_seen = (recorder.store.ok, recorder.store.error)
 
     def apply_settings(self, settings: dict[str, Any]) -> None:
         """New target/tolerance/hold take effect on the next sample; status tells every viewer.
@@ -228,8 +228,9 @@ class LiveHub:
         if self.recorder.check_idle(idle_end_s):
             self.broadcast({"type": "event", "kind": "session_end", "t_s": now - self.t0})
             self.broadcast_status()
-        if self.recorder.store.ok != self._storage_ok:
-            self._storage_ok = self.recorder.store.ok
+        storage = (self.recorder.store.ok, self.recorder.store.error)
+        if storage != self._storage_seen:  # a failure, a recovery, or samples lost for good
+            self._storage_seen = storage
             self.broadcast_status()
         if not self.pending and now - self._last_frame < 1.0:
             return
