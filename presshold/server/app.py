@@ -21,8 +21,8 @@ from presshold import __version__
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SimulatedSource, open_source
 from presshold.server import api_models, calibration_routes, http_errors, settings_api
-from presshold.server.access import AccessGuard
-from presshold.server.config import ServerSettings, is_loopback
+from presshold.server.access import AccessGuard, access_options
+from presshold.server.config import ServerSettings
 from presshold.server.live import LiveHub
 from presshold.server.recorder import Recorder
 from presshold.server.session_metrics import MetricsWorker
@@ -98,13 +98,7 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
     app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
-    token = settings.token if settings.token_required else None
-    app.add_middleware(
-        AccessGuard,
-        token=token,
-        max_body=MAX_BODY,
-        local_names_only=token is None and is_loopback(settings.host),
-    )
+    app.add_middleware(AccessGuard, **access_options(settings, MAX_BODY))
     app.state.presshold = state
     http_errors.install(app)
     _pages(app)
