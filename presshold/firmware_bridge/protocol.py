@@ -10,7 +10,8 @@ Device -> host, ASCII lines ending in ``\\n`` (``\\r\\n`` tolerated)::
 No I/O, no threads, no clock: the reader feeds whatever bytes arrived and gets readings back. Every
 malformed line is counted by reason in ``rejected`` and never raised: ``partial`` (first line after
 opening the port, cut off), ``garbage`` (non-ASCII, unparseable), ``too_long`` (over ``MAX_LINE``),
-``non_finite`` (nan/inf), ``duplicate_time``.
+``non_finite`` (nan/inf), ``out_of_range`` (finite but beyond any sensor: ``MAX_ABS_VALUE``),
+``duplicate_time``.
 
 Device time: ``micros()`` wraps at 2**32 us (~71.6 min). A step back is a wrap only when the forward
 distance across the wrap is short (``WRAP_MAX_GAP_US``); otherwise the device restarted. A restart
@@ -30,6 +31,10 @@ MAX_LINE = 128
 WRAP_US = 1 << 32
 WRAP_MAX_GAP_US = 30_000_000
 """A wrap must land within 30 s of the last reading; a bigger step back is a reset."""
+MAX_ABS_VALUE = float(1 << 31)
+"""No reading is this large: a 32-bit ADC's full scale in counts, a 2,000-tonne load in newtons or
+grams-force to the nearest 1e9. A device sending more (``1.7e308``, corrupted counts) is broken,
+and such values would only overflow the filters downstream."""
 UNITS = ("raw", "N", "kgf", "g", "lbf")
 LABEL_UNITS = {"raw": "raw", "force_n": "N"}
 """What a reading's label says its values are, used until a hello names the unit."""
@@ -153,8 +158,7 @@ class LineParser:
         if not 0 <= raw_t < WRAP_US:
             self._reject("garbage")
             return False
-        if not math.isfinite(value):
-            self._reject("non_finite")
+        if not self._plausible(value):
             return False
         t = self._unwrap(raw_t, out)
         if t is None:
@@ -168,10 +172,16 @@ class LineParser:
         value = plotter_value(text)
         if value is None:
             self._reject("garbage")
-        elif not math.isfinite(value):
-            self._reject("non_finite")
-        else:
+        elif self._plausible(value):
             out.arrival_values.append(value)
+
+    def _plausible(self, value: float) -> bool:
+        """A finite value within ``MAX_ABS_VALUE``; otherwise counted (``non_finite`` or
+        ``out_of_range``) and False."""
+        if -MAX_ABS_VALUE <= value <= MAX_ABS_VALUE:
+            return True
+        self._reject("out_of_range" if math.isfinite(value) else "non_finite")
+        return False
 
     def _unwrap(self, raw_t: int, out: Parsed) -> int | None:
         """Unwrapped, strictly increasing device microseconds; None for a repeated timestamp."""
