@@ -206,9 +206,13 @@ function onStatus(st) {
   setSession(st.session);
   if (st.session?.point) showPoint(st.session.point);
   if (st.calibration && $("calibration").open) renderCalibration({ ...lastCal, ...st.calibration, points: undefined });
-  const b = $("storage-banner"), bad = st.storage && !st.storage.ok;
+  const b = $("storage-banner"), bad = st.storage && (!st.storage.ok || st.storage.error);
   b.classList.toggle("show", !!bad);
   b.textContent = bad ? `Recording problem: ${st.storage.error}` : "";
+  const generic = st.connected && st.calibration_match === "generic";
+  $("calibration-notice").classList.toggle("show", generic);
+  $("calibration-notice").textContent = generic ? "This sensor has no USB serial number: its"
+    + " calibration was found by sensor name and port only. Swapped the load cell? Calibrate again." : "";
 }
 function renderRate() {
   const st = state.status;

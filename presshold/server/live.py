@@ -161,6 +161,7 @@ class LiveHub:
             "device_messages": s["device_messages"],
             "settings": self.settings,
             "calibration": self.calibration_summary(),
+            "calibration_match": s["calibration_match"],
             "session": self.recorder.session,
             "storage": {"ok": self.recorder.store.ok, "error": self.recorder.store.error},
         }
