@@ -91,20 +91,25 @@ def _run(args: argparse.Namespace) -> int:
 
 def serve(settings: ServerSettings) -> int:
     """Bind, print the URL, serve until Ctrl-C / SIGTERM; 0 after a clean stop."""
+    import os
     import threading
     import webbrowser
 
     from presshold.server.app import create_app
+    from presshold.server.data_lock import DataDirLock
     from presshold.server.uvicorn_runner import run_until_signal
 
     sock = bind(settings.host, settings.http_port)
-    try:
-        app = create_app(settings)
-    except BaseException:
-        sock.close()
-        raise
     port = sock.getsockname()[1]
     url, local_url = urls(settings, port)
+    lock = DataDirLock(settings.resolved_data_dir)  # one server per data directory
+    try:
+        lock.acquire(f"pid {os.getpid()}, {url.split('?')[0]}")  # never the token
+        app = create_app(settings)
+    except BaseException:
+        lock.release()
+        sock.close()
+        raise
     print(f"PressHold live view: {url}", flush=True)
     if settings.token:
         print("Anyone with this link can see the live view; share it only with your group.")
@@ -117,7 +122,10 @@ def serve(settings: ServerSettings) -> int:
     print("Press Ctrl-C to stop.", flush=True)
     if settings.open_browser:
         threading.Timer(0.8, webbrowser.open, (local_url,)).start()
-    return run_until_signal(app, sock)
+    try:
+        return run_until_signal(app, sock)
+    finally:
+        lock.release()
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -89,7 +89,12 @@ class SerialSource(ThreadedSource):
     def _open(self, device: str) -> Any:
         import serial
 
-        ser = serial.serial_for_url(device, baudrate=self.baud, timeout=self.READ_TIMEOUT_S)
+        # exclusive: a second reader on one port would split its bytes with us (POSIX flock;
+        # Windows COM ports are exclusive anyway; URL handlers have no such notion)
+        extra = {} if "://" in device else {"exclusive": True}
+        ser = serial.serial_for_url(
+            device, baudrate=self.baud, timeout=self.READ_TIMEOUT_S, **extra
+        )
         if self._serial_number is None and "://" not in device:
             names = {device, os.path.realpath(device) if _is_path(device) else device}
             for p in comports():
