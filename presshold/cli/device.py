@@ -127,8 +127,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from presshold.errors import CalibrationError, ConfigError
     from presshold.firmware_bridge import choose_default_source, open_source
+    from presshold.server.private_files import make_private
 
     data_dir = args.data_dir or default_data_dir()
+    make_private(data_dir)  # calibrations.json beside sessions that may name patients
     source = open_source(args.source or choose_default_source(), data_dir=data_dir)
 
     class Quiet:

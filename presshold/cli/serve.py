@@ -97,11 +97,13 @@ def serve(settings: ServerSettings) -> int:
 
     from presshold.server.app import create_app
     from presshold.server.data_lock import DataDirLock
+    from presshold.server.private_files import make_private
     from presshold.server.uvicorn_runner import run_until_signal
 
     sock = bind(settings.host, settings.http_port)
     port = sock.getsockname()[1]
     url, local_url = urls(settings, port)
+    make_private(settings.resolved_data_dir)  # labels may name patients: owner-only
     lock = DataDirLock(settings.resolved_data_dir)  # one server per data directory
     try:
         lock.acquire(f"pid {os.getpid()}, {url.split('?')[0]}")  # never the token

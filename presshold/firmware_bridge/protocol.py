@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from presshold.console_text import console_safe
+
 PROTOCOL_VERSION = 1
 MAX_LINE = 128
 """Longest accepted line in bytes, not counting the ``\\r\\n``/``\\n`` terminator."""
@@ -139,6 +141,7 @@ class LineParser:
             return
         text = line.decode("ascii")
         if text.startswith("#"):
+            text = console_safe(text)  # shown in logs, the console, the dashboard: no escapes
             hello = parse_hello(text)
             if hello is not None:
                 out.hellos.append(hello)

@@ -97,7 +97,11 @@ def create_app(settings: ServerSettings, source: Source | None = None) -> FastAP
             hub.recorder.stop()
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
-    app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
+    # no /docs or /redoc: they load scripts from a CDN into the origin that holds the token
+    # cookie, and fail offline; /openapi.json is the schema for tools
+    app = FastAPI(
+        title="PressHold", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.add_middleware(AccessGuard, **access_options(settings, MAX_BODY))
     app.state.presshold = state
     http_errors.install(app)
