@@ -194,9 +194,20 @@ class LiveHub:
         """A new viewer starts with the current status and the last 30 s, then live messages."""
         v = Viewer()
         v.put(Outgoing.of(self.status_message()))
-        v.put(Outgoing.of(self.history_message()))
+        v.put(self._history_outgoing())
         self.viewers.add(v)
         return v
+
+    def _history_outgoing(self) -> Outgoing:
+        """The history message, encoded once per tick however many viewers join in it (a
+        classroom reloading at once must not stall the frame loop with 30 s encodings)."""
+        h = self.history
+        key = (len(h), len(self.pending), id(h[-1]) if h else 0)
+        cached = getattr(self, "_history_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, Outgoing.of(self.history_message()))
+            self._history_cache = cached
+        return cached[1]
 
     def remove_viewer(self, v: Viewer) -> None:
         self.viewers.discard(v)
