@@ -112,6 +112,7 @@ def test_generated_streams_lose_no_valid_reading(
     STATS["examples"] += 1
 
 
+@pytest.mark.soak
 def test_zz_report_soak_volume(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints how many generated lines the run pushed through (the figure in reliability.md)."""
     with capsys.disabled():

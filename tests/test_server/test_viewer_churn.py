@@ -22,10 +22,14 @@ from pathlib import Path
 
 import pytest
 import websockets
+from support import soak
 from support.server import ServerProcess
 from support.soak import choose
 
 MIN_FPS = 28.0
+"""The promise (long form). A shared 2-core machine under load may not give even a lone viewer
+that, so the short form compares with a lone viewer measured just before, on the same machine."""
+SHORT_FORM_SHARE = 0.9
 WARMUP_S = 1.0
 DWELL_S = (0.0, 1.0)  # how long a churning viewer watches before it drops
 PAUSE_S = (0.0, 0.5)  # and how long until it comes back
@@ -96,6 +100,8 @@ async def _healthy(url: str, duration_s: float) -> tuple[int, float, float, int]
 def test_churning_viewers_never_slow_a_healthy_viewer(tmp_path: Path) -> None:
     n, duration_s = choose(10, 100), float(choose(5, 60))
     with ServerProcess(tmp_path) as srv:
+        alone = asyncio.run(_healthy(srv.ws_url, 3.0))
+        alone_fps = alone[0] / alone[1]
         churn = _churners(srv.ws_url, n, duration_s + WARMUP_S + 1)
         try:
             frames, seconds, worst_gap, dropped = asyncio.run(_healthy(srv.ws_url, duration_s))
@@ -111,9 +117,10 @@ def test_churning_viewers_never_slow_a_healthy_viewer(tmp_path: Path) -> None:
     print(
         f"\nviewer churn: {n} churning viewers, {counts[0]:,} connect/drop cycles "
         f"({counts[1]} refused or timed out) in {seconds:.0f} s; healthy viewer {fps:.1f} "
-        f"frames/s, longest gap {1000 * worst_gap:.0f} ms, {dropped} frames dropped for it"
+        f"frames/s (alone just before: {alone_fps:.1f}), longest gap {1000 * worst_gap:.0f} ms, "
+        f"{dropped} frames dropped for it"
     )
-    assert fps >= MIN_FPS
+    assert fps >= (MIN_FPS if soak.LONG else min(MIN_FPS, SHORT_FORM_SHARE * alone_fps))
     assert dropped == 0
     assert counts[0] >= n
     assert health["viewers"] <= 1 + n
