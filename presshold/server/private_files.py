@@ -10,6 +10,7 @@ private to the account and ``chmod`` cannot express more, so only the umask part
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import logging
 import os
 import stat
@@ -20,6 +21,19 @@ log = logging.getLogger("presshold.server")
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+OUR_FILES = (
+    "sessions.sqlite3*",
+    "settings.json*",
+    "settings*.tmp",
+    ".settings*",
+    "calibrations.json*",
+    ".calibrations-*",
+    "server.lock",
+    "server-*.log",
+)
+"""What PressHold keeps in a data directory. Only these are narrowed, and the directory itself
+only when it holds nothing else: ``--data-dir`` pointed at a shared folder must not lock others
+out of their own files."""
 
 
 def make_private(data_dir: Path) -> None:
@@ -31,10 +45,15 @@ def make_private(data_dir: Path) -> None:
     if sys.platform == "win32":
         return
     try:
-        _narrow(Path(data_dir), DIR_MODE)
-        for entry in os.scandir(data_dir):
+        entries = list(os.scandir(data_dir))
+        ours = [e for e in entries if any(fnmatch.fnmatch(e.name, p) for p in OUR_FILES)]
+        for entry in ours:
             if entry.is_file(follow_symlinks=False):
                 _narrow(Path(entry.path), FILE_MODE)
+        if len(ours) == len(entries):
+            _narrow(Path(data_dir), DIR_MODE)
+        else:
+            log.warning("%s holds other files too: left readable as it is", data_dir)
     except OSError as exc:
         log.warning("cannot make %s private: %s", data_dir, exc)
 

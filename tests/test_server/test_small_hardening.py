@@ -44,6 +44,29 @@ def test_the_data_dir_and_every_file_in_it_are_owner_only(tmp_path: Path) -> Non
             assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, (p.name, oct(p.stat().st_mode))
 
 
+@posix_only
+def test_a_shared_folder_given_as_data_dir_keeps_its_other_files_as_they_were(
+    tmp_path: Path,
+) -> None:
+    from presshold.server.private_files import make_private
+
+    shared = tmp_path / "Documents"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    (shared / "letter.txt").write_text("not PressHold's")
+    (shared / "letter.txt").chmod(0o644)
+    (shared / "sessions.sqlite3").write_bytes(b"")
+    (shared / "sessions.sqlite3").chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        make_private(shared)
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((shared / "sessions.sqlite3").stat().st_mode) == 0o600
+    assert stat.S_IMODE((shared / "letter.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+
+
 def test_no_page_loads_a_script_from_another_origin(tmp_path: Path) -> None:
     """/docs and /redoc pulled Swagger/ReDoc from a CDN into the origin that holds the token
     cookie (and broke offline); every page we serve uses our own files only."""
