@@ -202,7 +202,7 @@ class LiveHub:
         """The history message, encoded once per tick however many viewers join in it (a
         classroom reloading at once must not stall the frame loop with 30 s encodings)."""
         h = self.history
-        key = (len(h), len(self.pending), id(h[-1]) if h else 0)
+        key = (self.t0, len(h), len(self.pending), id(h[-1]) if h else 0)  # t0: a new session
         cached = getattr(self, "_history_cache", None)
         if cached is None or cached[0] != key:
             cached = (key, Outgoing.of(self.history_message()))
