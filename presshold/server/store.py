@@ -147,6 +147,7 @@ class SessionStore:
         """Samples that were queued but will never be stored (refused writes, backlog cuts)."""
         self.dropped_writes = 0
         self._loss: str | None = None
+        self._loss_lock = threading.Lock()  # the loop (backlog full) and the writer both count
         self._ops: queue.Queue[_Write | _Barrier | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._con: sqlite3.Connection | None = None
@@ -202,13 +203,14 @@ class SessionStore:
         if not writes:
             return
         samples = sum(w.samples for w in writes)
-        self.dropped_writes += len(writes)
-        self.lost_samples += samples
+        with self._loss_lock:
+            self.dropped_writes += len(writes)
+            self.lost_samples += samples
+            self._loss = (
+                f"{self.dropped_writes} write(s) dropped, {self.lost_samples} sample(s) not saved "
+                f"(last: {why})"
+            )
         log.error("session store: %d write(s), %d sample(s) dropped: %s", len(writes), samples, why)
-        self._loss = (
-            f"{self.dropped_writes} write(s) dropped, {self.lost_samples} sample(s) not saved "
-            f"(last: {why})"
-        )
 
     # --- writer thread
     def submit(
