@@ -15,8 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "ports",
         help="list serial ports and which one would be used",
         description="List serial ports (USB ones with VID:PID and serial number, and "
-        "pseudo-terminals such as 'presshold simulate --pty'), marking likely sensors.",
+        "pseudo-terminals such as 'presshold simulate --pty'), marking likely sensors and how "
+        "each one's calibration is matched.",
     )
+    p.add_argument("--data-dir", type=Path, default=None, help="where calibrations.json lives")
     p.set_defaults(handler=_ports)
 
     p = sub.add_parser(
@@ -54,21 +56,51 @@ def _ports(args: argparse.Namespace) -> int:
     ports = list_ports()
     if not ports:
         print("no serial ports found")
-    rows = [("DEVICE", "DESCRIPTION", "VID:PID", "SERIAL", "LIKELY SENSOR")]
+    stored = _stored_calibrations(args.data_dir or default_data_dir())
+    rows = [("DEVICE", "DESCRIPTION", "VID:PID", "SERIAL", "CALIBRATION", "LIKELY SENSOR")]
     rows += [
-        (p.device, p.description or "-", p.vid_pid or "-", p.serial_number or "-", p.likely or "")
+        (
+            p.device,
+            p.description or "-",
+            p.vid_pid or "-",
+            p.serial_number or "-",
+            _calibration_match(p.device, p.vid_pid, p.serial_number, stored),
+            p.likely or "",
+        )
         for p in ports
     ]
     if ports:
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
         for r in rows:
             line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False))
-            print(f"{line}  {r[4]}".rstrip())
+            print(f"{line}  {r[5]}".rstrip())
+    if any(not p.serial_number for p in ports):
+        print(
+            "\ngeneric: no USB serial number, so a calibration is matched by sensor name, "
+            "VID:PID and port only;\nafter swapping the load cell or the board on that port, "
+            "run 'presshold calibrate' again."
+        )
     try:
         print(f"\n'presshold serve' without --source would use: {choose_default_source()}")
     except SourceError as exc:
         print(f"\n'presshold serve' needs --source: {exc}")
     return 0
+
+
+def _stored_calibrations(data_dir: Path) -> set[str]:
+    from presshold.firmware_bridge.calibration import CalibrationStore
+
+    return set(CalibrationStore(data_dir).sensor_ids())
+
+
+def _calibration_match(
+    device: str, vid_pid: str | None, serial_number: str | None, stored: set[str]
+) -> str:
+    """How a sensor on this port finds its calibration, and whether one is stored."""
+    if serial_number:
+        return "serial (stored)" if serial_number in stored else "serial"
+    tail = f"[{vid_pid}] on {device}" if vid_pid else f" on {device}"
+    return "generic (stored)" if any(k.endswith(tail) for k in stored) else "generic"
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -110,8 +142,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from presshold.errors import CalibrationError, ConfigError
     from presshold.firmware_bridge import choose_default_source, open_source
+    from presshold.server.private_files import make_private
 
     data_dir = args.data_dir or default_data_dir()
+    make_private(data_dir)  # calibrations.json beside sessions that may name patients
     source = open_source(args.source or choose_default_source(), data_dir=data_dir)
 
     class Quiet:

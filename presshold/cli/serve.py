@@ -16,7 +16,8 @@ ENV_HELP = """\
 Each flag falls back to an environment variable, then to its default:
   PRESSHOLD_SOURCE, PRESSHOLD_HOST, PRESSHOLD_HTTP_PORT, PRESSHOLD_DATA_DIR, PRESSHOLD_TARGET,
   PRESSHOLD_TOLERANCE, PRESSHOLD_HOLD, PRESSHOLD_OPEN_BROWSER=0|1, PRESSHOLD_SIM_RATE (Hz),
-  PRESSHOLD_TOKEN (access token to use), PRESSHOLD_REQUIRE_TOKEN=1 (even on 127.0.0.1),
+  PRESSHOLD_TOKEN (access token to use; giving one turns it on), PRESSHOLD_REQUIRE_TOKEN=1
+  (even on 127.0.0.1), PRESSHOLD_INSECURE_NO_TOKEN=1 (same as --insecure-no-token),
   PRESSHOLD_STORE_MAX_MB (cap the session store's size; past it, recording stops as if the disk
   were full and the live view says so).
 Listening on an interface other than loopback prints a URL with an access token; only
@@ -68,6 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         )
         p.add_argument("--hold", type=options.hold, help="initial hold time in seconds, e.g. 30")
         p.add_argument("--no-browser", action="store_true", help="do not open the dashboard")
+        p.add_argument(
+            "--insecure-no-token",
+            action="store_true",
+            help="with --host other than loopback: serve without an access token, so anyone on "
+            "the network can watch, record and change settings (refused without this flag)",
+        )
         p.set_defaults(handler=_run, demo=name == "demo")
 
 
@@ -84,6 +91,7 @@ def _run(args: argparse.Namespace) -> int:
             "tolerance": args.tolerance,
             "hold_s": args.hold,
             "open_browser": False if args.no_browser else None,
+            "insecure_no_token": True if args.insecure_no_token else None,
         }
     )
     return serve(settings)
@@ -91,27 +99,43 @@ def _run(args: argparse.Namespace) -> int:
 
 def serve(settings: ServerSettings) -> int:
     """Bind, print the URL, serve until Ctrl-C / SIGTERM; 0 after a clean stop."""
+    import os
     import threading
     import webbrowser
 
     from presshold.server.app import create_app
+    from presshold.server.data_lock import DataDirLock
+    from presshold.server.private_files import make_private
     from presshold.server.uvicorn_runner import run_until_signal
 
     sock = bind(settings.host, settings.http_port)
-    try:
-        app = create_app(settings)
-    except BaseException:
-        sock.close()
-        raise
     port = sock.getsockname()[1]
     url, local_url = urls(settings, port)
+    make_private(settings.resolved_data_dir)  # labels may name patients: owner-only
+    lock = DataDirLock(settings.resolved_data_dir)  # one server per data directory
+    try:
+        lock.acquire(f"pid {os.getpid()}, {url.split('?')[0]}")  # never the token
+        app = create_app(settings)
+    except BaseException:
+        lock.release()
+        sock.close()
+        raise
     print(f"PressHold live view: {url}", flush=True)
     if settings.token:
         print("Anyone with this link can see the live view; share it only with your group.")
+    elif settings.insecure_no_token:
+        print(
+            "WARNING: --insecure-no-token: no access token; anyone on this network can watch, "
+            "record and change settings.",
+            flush=True,
+        )
     print("Press Ctrl-C to stop.", flush=True)
     if settings.open_browser:
         threading.Timer(0.8, webbrowser.open, (local_url,)).start()
-    return run_until_signal(app, sock)
+    try:
+        return run_until_signal(app, sock)
+    finally:
+        lock.release()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -142,8 +166,9 @@ def bind(host: str, port: int) -> socket.socket:
 def urls(settings: ServerSettings, port: int) -> tuple[str, str]:
     """(URL to print, URL for this machine's browser); both carry the token when one is set."""
     import socket
+    from urllib.parse import quote
 
-    query = f"?token={settings.token}" if settings.token else ""
+    query = f"?token={quote(settings.token, safe='')}" if settings.token else ""
     wildcard = settings.host in ("0.0.0.0", "::", "")
     shown = socket.gethostname() if wildcard else settings.host
     shown = f"[{shown}]" if ":" in shown else shown

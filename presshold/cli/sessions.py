@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from presshold.console_text import console_safe
 from presshold.errors import PressHoldError, StorageError
 
 
@@ -81,11 +82,12 @@ def _list(args: argparse.Namespace) -> int:
             )
             holds = f"{s['holds_completed']}/{s['holds']} holds"
             station = (s.get("station_name") or s.get("station_id") or "-")[:16]
-            print(
+            line = (
                 f"{s['id']}  {s['started_at']}  {station:<16}  {s['duration_s']:8.1f} s  "
                 f"{holds:>11}  "
                 f"{s['label'] or ''}{'  (' + state + ')' if state else ''}"
             )
+            print(console_safe(line))  # a label may hold terminal escape sequences
         sys.stdout.flush()
     return 0
 
@@ -100,23 +102,46 @@ def _export(args: argparse.Namespace) -> int:
             _write_export(args, store, meta, sys.stdout.buffer)
             sys.stdout.buffer.flush()
             return 0
-        # A temporary file renamed into place: an error or Ctrl-C half-way leaves no
-        # half-written file that looks like an export, and never removes one that was there.
-        tmp = args.output.with_name(f".{args.output.name}.{os.getpid()}.tmp")
-        try:
-            out = open(tmp, "wb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise PressHoldError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        try:
-            with out:
-                _write_export(args, store, meta, out)
-            os.replace(tmp, args.output)
-        except OSError as exc:
-            raise PressHoldError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        _export_to_file(args, store, meta)
     return 0
+
+
+def _export_to_file(args: argparse.Namespace, store, meta: dict) -> None:  # type: ignore[no-untyped-def]
+    """Write into a temporary file beside ``-o PATH``, then rename it over PATH: Ctrl-C or a
+    full disk leave PATH exactly as it was (an earlier export there survives), never half."""
+    import tempfile
+
+    target: Path = args.output
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+        fd, tmp_name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+        )
+    except OSError as exc:
+        raise PressHoldError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _write_export(args, store, meta, out)
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise PressHoldError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        raise
+
+
+def _mode_for(target: Path) -> int:
+    """Keep an existing file's permissions; a new one gets what ``open()`` would give it."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _write_export(args: argparse.Namespace, store, meta: dict, out) -> None:  # type: ignore[no-untyped-def]

@@ -213,8 +213,11 @@ function onStatus(st) {
   setSession(st.session);
   if (st.session?.point) showPoint(st.session.point);
   if (st.calibration && $("calibration").open) renderCalibration({ ...lastCal, ...st.calibration, points: undefined });
-  const bad = st.storage && !st.storage.ok;
+  const bad = st.storage && (!st.storage.ok || st.storage.error);
   if (bad || !flashTimer) showToast("storage-banner", bad ? `Recording problem: ${st.storage.error}` : "");
+  const generic = st.connected && st.calibration_match === "generic";
+  showToast("calibration-notice", generic ? "This sensor has no USB serial number: its calibration"
+    + " was found by sensor name and port only. Swapped the load cell? Calibrate again." : "");
 }
 function showToast(id, text) {
   const b = $(id);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -16,6 +17,8 @@ import numpy as np
 
 from presshold.errors import CalibrationError
 from presshold.signal.units import FORCE_UNITS, KGF_N
+
+log = logging.getLogger("presshold.bridge")
 
 UNIT_SCALE = {**FORCE_UNITS, "g": KGF_N / 1000.0}
 """Newtons per unit for devices that already send a force (hello ``unit=``)."""
@@ -45,6 +48,15 @@ class Calibration:
     def from_dict(cls, d: dict[str, object]) -> Calibration:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in d.items() if k in names})  # type: ignore[arg-type]
+
+
+def generic_sensor_id(name: str | None, vid_pid: str | None, port: str) -> str:
+    """The identity of a board without a USB serial number: its hello name, USB VID:PID and the
+    port it is on (``hx711 [2341:0043] on /dev/ttyACM0``). Weaker than a serial number — a load
+    cell swapped on the same board looks the same — so a calibration found this way is reported
+    as a ``generic`` match; but two such boards on two ports no longer share one entry."""
+    who = " ".join(p for p in (name, f"[{vid_pid}]" if vid_pid else None) if p)
+    return f"{who} on {port}" if who else port
 
 
 def default_for_unit(unit: str, sensor_id: str | None) -> Calibration:
@@ -171,16 +183,64 @@ class CalibrationStore:
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / "calibrations.json"
 
-    def _read(self) -> dict[str, dict[str, object]]:
+    def _read(self, for_saving: bool = False) -> dict[str, dict[str, object]]:
+        """The stored entries; ``{}`` when there is no file. A damaged file (not JSON, not an
+        object) is renamed aside, never overwritten by the next save with only one sensor: the
+        other sensors' calibrations may still be recovered from it by hand."""
         try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}  # missing or damaged: run uncalibrated rather than not at all
-        return data if isinstance(data, dict) else {}
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:  # unreadable: run uncalibrated, but never write over it
+            if for_saving:
+                raise CalibrationError(f"cannot read {self.path}: {exc}; not saved") from exc
+            return {}
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return data
+        if self._keep_aside() is None and for_saving:
+            raise CalibrationError(
+                f"{self.path} is damaged and could not be moved aside; not saved"
+            )
+        return {}
+
+    def _keep_aside(self) -> Path | None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for n in range(1000):
+            aside = self.path.with_name(
+                f"{self.path.name}.damaged-{stamp}" + (f"-{n}" if n else "")
+            )
+            if not aside.exists():
+                break
+        try:
+            os.replace(self.path, aside)
+        except OSError as exc:
+            log.error(
+                "calibrations file %s is damaged and cannot be moved aside: %s", self.path, exc
+            )
+            return None
+        log.error("calibrations file %s was damaged; kept as %s", self.path, aside)
+        return aside
+
+    def load_first(self, *sensor_ids: str | None) -> tuple[Calibration, str] | None:
+        """The stored calibration of the first of ``sensor_ids`` that has one, with that id."""
+        data = self._read()
+        for sid in sensor_ids:
+            d = data.get(sid) if sid else None
+            if isinstance(d, dict):
+                return Calibration.from_dict(d), sid  # type: ignore[return-value]
+        return None
+
+    def sensor_ids(self) -> list[str]:
+        """Every sensor identity with a stored calibration."""
+        return list(self._read())
 
     def load(self, sensor_id: str) -> Calibration | None:
-        d = self._read().get(sensor_id)
-        return Calibration.from_dict(d) if isinstance(d, dict) else None
+        found = self.load_first(sensor_id)
+        return found[0] if found else None
 
     def save(self, cal: Calibration) -> None:
         """Replace this sensor's entry, keeping every other sensor's.
@@ -193,7 +253,7 @@ class CalibrationStore:
         if cal.sensor_id is None:
             return
         with _SAVE_LOCK:
-            data = self._read()
+            data = self._read(for_saving=True)  # a damaged file is moved aside, not overwritten
             data[cal.sensor_id] = cal.to_dict()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(

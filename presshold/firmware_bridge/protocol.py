@@ -10,7 +10,8 @@ Device -> host, ASCII lines ending in ``\\n`` (``\\r\\n`` tolerated)::
 No I/O, no threads, no clock: the reader feeds whatever bytes arrived and gets readings back. Every
 malformed line is counted by reason in ``rejected`` and never raised: ``partial`` (first line after
 opening the port, cut off), ``garbage`` (non-ASCII, unparseable), ``too_long`` (over ``MAX_LINE``),
-``non_finite`` (nan/inf), ``duplicate_time``.
+``non_finite`` (nan/inf), ``out_of_range`` (finite but beyond any sensor: ``MAX_ABS_VALUE``),
+``duplicate_time``.
 
 Device time: ``micros()`` wraps at 2**32 us (~71.6 min). A step back is a wrap only when the forward
 distance across the wrap is short (``WRAP_MAX_GAP_US``); otherwise the device restarted. A restart
@@ -24,12 +25,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from presshold.console_text import console_safe
+from presshold.firmware_bridge.csv_header import HeaderedCsv, parse_header
+
 PROTOCOL_VERSION = 1
 MAX_LINE = 128
 """Longest accepted line in bytes, not counting the ``\\r\\n``/``\\n`` terminator."""
 WRAP_US = 1 << 32
 WRAP_MAX_GAP_US = 30_000_000
 """A wrap must land within 30 s of the last reading; a bigger step back is a reset."""
+MAX_ABS_VALUE = float(1 << 31)
+"""No reading is this large: a 32-bit ADC's full scale in counts, a 2,000-tonne load in newtons or
+grams-force to the nearest 1e9. A device sending more (``1.7e308``, corrupted counts) is broken,
+and such values would only overflow the filters downstream."""
 UNITS = ("raw", "N", "kgf", "g", "lbf")
 LABEL_UNITS = {"raw": "raw", "force_n": "N"}
 """What a reading's label says its values are, used until a hello names the unit."""
@@ -77,6 +85,8 @@ class LineParser:
         self._epoch = 0
         self._rebooted = False
         self._v1 = False  # a hello or a t_us reading seen: no Serial-Plotter lines from now on
+        self._csv: HeaderedCsv | None = None  # a header-row CSV sketch (docs/protocol.md)
+        self._csv_offset = 0  # µs added to its clock so time continues across device resets
         self.rejected: dict[str, int] = {}
 
     def _reject(self, reason: str) -> None:
@@ -98,7 +108,11 @@ class LineParser:
             started, self._started = self._started, True
             if len(line) > MAX_LINE:
                 self._reject("too_long")
-            elif not started and not line.startswith((b"#", b"t_us:")):
+            elif (
+                not started
+                and not line.startswith((b"#", b"t_us:"))
+                and (not line.isascii() or parse_header(line.decode()) is None)
+            ):
                 self._reject("partial")  # tail of a line sent before we opened the port
             else:
                 self._line(line, out)
@@ -134,6 +148,7 @@ class LineParser:
             return
         text = line.decode("ascii")
         if text.startswith("#"):
+            text = console_safe(text)  # shown in logs, the console, the dashboard: no escapes
             hello = parse_hello(text)
             if hello is not None:
                 out.hellos.append(hello)
@@ -141,20 +156,19 @@ class LineParser:
                 self._rebooted = True  # the next reading may start a new device clock
             else:
                 out.comments.append(text[1:].strip())
-        elif self._v1 or "#" in text or text.startswith("t_"):
+        elif self._v1 or "#" in text or (text.startswith("t_") and parse_header(text) is None):
             # a protocol-v1 device never sends Serial-Plotter lines: this is a v1 line that lost
             # its start (a reset or an overrun cut it), e.g. "45,raw:84213" or "t_# presshold 1"
             self._reject("garbage")
         else:
-            self._plotter_line(text, out)
+            self._text_line(text, out)
 
     def _reading(self, raw_t: int, value: float, out: Parsed) -> bool:
         """Append one reading to ``out``; False (and counted) if it was rejected."""
         if not 0 <= raw_t < WRAP_US:
             self._reject("garbage")
             return False
-        if not math.isfinite(value):
-            self._reject("non_finite")
+        if not self._plausible(value):
             return False
         t = self._unwrap(raw_t, out)
         if t is None:
@@ -164,14 +178,61 @@ class LineParser:
         out.values.append(value)
         return True
 
+    def _text_line(self, text: str, out: Parsed) -> None:
+        """Before any v1 line: a header row, a row of the CSV it named, or a Serial-Plotter line."""
+        if self._csv is None or (got := self._csv.row(text)) is None:
+            columns = parse_header(text)
+            if columns is not None:  # a header (again, after a reset): learn the columns
+                self._rebooted = self._csv is not None
+                self._csv = HeaderedCsv(columns)
+            elif self._csv is not None:
+                self._reject("garbage")
+            else:
+                self._plotter_line(text, out)
+            return
+        for t_us, value in got:
+            if not self._plausible(value):
+                continue
+            if t_us is None:
+                out.arrival_values.append(value)
+            else:
+                self._csv_reading(t_us, value, out)
+
+    def _csv_reading(self, t_us: float, value: float, out: Parsed) -> None:
+        """A header-CSV reading on the parser's one strictly increasing device time line."""
+        t = round(t_us) + self._csv_offset
+        last = self._last_t
+        rebooted, self._rebooted = self._rebooted, False
+        if last is not None and t <= last:
+            if t == last and not rebooted:
+                self._reject("duplicate_time")
+                return
+            if not rebooted:  # the clock restarted without a new header row
+                out.resets += 1
+                self._reject("reset")
+            self._csv_offset += last + 1 - t
+            t = last + 1
+            out.reanchor = True
+        self._last_t, self._last_raw = t, t % WRAP_US
+        self._epoch = t - self._last_raw
+        out.t_us.append(t)
+        out.values.append(value)
+        out.label = "raw" if self._csv is not None and self._csv.columns.raw else out.label
+
     def _plotter_line(self, text: str, out: Parsed) -> None:
         value = plotter_value(text)
         if value is None:
             self._reject("garbage")
-        elif not math.isfinite(value):
-            self._reject("non_finite")
-        else:
+        elif self._plausible(value):
             out.arrival_values.append(value)
+
+    def _plausible(self, value: float) -> bool:
+        """A finite value within ``MAX_ABS_VALUE``; otherwise counted (``non_finite`` or
+        ``out_of_range``) and False."""
+        if -MAX_ABS_VALUE <= value <= MAX_ABS_VALUE:
+            return True
+        self._reject("out_of_range" if math.isfinite(value) else "non_finite")
+        return False
 
     def _unwrap(self, raw_t: int, out: Parsed) -> int | None:
         """Unwrapped, strictly increasing device microseconds; None for a repeated timestamp."""

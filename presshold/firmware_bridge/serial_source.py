@@ -11,13 +11,18 @@ from typing import Any
 
 import numpy as np
 
-from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, default_for_unit
+from presshold.firmware_bridge.calibration import (
+    Calibration,
+    CalibrationStore,
+    default_for_unit,
+    generic_sensor_id,
+)
 from presshold.firmware_bridge.clock import DeviceClock
 from presshold.firmware_bridge.port_errors import explain
 from presshold.firmware_bridge.ports import comports, list_ports
 from presshold.firmware_bridge.protocol import LABEL_UNITS, Hello, LineParser, Parsed
 from presshold.firmware_bridge.simulator import PTY_SIM_SENSOR, SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW
-from presshold.firmware_bridge.source import DEVICE_MESSAGES, SourceStatus
+from presshold.firmware_bridge.source import DEVICE_MESSAGES, CalibrationMatch, SourceStatus
 from presshold.firmware_bridge.threaded import ThreadedSource
 
 log = logging.getLogger("presshold.bridge")
@@ -50,6 +55,7 @@ class SerialSource(ThreadedSource):
         self.port = port
         self.baud = baud
         self._serial_number: str | None = None
+        self._vid_pid: str | None = None  # USB VID:PID of the port, part of a generic identity
         self._hello: Hello | None = None
         self._label_unit: str | None = None  # unit the readings' label implies, until a hello
         self._clock = DeviceClock()
@@ -86,12 +92,19 @@ class SerialSource(ThreadedSource):
     def _open(self, device: str) -> Any:
         import serial
 
-        ser = serial.serial_for_url(device, baudrate=self.baud, timeout=self.READ_TIMEOUT_S)
+        # exclusive: a second reader on one port would split its bytes with us (POSIX flock;
+        # Windows COM ports are exclusive anyway; URL handlers have no such notion)
+        extra = {} if "://" in device else {"exclusive": True}
+        ser = serial.serial_for_url(
+            device, baudrate=self.baud, timeout=self.READ_TIMEOUT_S, **extra
+        )
         if self._serial_number is None and "://" not in device:
             names = {device, os.path.realpath(device) if _is_path(device) else device}
             for p in comports():
-                if p.device in names and p.serial_number:
-                    self._serial_number = p.serial_number
+                if p.device in names:
+                    self._serial_number = getattr(p, "serial_number", None) or None
+                    vid, pid = getattr(p, "vid", None), getattr(p, "pid", None)
+                    self._vid_pid = f"{vid:04x}:{pid:04x}" if vid is not None else None
         return ser
 
     def _run(self) -> None:
@@ -110,8 +123,8 @@ class SerialSource(ThreadedSource):
                 self._stopping.wait(self.SEARCH_PERIOD_S)
                 continue
             self._problem = None
-            if self._serial_number and self.calibration.sensor_id == self.port:
-                self._identify(self._serial_number, self._unit())
+            if self._serial_number and self.calibration.sensor_id != self._serial_number:
+                self._identify(self._hello.sensor if self._hello else None, self._unit())
             log.info("sensor connected on %s", device)
             self._set_status(connected=True, device=device, message=f"connected on {device}")
             self.request_hello()  # pyserial flushed the boot hello when it opened the port
@@ -254,9 +267,9 @@ class SerialSource(ThreadedSource):
     def _on_hello(self, hello: Hello) -> None:
         previous, self._hello = self._hello, hello
         self._rate_start, self._rate_warned, self._rate_off = None, False, 0
-        sid = self._serial_number or hello.sensor
+        sid = self._sensor_key(hello.sensor)[0]
         if previous is None or previous.unit != hello.unit or self.calibration.sensor_id != sid:
-            self._identify(sid, hello.unit)
+            self._identify(hello.sensor, hello.unit)
         rate = f"{hello.rate_hz:g} Hz" if hello.rate_hz else "unknown rate"
         self._set_status(
             sensor=hello.sensor,
@@ -273,22 +286,36 @@ class SerialSource(ThreadedSource):
         if unit is None or unit == self._label_unit:
             return
         self._label_unit = unit
-        sid = self._serial_number or self.calibration.sensor_id or self.port
-        self._identify(sid, unit)
+        self._identify(self._hello.sensor if self._hello else None, unit)
         self._set_status(unit=unit, message=f"no hello from the sensor yet; readings are {label}")
 
     def _unit(self) -> str | None:
         """The unit the hello announced, else what the readings' label implies."""
         return self._hello.unit if self._hello else self._label_unit
 
-    def _identify(self, sensor_id: str, unit: str | None) -> None:
+    def _sensor_key(self, name: str | None) -> tuple[str, CalibrationMatch]:
+        """The best identity available: the USB serial number, else hello name + VID:PID +
+        port (see :func:`generic_sensor_id`)."""
+        if self._serial_number:
+            return self._serial_number, "serial"
+        return generic_sensor_id(name, self._vid_pid, self.port), "generic"
+
+    def _identify(self, name: str | None, unit: str | None) -> None:
         """This sensor's stored calibration, else one from its unit (none said: newtons)."""
-        if unit == "raw" and sensor_id == PTY_SIM_SENSOR:  # the virtual HX711's factory values
+        sensor_id, match = self._sensor_key(name)
+        if unit == "raw" and name == PTY_SIM_SENSOR:  # the virtual HX711's factory values
             default = Calibration(SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW, sensor_id=sensor_id)
         else:
             default = default_for_unit(unit or "N", sensor_id)
-        self._use_calibration(sensor_id, default)
-        self._set_status(sensor_id=sensor_id)
+        legacy = (name,) if name and match == "generic" else ()  # pre-0.2 keys: the bare name
+        found = self._use_calibration(sensor_id, default, match, legacy)
+        if found == "generic":
+            log.warning(
+                "calibration for %s matched by name and port only (no USB serial number): "
+                "after swapping the load cell, calibrate again",
+                sensor_id,
+            )
+        self._set_status(sensor_id=sensor_id, calibration_match=found)
 
 
 def _is_path(port: str) -> bool:

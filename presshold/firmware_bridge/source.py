@@ -47,6 +47,9 @@ class ReadingBatch:
         return int(self.t_s.shape[0])
 
 
+CalibrationMatch = Literal["serial", "generic"]
+
+
 @dataclass(slots=True)
 class SourceStatus:
     """What a viewer needs to know about the sensor; pushed on every change."""
@@ -75,6 +78,11 @@ class SourceStatus:
     (e.g. ``hx711 not responding``); kept across reconnects so a report is not lost."""
     calibrated: bool = True
     """False while readings are raw counts taken 1:1 as newtons (calibrate before use)."""
+    calibration_match: CalibrationMatch | None = None
+    """How the stored calibration in force was found: ``serial`` (the board's USB serial
+    number), ``generic`` (no serial number: hello name, VID:PID and port — a load cell swapped
+    on the same board would look the same, so the user is told), ``None`` (none stored: the
+    unit's defaults)."""
 
 
 class SourceSink(Protocol):
@@ -135,14 +143,25 @@ class Source(ABC):
         with self._cal_lock:
             return [dict(p) for p in self._points]
 
-    def _use_calibration(self, sensor_id: str | None, default: Calibration) -> None:
-        """Load the stored calibration for this sensor, else ``default``."""
-        stored = self._store.load(sensor_id) if (self._store and sensor_id) else None
+    def _use_calibration(
+        self,
+        sensor_id: str | None,
+        default: Calibration,
+        match: CalibrationMatch = "serial",
+        legacy_ids: tuple[str, ...] = (),
+    ) -> CalibrationMatch | None:
+        """Load the stored calibration for this sensor, else ``default``; returns how it was
+        matched (``match``; ``generic`` when found only under a ``legacy_ids`` key, the bare
+        names older versions used), or None when none was stored."""
+        found = self._store.load_first(sensor_id, *legacy_ids) if self._store else None
         with self._cal_lock:
-            self._calibration = stored or default
-            self._calibration.sensor_id = sensor_id
+            self._calibration = found[0] if found else default
+            self._calibration.sensor_id = sensor_id  # saved from now on under the new identity
             if self._zero is not None:
                 self._zero.reset()
+        if found is None:
+            return None
+        return match if found[1] == sensor_id else "generic"
 
     def _make_batch(self, t_s: np.ndarray, raw: np.ndarray) -> ReadingBatch:
         """Calibrate, remember the readings for tare/points, and track the zero if enabled."""

@@ -7,24 +7,32 @@
 - **Origin**: a browser's cross-site request (``Origin`` present and not this server) may not open
   the websocket or change anything (non-GET), even on loopback: a page on another site must not
   drive a therapist's sensor or read the live stream.
-- **Local names** (loopback bind without a token): ``Host`` must be ``localhost``, ``127.0.0.1`` or
-  ``[::1]`` (any port) and ``Origin``, when present, one of those too. Otherwise a site whose DNS
-  name is re-pointed at 127.0.0.1 (DNS rebinding) would be "same origin" with itself and could read
-  sessions, change settings and open the live stream: ``403`` JSON, websocket closed with 1008.
+- **Host allow-list** (whenever there is no token): on loopback ``Host`` must be ``localhost``,
+  ``127.0.0.1`` or ``[::1]`` (any port); on a LAN bind without a token (only with the loudly named
+  ``--insecure-no-token``) also an IP literal or this machine's own name. ``Origin``, when present,
+  must pass the same check. Otherwise a site whose DNS name is re-pointed at this server (DNS
+  rebinding) would be "same origin" with itself and could read sessions, change settings and open
+  the live stream: ``403`` JSON, websocket closed with 1008. An IP literal cannot be rebound: only
+  a DNS name can.
 - **Size**: bodies above ``max_body`` are ``413`` JSON (by ``Content-Length`` before reading,
   or as soon as a chunked body passes the limit).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
+import socket
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import HTTPException
+from starlette.requests import cookie_parser
+
+if TYPE_CHECKING:
+    from presshold.server.config import ServerSettings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,13 +45,59 @@ POLICY_VIOLATION = 1008
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
+def _hostname(netloc: str) -> str | None:
+    try:
+        return urlsplit(f"//{netloc}").hostname
+    except ValueError:
+        return None  # e.g. an unbalanced ``[``
+
+
 def _is_local_name(netloc: str) -> bool:
     """``localhost:8000``, ``127.0.0.1``, ``[::1]:8000`` … (any port, any case)."""
+    return _hostname(netloc) in LOCAL_NAMES
+
+
+def _is_ip_literal(name: str) -> bool:
     try:
-        hostname = urlsplit(f"//{netloc}").hostname
+        ipaddress.ip_address(name)
     except ValueError:
-        return False  # e.g. an unbalanced ``[``
-    return hostname in LOCAL_NAMES
+        return False
+    return True
+
+
+def lan_names(bound_host: str) -> frozenset[str]:
+    """This machine's own names (as a LAN browser may type them) and the bound address."""
+    names = {*LOCAL_NAMES, bound_host.lower().strip("[]")}
+    host = socket.gethostname().lower()
+    names |= {host, f"{host}.local", socket.getfqdn().lower()}
+    return frozenset(n for n in names if n)
+
+
+HostCheck = Callable[[str], bool]
+"""``Host``/``Origin`` netloc → may this name reach the server (the DNS rebinding guard)."""
+
+
+def host_check(settings: ServerSettings) -> HostCheck | None:
+    """The allow-list in force for ``settings``: ``None`` when a token guards the server."""
+    from presshold.server.config import is_loopback
+
+    if settings.token_required:
+        return None
+    if is_loopback(settings.host):
+        return _is_local_name
+    names = lan_names(settings.host)
+
+    def allowed(netloc: str) -> bool:
+        name = _hostname(netloc)
+        return name is not None and (name in names or _is_ip_literal(name))
+
+    return allowed
+
+
+def access_options(settings: ServerSettings, max_body: int) -> dict[str, Any]:
+    """``AccessGuard``'s keyword arguments for ``settings`` (the one place that decides them)."""
+    token = settings.token if settings.token_required else None
+    return {"token": token, "max_body": max_body, "allowed_host": host_check(settings)}
 
 
 class AccessGuard:
@@ -52,17 +106,17 @@ class AccessGuard:
         app: ASGIApp,
         token: str | None,
         max_body: int,
-        local_names_only: bool = False,
+        allowed_host: HostCheck | None = None,
         body_limits: dict[str, int] | None = None,
     ) -> None:
-        """``local_names_only``: the loopback bind without a token, where only the host names of
-        this machine may be used (the DNS rebinding guard). ``body_limits``: larger limits for
+        """``allowed_host``: without a token, which ``Host`` (and ``Origin``) names may be used
+        (the DNS rebinding guard); see :func:`host_check`. ``body_limits``: larger limits for
         the few paths that take files (trace import), by exact path."""
         self.app = app
         self.token = token.encode() if token else None
         self.max_body = max_body
         self.body_limits = body_limits or {}
-        self.local_names_only = local_names_only
+        self.allowed_host = allowed_host
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -85,14 +139,15 @@ class AccessGuard:
         return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
 
     def _foreign_name(self, headers: dict[str, str]) -> str | None:
-        """Why the request is refused under ``local_names_only``, or ``None`` if it may pass."""
-        if not self.local_names_only:
+        """Why the Host allow-list refuses the request, or ``None`` if it may pass."""
+        allowed = self.allowed_host
+        if allowed is None:
             return None
         host = headers.get("host")
-        if host is not None and not _is_local_name(host):
-            return "host not allowed: use http://127.0.0.1 or http://localhost"
+        if host is not None and not allowed(host):
+            return "host not allowed: use this server's address (http://127.0.0.1 on this machine)"
         origin = headers.get("origin")
-        if origin is not None and not _is_local_name(urlsplit(origin).netloc):
+        if origin is not None and not allowed(urlsplit(origin).netloc):
             return "cross-origin request refused"
         return None
 
@@ -113,9 +168,9 @@ class AccessGuard:
             return True, False
         if self._matches(self._query_token(scope)):
             return True, True
-        cookie = SimpleCookie(headers.get("cookie", ""))
-        morsel = cookie.get(self.cookie_name(scope))
-        if morsel is not None and self._matches(morsel.value):
+        # parsed as browsers (and Starlette) do: one malformed cookie another app on this host
+        # set must not hide ours, as it does from ``SimpleCookie``
+        if self._matches(cookie_parser(headers.get("cookie", "")).get(self.cookie_name(scope))):
             return True, False
         auth = headers.get("authorization", "")
         if auth.lower().startswith("bearer ") and self._matches(auth[7:].strip()):

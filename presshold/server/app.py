@@ -19,8 +19,8 @@ from presshold import __version__
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import AUTO, SourceSpec, expand, open_source
 from presshold.server import http_errors, trace_import
-from presshold.server.access import AccessGuard
-from presshold.server.config import ServerSettings, is_loopback
+from presshold.server.access import AccessGuard, access_options
+from presshold.server.config import ServerSettings
 from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.routes import calibration, health, live, pages, sessions, settings, stations
@@ -92,14 +92,15 @@ def create_app(
             await registry.stop()
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
-    app = FastAPI(title="PressHold", version=__version__, lifespan=lifespan)
-    token = config.token if config.token_required else None
+    # no /docs or /redoc: they load scripts from a CDN into the origin that holds the token
+    # cookie, and fail offline; /openapi.json is the schema for tools
+    app = FastAPI(
+        title="PressHold", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.add_middleware(
         AccessGuard,
-        token=token,
-        max_body=MAX_BODY,
+        **access_options(config, MAX_BODY),
         body_limits={"/api/sessions/import": trace_import.MAX_BYTES},  # the file, streamed
-        local_names_only=token is None and is_loopback(config.host),
     )
     app.state.presshold = state
     http_errors.install(app)

@@ -22,6 +22,8 @@ ENV_PREFIX = "PRESSHOLD_"
 ENV_NAMES = {"hold_s": "HOLD", "sim_rate_hz": "SIM_RATE", "sources": "SOURCE"}
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
+URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+"""RFC 3986 unreserved characters: a token made of them needs no escaping in a link or a cookie."""
 
 
 def default_data_dir() -> Path:
@@ -65,9 +67,15 @@ class ServerSettings:
     store_max_mb: float | None = None
     """Optional quota for ``sessions.sqlite3``; past it recording stops as on a full disk."""
     require_token: bool | None = None
-    """``None``: a token is required exactly when binding to a non-loopback interface."""
+    """``None``: a token is required when binding to a non-loopback interface or when one was
+    given (``PRESSHOLD_TOKEN``): a token is never printed unless it is checked."""
     token: str | None = None
-    """The access token; generated when one is required and none was given."""
+    """The access token; generated when one is required and none was given, ``None`` when none
+    is checked (so nothing prints one)."""
+    insecure_no_token: bool = False
+    """``--insecure-no-token``: serve a non-loopback interface without a token (anyone on the
+    network may watch and record). Off loopback, refusing a token needs this flag; the Host
+    allow-list still applies."""
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -75,7 +83,11 @@ class ServerSettings:
 
     @property
     def token_required(self) -> bool:
-        return self.require_token if self.require_token is not None else not is_loopback(self.host)
+        if self.insecure_no_token:
+            return False
+        if self.require_token is not None:
+            return self.require_token
+        return bool(self.token) or not is_loopback(self.host)
 
     def treatment_patch(self) -> dict[str, Any]:
         """The initial target/tolerance/hold as a ``PUT /api/settings`` body (only those given)."""
@@ -157,6 +169,7 @@ ENV_PARSERS: dict[str, Callable[[str, str], Any]] = {
     "store_max_mb": _number,
     "open_browser": _bool,
     "require_token": _bool,
+    "insecure_no_token": _bool,
     "data_dir": _path,
     "sources": _specs,
 }  # every other field is text
@@ -182,7 +195,9 @@ def load_settings(
             values[field.name] = _from_env(field.name, text)
     settings = ServerSettings(**values)
     _validate(settings)
-    if settings.token_required and not settings.token:
+    if not settings.token_required:
+        settings = dataclasses.replace(settings, token=None)  # never print an unchecked token
+    elif not settings.token:
         settings = dataclasses.replace(settings, token=secrets.token_urlsafe(24))
     return settings
 
@@ -198,6 +213,17 @@ def _validate(s: ServerSettings) -> None:
         raise ConfigError(f"store size limit {s.store_max_mb:g} MB: use at least 0.05")
     if s.token is not None and len(s.token) < 16:
         raise ConfigError("access token too short: use at least 16 characters")
+    if s.token is not None and not set(s.token) <= URL_SAFE:
+        raise ConfigError(
+            "access token: use only letters, digits and - . _ ~ (it travels in a link and a "
+            "cookie; e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    if not is_loopback(s.host) and not s.token_required and not s.insecure_no_token:
+        raise ConfigError(
+            f"--host {s.host} without an access token would let anyone on the network watch, "
+            "record and change settings: drop PRESSHOLD_REQUIRE_TOKEN=0, or pass "
+            "--insecure-no-token if that is really meant"
+        )
     patch = s.treatment_patch()  # parses target/tolerance: clear errors before anything starts
     from pydantic import ValidationError
 

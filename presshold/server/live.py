@@ -93,6 +93,7 @@ class LiveFeed:
         self.seq = 0
         self.last_frame = 0.0
         self._flush: asyncio.TimerHandle | None = None
+        self._history_cache: tuple[tuple[float, int, int, int], Outgoing] | None = None
 
     # --- samples
     def process(self, batch: ReadingBatch) -> BlockResult:
@@ -178,12 +179,33 @@ class LiveFeed:
         samples = [p for p in itertools.islice(self.history, 0, max(sent, 0)) if p[0] >= cutoff]
         return {"type": "history", "samples": samples}
 
-    def add_viewer(self, first: list[dict[str, Any]]) -> Viewer:
+    def add_viewer(self, status: dict[str, Any]) -> Viewer:
+        """A new viewer starts with ``status`` and the last 30 s, then live messages."""
         v = Viewer()
-        for msg in first:
-            v.put(Outgoing.of(msg))
+        v.put(Outgoing.of(status))
+        v.put(self._history_outgoing())
         self.viewers.add(v)
         return v
+
+    def _history_outgoing(self) -> Outgoing:
+        """The history message, encoded once however many viewers join before it changes (a
+        classroom reloading at once must not stall the loop with 30 s encodings)."""
+        h = self.history
+        key = (self.t0, len(h), len(self.pending), id(h[-1]) if h else 0)  # t0: a new session
+        if self._history_cache is None or self._history_cache[0] != key:
+            self._history_cache = (key, Outgoing.of(self.history_message()))
+        return self._history_cache[1]
+
+    def _history_outgoing(self) -> Outgoing:
+        """The history message, encoded once per tick however many viewers join in it (a
+        classroom reloading at once must not stall the frame loop with 30 s encodings)."""
+        h = self.history
+        key = (self.t0, len(h), len(self.pending), id(h[-1]) if h else 0)  # t0: a new session
+        cached = getattr(self, "_history_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, Outgoing.of(self.history_message()))
+            self._history_cache = cached
+        return cached[1]
 
     def remove_viewer(self, v: Viewer) -> None:
         self.viewers.discard(v)

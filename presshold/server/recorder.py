@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from presshold.firmware_bridge.source import ReadingBatch
@@ -25,8 +25,22 @@ def _now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_last_id = ""
+
+
 def new_session_id() -> str:
-    return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    """Local start time to the microsecond, then 16 random bits: ``20261129-131800-042317-9f3a``.
+
+    Collision-free, not merely unlikely to collide: within a process each id sorts strictly
+    after the last one (a clock that did not move, or moved back, gives the last id + 1 µs), and
+    only one process writes a data directory (its lock). The random tail covers a wall clock
+    set back between two runs."""
+    global _last_id
+    stamp = datetime.now()
+    if _last_id and stamp.strftime("%Y%m%d-%H%M%S-%f") <= _last_id[:22]:
+        stamp = datetime.strptime(_last_id[:22], "%Y%m%d-%H%M%S-%f") + timedelta(microseconds=1)
+    _last_id = stamp.strftime("%Y%m%d-%H%M%S-%f-") + secrets.token_hex(2)
+    return _last_id
 
 
 class Recorder:

@@ -61,7 +61,7 @@ class Station:
         self.status: SourceStatus = source.status
         self._last_ingest = 0.0
         self._deferred: asyncio.TimerHandle | None = None
-        self._storage_ok = store.ok
+        self._storage_seen = (store.ok, store.error)
         self._follow_settings()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -272,7 +272,7 @@ class Station:
     def add_viewer(self) -> Viewer:
         """A new viewer starts with the current status and the last 30 s, then live messages."""
         self.ingest_parked()
-        return self.feed.add_viewer([self.status_message(), self.feed.history_message()])
+        return self.feed.add_viewer(self.status_message())
 
     def remove_viewer(self, viewer: Viewer) -> None:
         self.feed.remove_viewer(viewer)
@@ -298,6 +298,7 @@ class Station:
             "device_messages": s["device_messages"],
             "settings": self.settings.model_dump(),
             "calibration": self.calibration_summary(),
+            "calibration_match": s["calibration_match"],
             "session": self.recorder.session,
             "storage": {"ok": self.recorder.store.ok, "error": self.recorder.store.error},
         }
@@ -355,7 +356,8 @@ class Station:
         if self.recorder.check_idle(self.settings.idle_end_s):
             self.feed.broadcast({"type": "event", "kind": "session_end", "t_s": self.feed.now_s()})
             self.broadcast_status()
-        if self.recorder.store.ok != self._storage_ok:
-            self._storage_ok = self.recorder.store.ok
+        storage = (self.recorder.store.ok, self.recorder.store.error)
+        if storage != self._storage_seen:  # a failure, a recovery, or samples lost for good
+            self._storage_seen = storage
             self.broadcast_status()
         self.feed.heartbeat(now)

@@ -5,13 +5,18 @@ ingest block as NumPy blobs keeps writes cheap and reads a single ``frombuffer``
 commits at most ``FLUSH_S`` apart, so kill -9 loses at most about that much. A failing disk
 never raises into the live path: ``ok``/``error`` report it and the backlog is bounded; a batch
 that fails is retried one write at a time, so deletes and updates still apply on a full disk
-(deleting old sessions is how the user frees space) while the inserts wait. Reads
+(deleting old sessions is how the user frees space) while the inserts wait. Only *transient*
+failures (full, busy, locked, I/O) are retried: a write SQLite refuses for good (a constraint, a
+bad statement) would fail forever and hold every later write behind it, so it is logged, counted
+and dropped. Nothing queued is ever dropped silently: every sample refused or cut from a backlog
+past its bound is counted in ``lost_samples`` and named in ``error``. Reads
 that must see earlier writes (the export right after "stop") call :meth:`SessionStore.sync` first.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -25,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from presshold.errors import StorageError
+
+log = logging.getLogger("presshold.store")
 
 FLUSH_S = 0.5
 MAX_BACKLOG = 10_000  # pending write ops kept while the disk fails (~10 min at 1 block/50 ms)
@@ -42,6 +49,20 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, kind);
 """
 SYNC_TIMEOUT_S = 1.0  # a read waits at most this long for the writer, then reads what is there
+TRANSIENT_CODES = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOMEM,
+    }
+)
+"""Primary SQLite result codes that a later retry can cure (space freed, lock released, disk
+back); any other SQLite error is the write's own fault and would fail the same way forever."""
 ADDED_COLUMNS = {
     "sessions": {
         "metrics": "TEXT",
@@ -51,6 +72,19 @@ ADDED_COLUMNS = {
     }
 }
 COUNTED_EVENTS = {"holds": "hold_end", "holds_completed": "hold_complete", "alerts": "alert_start"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures of the disk or of concurrency (retry later), False for a write that
+    SQLite refuses for good (constraint, bad statement: retrying cannot help)."""
+    if isinstance(exc, OSError):
+        return True
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False  # IntegrityError, ProgrammingError, DataError, InterfaceError …
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return True  # an OperationalError without a code: the cautious answer is "retry"
+    return (code & 0xFF) in TRANSIENT_CODES
 
 
 def migrate(con: sqlite3.Connection) -> None:
@@ -102,6 +136,8 @@ class _Write:
     """Adds rows: on a full disk it fails, so once one has failed the later ones just wait."""
     deletes: bool = False
     """Removes session ``sid``: its writes still waiting are dropped with it."""
+    samples: int = 0
+    """Samples this write stores: what is lost (and reported) if it is ever dropped."""
 
 
 class SessionStore:
@@ -113,7 +149,12 @@ class SessionStore:
         self.path = Path(data_dir) / "sessions.sqlite3"
         self.max_bytes = max_bytes
         self.ok = True
-        self.error: str | None = None
+        self._failure: str | None = None
+        self.lost_samples = 0
+        """Samples that were queued but will never be stored (refused writes, backlog cuts)."""
+        self.dropped_writes = 0
+        self._loss: str | None = None
+        self._loss_lock = threading.Lock()  # the loop (backlog full) and the writer both count
         self._ops: queue.Queue[_Write | _Barrier | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._con: sqlite3.Connection | None = None
@@ -150,19 +191,50 @@ class SessionStore:
         if self._con is not None:
             self._con.close()
 
+    @property
+    def error(self) -> str | None:
+        """What is wrong now (writes failing), then what was lost for good (sticky: a person must
+        learn that samples are missing even after the disk recovered)."""
+        parts = [p for p in (self._failure, self._loss) if p]
+        return "; ".join(parts) or None
+
     def _fail(self, exc: BaseException) -> None:
         self.ok = False
-        self.error = f"cannot write sessions to {self.path.parent}: {exc}"
+        self._failure = f"cannot write sessions to {self.path.parent}: {exc}"
+
+    def _recovered(self) -> None:
+        self.ok, self._failure = True, None
+
+    def _lose(self, writes: list[_Write], why: str) -> None:
+        """Drop ``writes`` for good, loudly: logged, counted, and named in ``error``."""
+        if not writes:
+            return
+        samples = sum(w.samples for w in writes)
+        with self._loss_lock:
+            self.dropped_writes += len(writes)
+            self.lost_samples += samples
+            self._loss = (
+                f"{self.dropped_writes} write(s) dropped, {self.lost_samples} sample(s) not saved "
+                f"(last: {why})"
+            )
+        log.error("session store: %d write(s), %d sample(s) dropped: %s", len(writes), samples, why)
 
     # --- writer thread
     def submit(
-        self, op: Op, sid: str | None = None, grows: bool = True, deletes: bool = False
+        self,
+        op: Op,
+        sid: str | None = None,
+        grows: bool = True,
+        deletes: bool = False,
+        samples: int = 0,
     ) -> None:
         """Queue a write; ``grows=False`` for writes that add no rows (updates, deletes)."""
+        write = _Write(op, sid, grows, deletes, samples)
         if self._ops.qsize() < MAX_BACKLOG:
-            self._ops.put(_Write(op, sid, grows, deletes))
+            self._ops.put(write)
         else:
             self._fail(StorageError("write backlog full; newest samples are not being saved"))
+            self._lose([write], "write backlog full")
 
     def sync(self, timeout_s: float = SYNC_TIMEOUT_S) -> bool:
         """Block until every write submitted before this call is committed (read-your-writes).
@@ -200,7 +272,8 @@ class SessionStore:
                 b.release(not pending)
 
     def _flush(self, ops: list[_Write]) -> list[_Write]:
-        """Commit ``ops`` as one transaction; if that fails, one by one. Returns what is left."""
+        """Commit ``ops`` as one transaction; if that fails, one by one. Returns what is left
+        to retry (only writes that failed transiently, in order)."""
         try:
             if self._con is None:
                 self._con = self._writer_connection()
@@ -209,18 +282,26 @@ class SessionStore:
                 for w in ops:
                     w.run(con)
         except (OSError, sqlite3.Error) as exc:
-            self._fail(exc)
-            left = ops if self._con is None else self._one_by_one(self._con, ops)
+            if self._con is None:
+                self._fail(exc)
+                left = ops
+            else:
+                left = self._one_by_one(self._con, ops)
         else:
             left = []
         if not left:
-            self.ok, self.error = True, None
-        return left if len(left) < MAX_BACKLOG else left[-MAX_BACKLOG // 2 :]
+            self._recovered()
+        if len(left) > MAX_BACKLOG:
+            cut = len(left) - MAX_BACKLOG // 2
+            self._lose(left[:cut], f"backlog past {MAX_BACKLOG} writes while the disk fails")
+            left = left[cut:]
+        return left
 
     def _one_by_one(self, con: sqlite3.Connection, ops: list[_Write]) -> list[_Write]:
         """Each write in its own transaction, in order. Once an insert failed (disk full) later
         inserts are not tried this round (no thousands of doomed transactions), but updates and
-        deletes are: a DELETE answered 204 must happen, and it frees the space the inserts need."""
+        deletes are: a DELETE answered 204 must happen, and it frees the space the inserts need.
+        A write refused for good is dropped at once (loudly), never retried."""
         left: list[_Write] = []
         growth_failed = False
         for w in ops:
@@ -231,6 +312,9 @@ class SessionStore:
                 with con:
                     w.run(con)
             except (OSError, sqlite3.Error) as exc:
+                if not is_transient(exc):
+                    self._lose([w], f"refused by SQLite: {exc}")
+                    continue
                 self._fail(exc)
                 left.append(w)
                 growth_failed = growth_failed or w.grows
@@ -277,7 +361,7 @@ class SessionStore:
             c.execute("INSERT INTO blocks VALUES (?,?,?,?,?,?,?)", row)
             c.execute("UPDATE sessions SET duration_s=? WHERE id=?", (dur, sid))
 
-        self.submit(op, sid=sid)
+        self.submit(op, sid=sid, samples=len(t_s))
 
     def add_event(self, sid: str, t_s: float, kind: str, data: dict[str, Any]) -> None:
         row = (sid, t_s, kind, json.dumps(data))

@@ -41,6 +41,10 @@ def run_until_signal(app: FastAPI, sock: socket.socket) -> int:
         log_level="warning",
         timeout_graceful_shutdown=GRACEFUL_S,
         ws_max_size=64 * 1024,
+        # no permessage-deflate: each viewer's copy of every frame would be compressed apart
+        # (the frames are encoded once, compressed N times); measured, it was the largest cost
+        # of a classroom of viewers joining, and the frames are small and on a LAN anyway
+        ws_per_message_deflate=False,
     )
     server = _Server(config)
     try:

@@ -15,6 +15,7 @@ Both filters are described, with their parameters and why, in docs/signal.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,12 @@ MATRIX_MAX_BLOCK = 128  # larger blocks: sosfilt (its fixed cost is amortised)
 MATRIX_CACHE = 48  # distinct block lengths kept
 
 GLITCH_FLOOR_N = 20.0
+MAX_FORCE_N = 1e7
+"""No force this code meets is larger (1,000 tonnes-force): beyond it a sample is treated like a
+non-finite one (replaced by the guard), so it can never overflow the filters."""
+STATE_LIMIT = 1e12
+"""A filter state beyond this (or non-finite) can only come from a poisoned input: the filters
+restart from the input instead of carrying it (an IIR would take seconds to forget 1e308)."""
 _max, _min = np.maximum.reduce, np.minimum.reduce  # skip ndarray.max's Python wrapper
 
 
@@ -106,10 +113,30 @@ class FilterBank:
         if n <= MATRIX_MAX_BLOCK:
             out = self._matrix(n) @ np.concatenate((x, z))
             self.state = out[n:]
-            return display, out[:n]
-        detect, zf = sosfilt(self.design.detect_sos, x, zi=z.reshape(-1, 2))
-        self.state = zf.ravel()
+            detect = out[:n]
+        else:
+            detect, zf = sosfilt(self.design.detect_sos, x, zi=z.reshape(-1, 2))
+            self.state = zf.ravel()
+        z = self.state
+        if not (float(_max(z)) < STATE_LIMIT and float(_min(z)) > -STATE_LIMIT):  # NaN fails too
+            return self._recover(x, display, detect)
         return display, detect
+
+    def _recover(
+        self, x: np.ndarray, disp: np.ndarray, det: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The state overflowed: outputs that are not finite become the input, and the filters
+        restart from the block's last input, so the next block is clean (never NaN forever)."""
+        disp, det = disp.copy(), det.copy()
+        for y in (disp, det):
+            bad = ~np.isfinite(y) | (np.abs(y) > STATE_LIMIT)
+            y[bad] = x[bad]
+        last = float(x[-1])
+        if math.isfinite(last) and abs(last) <= STATE_LIMIT:
+            self.reset(last)
+        else:
+            self.restart()  # the next block's first sample restarts them
+        return disp, det
 
     def _matrix(self, n: int) -> np.ndarray:
         m = self._matrices.get(n)
@@ -132,7 +159,8 @@ class GlitchGuard:
     A sample farther than ``threshold`` from the median of itself and the two raw samples before
     it is replaced by that median. A lone spike is always rejected; a genuine step larger than the
     threshold is merely delayed by one sample (the next median already agrees with it). Clean
-    signals pass unchanged. Non-finite values are always replaced.
+    signals pass unchanged. Non-finite values, and finite ones beyond ``MAX_FORCE_N``, are always
+    replaced (by the last good value): its look-behind, and the filters after it, never hold them.
     """
 
     def __init__(self) -> None:
@@ -149,7 +177,13 @@ class GlitchGuard:
             # every sample within the threshold of its predecessor ⇒ none is a glitch (the
             # median lies between the predecessor and the sample); NaN fails these comparisons
             hi, lo = float(_max(x)), float(_min(x))
-            if hi - lo <= threshold and hi - h1 <= threshold and h1 - lo <= threshold:
+            if (
+                hi - lo <= threshold
+                and hi - h1 <= threshold
+                and h1 - lo <= threshold
+                and lo >= -MAX_FORCE_N
+                and hi <= MAX_FORCE_N
+            ):
                 if x.size >= 2:
                     self._h0, self._h1 = float(x[-2]), float(x[-1])
                 else:
@@ -160,8 +194,8 @@ class GlitchGuard:
     def _careful(self, x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray | None]:
         hist = [h for h in (self._h0, self._h1) if h is not None]
         raw = x.copy()
-        bad = ~np.isfinite(raw)
-        if bad.any():  # forward-fill from the last finite value (0 if there is none)
+        bad = ~(np.abs(raw) <= MAX_FORCE_N)  # NaN compares False: caught too
+        if bad.any():  # forward-fill from the last good value (0 if there is none)
             prev = hist[-1] if hist else 0.0
             for i in np.flatnonzero(bad):
                 raw[i] = raw[i - 1] if i > 0 else prev

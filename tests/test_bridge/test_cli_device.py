@@ -33,17 +33,39 @@ def ports(monkeypatch: pytest.MonkeyPatch) -> list[FakePort]:
     return listed
 
 
-def test_ports_lists_identity_and_marks_likely_sensors(ports, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ports_lists_identity_and_marks_likely_sensors(ports, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ports += [
         FakePort("/dev/ttyS0", None, None, "n/a"),
         FakePort("/dev/ttyUSB0", 0x1A86, "5A7B0012", "USB Serial"),
     ]
-    assert main(["ports"]) == 0
+    assert main(["ports", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("/dev/ttyUSB0"))
     assert "1a86:7523" in row and "5A7B0012" in row and row.endswith("CH340")
     assert not next(ln for ln in out.splitlines() if ln.startswith("/dev/ttyS0")).endswith("CH340")
     assert "would use: /dev/ttyUSB0" in out
+
+
+def test_ports_tell_how_each_board_finds_its_calibration(ports, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A clone without a USB serial number is matched by name + VID:PID + port: say so."""
+    from presshold.firmware_bridge.calibration import (
+        Calibration,
+        CalibrationStore,
+        generic_sensor_id,
+    )
+
+    ports += [
+        FakePort("/dev/ttyUSB0", 0x1A86, None, "USB Serial"),  # a CH340 clone: no serial number
+        FakePort("/dev/ttyACM0", 0x2341, "PH-7", "Arduino Uno"),
+    ]
+    store = CalibrationStore(tmp_path)
+    store.save(Calibration(sensor_id=generic_sensor_id("hx711", "1a86:7523", "/dev/ttyUSB0")))
+    assert main(["ports", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    clone = next(line for line in out.splitlines() if line.startswith("/dev/ttyUSB0"))
+    uno = next(line for line in out.splitlines() if line.startswith("/dev/ttyACM0"))
+    assert "generic (stored)" in clone and "serial" in uno and "stored" not in uno
+    assert "after swapping the load cell" in out
 
 
 def test_default_source_explains_none_and_several(ports) -> None:  # type: ignore[no-untyped-def]
@@ -117,6 +139,6 @@ def test_calibrate_walks_through_tare_and_weights_over_serial(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "sensor cli-cal" in out and "zero at 1000.0 raw" in out and "non-linearity" in out
-    stored = json.loads((tmp_path / "calibrations.json").read_text())["cli-cal"]
+    stored = json.loads((tmp_path / "calibrations.json").read_text())[f"cli-cal on {dev.path}"]
     assert stored["offset_raw"] == pytest.approx(1000.0)
     assert stored["scale_n_per_raw"] == pytest.approx(0.5 * 9.80665 / 500)

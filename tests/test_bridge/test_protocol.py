@@ -199,7 +199,7 @@ def test_reboot_with_hello_reanchors_without_counting_a_reset() -> None:
 
 def test_line_limits_and_reasons() -> None:
     p = LineParser()
-    ok = b"t_us:1,raw:" + b"1" * (MAX_LINE - 11)
+    ok = b"t_us:1,raw:" + b"0" * (MAX_LINE - 12) + b"1"  # long, yet a plausible value
     assert len(ok) == MAX_LINE
     out = p.feed(b"# hi\n" + ok + b"\r\n" + ok + b"1\n" + b"z" * 5000 + b"\nt_us:2,raw:5\n")
     assert out.t_us == [1, 2] and p.rejected == {"too_long": 2}
@@ -238,3 +238,16 @@ def test_reading_label_is_kept() -> None:
     assert p.feed(b"t_us:2000,force_n:1.5,temp:21\n").label == "force_n"
     assert p.feed(b"t_us:3000,raw:nan\n").label is None  # rejected readings say nothing
     assert p.feed(b"# hx711 not responding\n").label is None
+
+
+def test_readings_beyond_any_sensor_are_counted_out_of_range() -> None:
+    p = LineParser()
+    got = p.feed(
+        b"# presshold 1 sensor=x rate=80 unit=N\n"
+        b"t_us:10,force_n:1.7e308\nt_us:20,raw:-9e18\nt_us:30,raw:8388607\nt_us:40,raw:1e400\n"
+    )
+    assert got.values == [8388607.0]
+    assert p.rejected == {"out_of_range": 2, "non_finite": 1}
+    plotter = LineParser()
+    plotter.feed(b"\nweight:3.5e300\nweight:2.5\n")
+    assert plotter.rejected.get("out_of_range") == 1

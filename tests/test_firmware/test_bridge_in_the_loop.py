@@ -149,7 +149,8 @@ def test_served_firmware_reproduces_a_press_in_newtons_after_calibration(tmp_pat
         feed.wait_status(lambda s: s.get("connected") and s.get("sensor") == "hx711", "hello")
         rest = feed.wait_steady(0.6)
         cal = post_when_steady(api, "/api/tare", {"window_s": 0.5})
-        assert cal["offset_raw"] == rest and cal["sensor_id"] == "hx711", cal
+        hx711_id = f"hx711 on {sim.link}"  # no USB serial number: name + port
+        assert cal["offset_raw"] == rest and cal["sensor_id"] == hx711_id, cal
 
         sim.send(f"force {KNOWN_N}")  # the user puts the 1 kg weight on the cell
         loaded = feed.wait_steady(1.1, differs_from=0.0)  # tared raw counts (scale still 1)
@@ -161,7 +162,7 @@ def test_served_firmware_reproduces_a_press_in_newtons_after_calibration(tmp_pat
         assert cal["scale_n_per_raw"] == pytest.approx(1 / SCALE_COUNTS_PER_N, rel=1e-4)
         assert max(map(abs, cal["residuals_n"])) < 1e-3
         stored = json.loads((tmp_path / "data" / "calibrations.json").read_text())
-        assert stored["hx711"]["scale_n_per_raw"] == cal["scale_n_per_raw"]
+        assert stored[hx711_id]["scale_n_per_raw"] == cal["scale_n_per_raw"]
 
         # the weight now reads in newtons; then the press is played
         wait_for(lambda: abs(feed.forces()[-1] - KNOWN_N) < 2e-3, 10.0, "calibrated weight")

@@ -151,3 +151,15 @@ def test_dashboard_runs_from_the_token_link_in_a_real_browser(srv: ServerProcess
         later = page.goto(f"{srv.url}/sessions")  # a later visit without ?token still works
         assert later is not None and later.status == 200
         page.close()
+
+
+def test_a_malformed_cookie_from_another_app_does_not_hide_the_token(srv: ServerProcess) -> None:
+    """Browsers send every cookie of the host; one that ``SimpleCookie`` chokes on (another app
+    on this machine set it) must not lose ours."""
+    name = f"presshold_token_{srv.port}"
+    for other in ('theme="dark', "a=b c", '{"a":1}=x'):
+        cookie = f"{other}; {name}={TOKEN}"
+        r = httpx.get(srv.url + "/api/health", headers={"Cookie": cookie})
+        assert r.status_code == 200, cookie
+    bad = httpx.get(srv.url + "/api/health", headers={"Cookie": f'a="x; {name}=nope-nope'})
+    assert bad.status_code == 401

@@ -34,7 +34,7 @@ def test_tare_points_fit_on_a_pty_sensor(tmp_path: Path) -> None:
         r = _retry_409(api, "POST", "/api/tare", json={"window_s": 0.3})
         assert r.status_code == 200, r.text
         cal = r.json()
-        assert cal["offset_raw"] == 1000.0 and cal["sensor_id"] == "cal-test"
+        assert cal["offset_raw"] == 1000.0 and cal["sensor_id"] == f"cal-test on {dev.path}"
         assert cal["points"] == [{"known_n": 0.0, "raw": 1000.0}]
 
         Level.raw = 1500.0  # a 10 N weight
@@ -53,7 +53,7 @@ def test_tare_points_fit_on_a_pty_sensor(tmp_path: Path) -> None:
         assert len(body["residuals_n"]) == 3 and body["nonlinearity_pct"] < 1e-6
         assert api.get("/api/calibration").json()["scale_n_per_raw"] == body["scale_n_per_raw"]
         stored = json.loads((tmp_path / "data" / "calibrations.json").read_text())
-        assert stored["cal-test"]["scale_n_per_raw"] == body["scale_n_per_raw"]
+        assert stored[f"cal-test on {dev.path}"]["scale_n_per_raw"] == body["scale_n_per_raw"]
 
         async def first_status() -> dict[str, object]:
             async with websockets.connect(srv.ws_url) as ws:

@@ -39,3 +39,25 @@ def test_openapi_has_response_schemas_for_the_main_resources(tmp_path: Path) -> 
     assert detail["metrics"]["$ref"].endswith("/SessionMetrics")
     assert {"t_s", "kind"} <= set(schemas["SessionEvent"]["properties"])
     assert schemas["SessionEvent"]["additionalProperties"] is True  # event data is open
+
+
+def test_every_error_status_is_declared_with_the_real_error_body(tmp_path: Path) -> None:
+    """FastAPI documents 422 as ``detail: [...]``; ours is ``{"detail": str, "errors": [...]}``.
+    A client generated from the schema must parse every error the server sends."""
+    from presshold.server.app import create_app
+    from presshold.server.config import load_settings
+
+    spec = create_app(load_settings({"sources": ("sim",), "data_dir": tmp_path}, {})).openapi()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    body = spec["components"]["schemas"]["ErrorResponse"]
+    assert body["required"] == ["detail"] and body["properties"]["detail"]["type"] == "string"
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            errors = {k: v for k, v in op["responses"].items() if int(k) >= 400}
+            assert {"401", "403", "413", "500"} <= set(errors), (method, path)
+            for status, response in errors.items():
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorResponse"), (method, path, status)
+    tare = spec["paths"]["/api/tare"]["post"]["responses"]
+    assert {"409", "422", "507"} <= set(tare)
+    assert "404" in spec["paths"]["/api/sessions/{sid}"]["get"]["responses"]

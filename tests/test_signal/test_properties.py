@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
+from support.soak import choose
 from test_signal.traces_gen import piecewise
 
 from presshold.signal import HoldParams, LivePipeline, analyze
@@ -101,7 +103,8 @@ def clear_of_thresholds(durations):
     return all(abs(d - P.min_hold_s) > MARGIN and abs(d - P.hold_s) > MARGIN for d in durations)
 
 
-@settings(max_examples=60, deadline=None)
+@pytest.mark.soak
+@settings(max_examples=choose(60, 3000), deadline=None)
 @given(sess=session(), rate=st.sampled_from([40.0, 100.0, 250.0]), data=st.data())
 def test_generated_presses_give_the_known_holds_and_alerts(sess, rate, data):
     pts, hold_durations, alert_kinds = build(*sess, rate)
@@ -130,7 +133,8 @@ def _same(a, b):
     return a == b
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.soak
+@settings(max_examples=choose(40, 2000), deadline=None)
 @given(
     sess=session(),
     nominal=st.sampled_from([100.0, None, 60.0]),  # 60: wrong, replaced by the measured rate
