@@ -1,0 +1,408 @@
+"""Stations benchmark: many pty sensors on one ``presshold serve`` (issue 10).
+
+    python bench/bench_stations.py                          # both parts, ~3 minutes
+    python bench/bench_stations.py --part viewers --seconds 20
+    python bench/bench_stations.py --part capacity --capacity-seconds 10 --max-stations 96
+
+Part 1, viewers: 16 pty sensors at 80 Hz on one server (one ``--source`` each), one
+``/ws/live?station=ID`` client per station and one ``/ws/overview`` client, for ``--seconds``.
+Reported: frames/s per live viewer (min, median; goal: every viewer >= 28), overview
+messages/s, pty write -> frame received latency per sample (p50, p99), server CPU, and whether
+every sample written was recorded.
+
+Part 2, capacity: N pty sensors at 1 kHz, N = 8, 16, 24, ... one fresh server each, no viewers,
+``--capacity-seconds`` each. A step passes when every sample written was recorded and the
+writer kept pace; the search stops at the first step that fails twice in a row (a failure is
+retried once: the machine is shared) and says which of the two it was.
+
+How it is measured (all on one machine, one clock):
+
+- One pacing thread in this process writes every device, staggered evenly across a write
+  period: sample k of a device is ``t_us:<(k-1)/rate in µs>,force_n:<k>``, so its value is its
+  sequence number and its device time is exact however late the write is. At 1 kHz it writes
+  ``--batch`` lines per write (10 lines every 10 ms, as a USB device's packets would), because
+  one Python write per line for 40 sensors would cost the writer more than the server.
+- Latency: the writer stamps ``time.monotonic()`` just before each write; each viewer stamps a
+  frame on arrival and looks every sample it carries up by its value. It includes the serial
+  read, ingest (at most every 4 ms), the frame cap (at most 120 frames/s) and the client.
+- Recorded: after the window the writer stops, the benchmark waits until every pty's input
+  queue is empty (the server read everything; the time is printed as "drain"), then stops each
+  station's session (``POST /api/sessions/current/stop?station=ID``) and compares the samples
+  its sessions hold (``GET /api/sessions?station=ID``) with the samples written. Sessions
+  auto-start on the first reading, so every sample written is one that should be recorded.
+- CPU from /proc (Linux; this script only): the server process, the writer thread (its own
+  clock) and this whole process, over the window. 100 % = one core. The writer and viewers
+  share the 2 cores with the server, so server figures are a floor; the load average is
+  printed with every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+import websockets
+from bench_server import FRAME_PREFIX, cpu_seconds, load, percentile
+from support.pty_device import PtyDevice
+from support.server import ServerProcess, wait_for
+
+OVERVIEW_PREFIX = '{"type":"overview"'
+DROPPED_PREFIX = '{"type":"dropped"'
+GOAL_FPS = 28.0
+PACE_MIN = 0.98  # the writer "kept pace" when it wrote >= 98 % of the samples due
+T_US_MASK = 0xFFFFFFFF
+
+
+class FleetWriter:
+    """One thread paces every device (see module docstring); counts and stamps what it wrote."""
+
+    def __init__(self, devs: list[PtyDevice], rate_hz: float, batch: int, stamp: bool) -> None:
+        self.devs, self.rate, self.batch, self.stamp = devs, rate_hz, batch, stamp
+        self.written = [0] * len(devs)  # samples written per device
+        self.stamps: list[list[float]] = [[] for _ in devs]  # [i][k-1]: when sample k was written
+        self.lateness: list[float] = []  # s, per write: how far behind its schedule it went out
+        self.write_wall_s = 0.0  # time inside write(): a server that stops reading blocks it
+        self.t0 = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fleet-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        wait_for(lambda: self.t0, 5, "writer started")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def cpu_s(self) -> float:
+        """The writer thread's own CPU time so far."""
+        assert self._thread.ident is not None
+        return time.clock_gettime(time.pthread_getcpuclockid(self._thread.ident))
+
+    def due(self, seconds: float) -> int:
+        """Samples the schedule asks for across all devices in ``seconds``."""
+        return round(seconds * self.rate) * len(self.devs)
+
+    def total(self) -> int:
+        return sum(self.written)
+
+    def _run(self) -> None:
+        n = len(self.devs)
+        slot = self.batch / self.rate / n  # device i writes at i*slot within each write period
+        us_per_sample = 1e6 / self.rate
+        s = 0
+        self.t0 = time.monotonic()
+        while not self._stop.is_set():
+            due = self.t0 + s * slot
+            now = time.monotonic()
+            if due > now:
+                time.sleep(min(due - now, 0.005))
+                continue
+            self.lateness.append(now - due)
+            i, k0 = s % n, (s // n) * self.batch  # k0: samples this device already wrote
+            text = "".join(
+                f"t_us:{round(k * us_per_sample) & T_US_MASK},force_n:{k + 1}\n"
+                for k in range(k0, k0 + self.batch)
+            ).encode()
+            if self.stamp:
+                self.stamps[i].extend([time.monotonic()] * self.batch)
+            w0 = time.monotonic()
+            self.devs[i].write(text)
+            self.write_wall_s += time.monotonic() - w0
+            self.written[i] = k0 + self.batch
+            s += 1
+
+
+@dataclass
+class Fleet:
+    devs: list[PtyDevice]
+    srv: ServerProcess
+    ids: list[str]
+    api: httpx.Client
+
+    @property
+    def pid(self) -> int:
+        assert self.srv.proc is not None
+        return self.srv.proc.pid
+
+
+@contextmanager
+def fleet(tmp: Path, n: int, rate_hz: float) -> Iterator[Fleet]:
+    """``n`` pty sensors, each a ``--source`` of one server; all connected, hellos sent."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        devs = [stack.enter_context(PtyDevice(tmp / f"tty-{i}", rate_hz)) for i in range(n)]
+        more = [arg for d in devs[1:] for arg in ("--source", d.path)]
+        srv = stack.enter_context(
+            ServerProcess(tmp / "data", source=devs[0].path, extra_args=more, startup_timeout_s=90)
+        )
+        api = stack.enter_context(httpx.Client(base_url=srv.url, timeout=30))
+        ids = [f"tty-{i}" for i in range(n)]  # the slug of each link's last path component
+        listed = {s["id"] for s in api.get("/api/stations").json()}
+        if listed != set(ids):
+            raise RuntimeError(f"station ids {sorted(listed)} are not {ids}")
+        wait_for(
+            lambda: all(s["connected"] for s in api.get("/api/stations").json()),
+            60,
+            "every station connected",
+        )
+        for i, d in enumerate(devs):
+            d.send_hello(sensor=f"bench-{i}", rate=rate_hz, unit="N")
+        yield Fleet(devs, srv, ids, api)
+
+
+@dataclass
+class Recorded:
+    written: int
+    recorded: int
+    lost_stations: list[str] = field(default_factory=list)
+    drain_s: float = 0.0
+    storage_ok: bool = True
+
+    @property
+    def complete(self) -> bool:
+        return not self.lost_stations and self.storage_ok
+
+
+def stop_and_count(f: Fleet, writer: FleetWriter) -> Recorded:
+    """Stop writing, let the server read everything, stop every session, compare counts."""
+    writer.stop()
+    t = time.monotonic()
+    wait_for(lambda: not any(d.pending_bytes() for d in f.devs), 60, "server drained the ptys")
+    drain = time.monotonic() - t
+    time.sleep(0.3)  # the last read is parsed and parked; stop ingests what is parked
+    out = Recorded(writer.total(), 0, drain_s=drain)
+    for sid, written in zip(f.ids, writer.written, strict=True):
+        r = f.api.post("/api/sessions/current/stop", params={"station": sid})
+        if r.status_code != 200:
+            print(f"  {sid}: stop -> {r.status_code} {r.text[:100]}", flush=True)
+        sessions = f.api.get("/api/sessions", params={"station": sid}).json()
+        got = sum(s["samples"] for s in sessions)
+        out.recorded += got
+        if got != written:
+            out.lost_stations.append(f"{sid}: {got}/{written} in {len(sessions)} session(s)")
+    out.storage_ok = bool(f.api.get("/api/health").json()["storage_ok"])
+    return out
+
+
+# --- part 1: 16 stations x 80 Hz, a live viewer each plus an overview viewer ------------------
+
+
+@dataclass
+class ViewerStats:
+    frames: int = 0
+    dropped: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+async def watch(
+    f: Fleet, writer: FleetWriter, warmup_s: float, seconds: float
+) -> tuple[list[ViewerStats], ViewerStats, dict[str, float]]:
+    """Live viewers (one per station) and one overview viewer; counts inside the window only."""
+    loop = asyncio.get_running_loop()
+    window = [float("inf"), float("inf")]
+    live = [ViewerStats() for _ in f.ids]
+    overview = ViewerStats()
+    base = f.srv.ws_url.rsplit("/ws/", 1)[0]
+
+    async def reader(url: str, stats: ViewerStats, i: int | None) -> None:
+        async with websockets.connect(url, max_size=None) as ws:
+            while (left := window[1] - loop.time()) > 0:
+                try:
+                    raw = str(await asyncio.wait_for(ws.recv(), min(left, 5.0)))
+                except TimeoutError:
+                    continue
+                got = time.monotonic()
+                if not window[0] <= loop.time() <= window[1]:
+                    continue
+                if raw.startswith(DROPPED_PREFIX):
+                    stats.dropped += 1
+                elif i is None and raw.startswith(OVERVIEW_PREFIX):
+                    stats.frames += 1
+                elif i is not None and raw.startswith(FRAME_PREFIX):
+                    stats.frames += 1
+                    stamps = writer.stamps[i]
+                    for _, value in json.loads(raw)["samples"]:
+                        k = round(value)
+                        if 1 <= k <= len(stamps):
+                            stats.latencies_ms.append((got - stamps[k - 1]) * 1000)
+
+    tasks = [
+        asyncio.create_task(reader(f"{base}/ws/live?station={sid}", live[i], i))
+        for i, sid in enumerate(f.ids)
+    ]
+    tasks.append(asyncio.create_task(reader(f"{base}/ws/overview", overview, None)))
+    await asyncio.sleep(warmup_s)  # connected, histories read
+    cpu = (cpu_seconds(f.pid), writer.cpu_s(), time.process_time(), time.monotonic())
+    window[:] = [loop.time(), loop.time() + seconds]
+    await asyncio.sleep(seconds)
+    wall = time.monotonic() - cpu[3]
+    use = {
+        "server": (cpu_seconds(f.pid) - cpu[0]) / wall * 100,
+        "writer": (writer.cpu_s() - cpu[1]) / wall * 100,
+        "bench": (time.process_time() - cpu[2]) / wall * 100,
+    }
+    await asyncio.gather(*tasks)
+    return live, overview, use
+
+
+def part_viewers(tmp: Path, stations: int, rate_hz: float, seconds: float) -> None:
+    print(f"\n## {stations} stations x {rate_hz:g} Hz, a live viewer each + 1 overview viewer")
+    with fleet(tmp, stations, rate_hz) as f:
+        writer = FleetWriter(f.devs, rate_hz, batch=1, stamp=True)
+        writer.start()
+        before = load()
+        live, overview, use = asyncio.run(watch(f, writer, 2.0, seconds))
+        rec = stop_and_count(f, writer)
+    fps = [v.frames / seconds for v in live]
+    lat = [x for v in live for x in v.latencies_ms]
+    dropped = sum(v.dropped for v in live) + overview.dropped
+    print(
+        f"live viewers: frames/s min {min(fps):.1f}, median {statistics.median(fps):.1f}, "
+        f"max {max(fps):.1f}; dropped notices {dropped} -> "
+        f"{'every viewer >= 28 frames/s' if min(fps) >= GOAL_FPS else 'BELOW 28 frames/s'}"
+    )
+    print(f"overview viewer: {overview.frames / seconds:.1f} messages/s")
+    print(
+        f"latency pty write -> frame received: {len(lat)} samples, p50 "
+        f"{percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, "
+        f"max {max(lat):.1f} ms"
+    )
+    print(
+        f"CPU over {seconds:g} s: server {use['server']:.0f} % "
+        f"({use['server'] / stations:.1f} % per station), writer thread {use['writer']:.0f} %, "
+        f"benchmark process (writer + {stations + 1} viewers) {use['bench']:.0f} %"
+    )
+    print(
+        f"recorded: {rec.recorded} of {rec.written} samples written "
+        f"(drain {rec.drain_s * 1000:.0f} ms, storage ok {rec.storage_ok}) -> "
+        f"{'every sample recorded' if rec.complete else 'LOST: ' + '; '.join(rec.lost_stations)}"
+    )
+    print(f"machine: {before} at start, {load()} at end", flush=True)
+
+
+# --- part 2: how many 1 kHz stations ------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    n: int
+    rec: Recorded
+    pace: float  # samples written / samples due over the window
+    late_p99_ms: float
+    late_max_ms: float
+    write_blocked_s: float
+    use: dict[str, float]
+
+    @property
+    def kept_pace(self) -> bool:
+        return self.pace >= PACE_MIN
+
+
+def capacity_step(tmp: Path, n: int, rate_hz: float, batch: int, seconds: float) -> Step:
+    with fleet(tmp, n, rate_hz) as f:
+        writer = FleetWriter(f.devs, rate_hz, batch=batch, stamp=False)
+        writer.start()
+        time.sleep(1.0)  # sessions started, the first blocks stored
+        n0, late0, blocked0 = writer.total(), len(writer.lateness), writer.write_wall_s
+        cpu = (cpu_seconds(f.pid), writer.cpu_s(), time.process_time(), time.monotonic())
+        time.sleep(seconds)
+        wall = time.monotonic() - cpu[3]
+        use = {
+            "server": (cpu_seconds(f.pid) - cpu[0]) / wall * 100,
+            "writer": (writer.cpu_s() - cpu[1]) / wall * 100,
+            "bench": (time.process_time() - cpu[2]) / wall * 100,
+        }
+        pace = (writer.total() - n0) / writer.due(wall)
+        late = [x * 1000 for x in writer.lateness[late0:]]
+        blocked = writer.write_wall_s - blocked0
+        rec = stop_and_count(f, writer)
+    return Step(n, rec, pace, percentile(late, 99), max(late), blocked, use)
+
+
+def part_capacity(
+    tmp: Path, rate_hz: float, batch: int, seconds: float, first: int, step: int, top: int
+) -> None:
+    print(
+        f"\n## 1 kHz stations: N = {first}, {first + step}, ... (<= {top}), {seconds:g} s each, "
+        f"{batch} lines per write, no viewers"
+    )
+    best, n, attempt, verdict = 0, first, 0, f"stopped at the last step tried ({top})"
+    while n <= top:
+        attempt += 1
+        s = capacity_step(tmp / f"n{n}-{attempt}", n, rate_hz, batch, seconds)
+        u = s.use
+        why = "samples LOST" if not s.rec.complete else "" if s.kept_pace else "writer behind"
+        print(
+            f"N={n:>3}: recorded {s.rec.recorded}/{s.rec.written} "
+            f"(drain {s.rec.drain_s * 1000:.0f} ms), writer pace {s.pace * 100:.1f} % "
+            f"(late p99 {s.late_p99_ms:.0f} ms, max {s.late_max_ms:.0f} ms, "
+            f"in write() {s.write_blocked_s:.2f} s); CPU server {u['server']:.0f} % "
+            f"= {u['server'] / n:.1f} % per station, writer thread {u['writer']:.0f} %, "
+            f"benchmark process {u['bench']:.0f} % -> {why or 'ok'}  ({load()})",
+            flush=True,
+        )
+        for lost in s.rec.lost_stations[:5]:
+            print(f"    {lost}")
+        if not why:
+            best, n, attempt = n, n + step, 0
+            continue
+        if attempt < 2:
+            continue  # the machine is shared: one retry before concluding
+        if not s.rec.complete:
+            verdict = f"first loss at N={n}"
+        else:
+            verdict = (
+                f"the writer could not keep pace at N={n} (pace {s.pace * 100:.1f} %, writer "
+                f"thread {u['writer']:.0f} %, {s.write_blocked_s:.2f} s inside write())"
+            )
+        break
+    print(f"1 kHz stations ingested and recorded with no sample lost: {best} ({verdict})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--part", choices=("viewers", "capacity", "both"), default="both")
+    ap.add_argument("--seconds", type=float, default=20.0, help="part 1 window")
+    ap.add_argument("--stations", type=int, default=16, help="part 1 stations")
+    ap.add_argument("--rate", type=float, default=80.0, help="part 1 sensor rate, Hz")
+    ap.add_argument("--capacity-seconds", type=float, default=10.0, help="part 2 window per step")
+    ap.add_argument("--batch", type=int, default=10, help="part 2 lines per write (1 kHz)")
+    ap.add_argument("--first", type=int, default=8, help="part 2 first N")
+    ap.add_argument("--step", type=int, default=8, help="part 2 step in N")
+    ap.add_argument("--max-stations", type=int, default=96, help="part 2 largest N tried")
+    args = ap.parse_args()
+    print(f"# bench_stations  {time.strftime('%Y-%m-%d %H:%M %Z')}  cores={os.cpu_count()}")
+    print(f"# {load()}; command: python bench/bench_stations.py {' '.join(sys.argv[1:])}")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.part in ("viewers", "both"):
+            part_viewers(Path(tmp) / "viewers", args.stations, args.rate, args.seconds)
+        if args.part in ("capacity", "both"):
+            part_capacity(
+                Path(tmp) / "capacity",
+                1000.0,
+                args.batch,
+                args.capacity_seconds,
+                args.first,
+                args.step,
+                args.max_stations,
+            )
+
+
+if __name__ == "__main__":
+    main()
