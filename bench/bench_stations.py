@@ -30,6 +30,8 @@ How it is measured (all on one machine, one clock):
   station's session (``POST /api/sessions/current/stop?station=ID``) and compares the samples
   its sessions hold (``GET /api/sessions?station=ID``) with the samples written. Sessions
   auto-start on the first reading, so every sample written is one that should be recorded.
+- Part 2 also asks ``GET /api/health`` twice a second and prints the slowest answer: the
+  event loop that ingests also answers requests, so a loop falling behind shows there.
 - CPU from /proc (Linux; this script only): the server process, the writer thread (its own
   clock) and this whole process, over the window. 100 % = one core. The writer and viewers
   share the 2 cores with the server, so server figures are a floor; the load average is
@@ -47,7 +49,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +66,7 @@ from support.server import ServerProcess, wait_for
 OVERVIEW_PREFIX = '{"type":"overview"'
 DROPPED_PREFIX = '{"type":"dropped"'
 GOAL_FPS = 28.0
+LIVE_P99_MS = 150.0  # "stayed live": feedback quality drops past 100-150 ms (docs: domain)
 PACE_MIN = 0.98  # the writer "kept pace" when it wrote >= 98 % of the samples due
 T_US_MASK = 0xFFFFFFFF
 
@@ -71,8 +74,11 @@ T_US_MASK = 0xFFFFFFFF
 class FleetWriter:
     """One thread paces every device (see module docstring); counts and stamps what it wrote."""
 
-    def __init__(self, devs: list[PtyDevice], rate_hz: float, batch: int, stamp: bool) -> None:
-        self.devs, self.rate, self.batch, self.stamp = devs, rate_hz, batch, stamp
+    def __init__(
+        self, devs: list[PtyDevice], rate_hz: float, batch: int, stamped: Collection[int]
+    ) -> None:
+        """``stamped``: the devices whose write times are kept (for latency)."""
+        self.devs, self.rate, self.batch, self.stamped = devs, rate_hz, batch, set(stamped)
         self.written = [0] * len(devs)  # samples written per device
         self.stamps: list[list[float]] = [[] for _ in devs]  # [i][k-1]: when sample k was written
         self.lateness: list[float] = []  # s, per write: how far behind its schedule it went out
@@ -119,7 +125,7 @@ class FleetWriter:
                 f"t_us:{round(k * us_per_sample) & T_US_MASK},force_n:{k + 1}\n"
                 for k in range(k0, k0 + self.batch)
             ).encode()
-            if self.stamp:
+            if i in self.stamped:
                 self.stamps[i].extend([time.monotonic()] * self.batch)
             w0 = time.monotonic()
             self.devs[i].write(text)
@@ -210,43 +216,49 @@ class ViewerStats:
     latencies_ms: list[float] = field(default_factory=list)
 
 
+async def view(
+    url: str, stats: ViewerStats, window: list[float], stamps: list[float] | None
+) -> None:
+    """One viewer: reads all the time, counts what arrives inside ``window``. With ``stamps``
+    (a live viewer) every sample's latency is looked up by its value; without, it counts
+    overview messages."""
+    loop = asyncio.get_running_loop()
+    async with websockets.connect(url, max_size=None) as ws:
+        while (left := window[1] - loop.time()) > 0:
+            try:
+                raw = str(await asyncio.wait_for(ws.recv(), min(left, 5.0)))
+            except TimeoutError:
+                continue
+            got = time.monotonic()
+            if not window[0] <= loop.time() <= window[1]:
+                continue
+            if raw.startswith(DROPPED_PREFIX):
+                stats.dropped += 1
+            elif stamps is None and raw.startswith(OVERVIEW_PREFIX):
+                stats.frames += 1
+            elif stamps is not None and raw.startswith(FRAME_PREFIX):
+                stats.frames += 1
+                for _, value in json.loads(raw)["samples"]:
+                    k = round(value)
+                    if 1 <= k <= len(stamps):
+                        stats.latencies_ms.append((got - stamps[k - 1]) * 1000)
+
+
 async def watch(
     f: Fleet, writer: FleetWriter, warmup_s: float, seconds: float
 ) -> tuple[list[ViewerStats], ViewerStats, dict[str, float]]:
     """Live viewers (one per station) and one overview viewer; counts inside the window only."""
     loop = asyncio.get_running_loop()
-    window = [float("inf"), float("inf")]
+    window = [float("inf"), float("inf")]  # loop time; set once every viewer is connected
     live = [ViewerStats() for _ in f.ids]
     overview = ViewerStats()
     base = f.srv.ws_url.rsplit("/ws/", 1)[0]
 
-    async def reader(url: str, stats: ViewerStats, i: int | None) -> None:
-        async with websockets.connect(url, max_size=None) as ws:
-            while (left := window[1] - loop.time()) > 0:
-                try:
-                    raw = str(await asyncio.wait_for(ws.recv(), min(left, 5.0)))
-                except TimeoutError:
-                    continue
-                got = time.monotonic()
-                if not window[0] <= loop.time() <= window[1]:
-                    continue
-                if raw.startswith(DROPPED_PREFIX):
-                    stats.dropped += 1
-                elif i is None and raw.startswith(OVERVIEW_PREFIX):
-                    stats.frames += 1
-                elif i is not None and raw.startswith(FRAME_PREFIX):
-                    stats.frames += 1
-                    stamps = writer.stamps[i]
-                    for _, value in json.loads(raw)["samples"]:
-                        k = round(value)
-                        if 1 <= k <= len(stamps):
-                            stats.latencies_ms.append((got - stamps[k - 1]) * 1000)
-
     tasks = [
-        asyncio.create_task(reader(f"{base}/ws/live?station={sid}", live[i], i))
-        for i, sid in enumerate(f.ids)
+        asyncio.create_task(view(f"{base}/ws/live?station={sid}", live[i], window, stamps))
+        for i, (sid, stamps) in enumerate(zip(f.ids, writer.stamps, strict=True))
     ]
-    tasks.append(asyncio.create_task(reader(f"{base}/ws/overview", overview, None)))
+    tasks.append(asyncio.create_task(view(f"{base}/ws/overview", overview, window, None)))
     await asyncio.sleep(warmup_s)  # connected, histories read
     cpu = (cpu_seconds(f.pid), writer.cpu_s(), time.process_time(), time.monotonic())
     window[:] = [loop.time(), loop.time() + seconds]
@@ -264,7 +276,7 @@ async def watch(
 def part_viewers(tmp: Path, stations: int, rate_hz: float, seconds: float) -> None:
     print(f"\n## {stations} stations x {rate_hz:g} Hz, a live viewer each + 1 overview viewer")
     with fleet(tmp, stations, rate_hz) as f:
-        writer = FleetWriter(f.devs, rate_hz, batch=1, stamp=True)
+        writer = FleetWriter(f.devs, rate_hz, batch=1, stamped=range(stations))
         writer.start()
         before = load()
         live, overview, use = asyncio.run(watch(f, writer, 2.0, seconds))
@@ -308,31 +320,76 @@ class Step:
     late_max_ms: float
     write_blocked_s: float
     use: dict[str, float]
+    health_max_ms: float
+    live_p50_ms: float  # pty write -> frame received, one viewer on the last station
+    live_p99_ms: float
+
+    @property
+    def live(self) -> bool:
+        return self.live_p99_ms <= LIVE_P99_MS
 
     @property
     def kept_pace(self) -> bool:
         return self.pace >= PACE_MIN
 
 
+def probe_health(api: httpx.Client, until: float) -> list[float]:
+    """``GET /api/health`` twice a second until ``until``: its response time shows whether the
+    server's event loop still keeps up (ingest, frames and requests share it)."""
+    times = []
+    while time.monotonic() < until:
+        t = time.monotonic()
+        api.get("/api/health").raise_for_status()
+        times.append((time.monotonic() - t) * 1000)
+        time.sleep(max(0.0, min(0.5, until - time.monotonic())))
+    return times
+
+
+async def capacity_window(f: Fleet, writer: FleetWriter, seconds: float) -> Step:
+    """The measuring window of one step: CPU, writer pace, health probes, one live viewer."""
+    loop = asyncio.get_running_loop()
+    window = [float("inf"), float("inf")]
+    live = ViewerStats()
+    last = len(f.devs) - 1
+    url = f.srv.ws_url + f"?station={f.ids[last]}"
+    viewer = asyncio.create_task(view(url, live, window, writer.stamps[last]))
+    await asyncio.sleep(1.0)  # sessions started, the first blocks stored, the viewer connected
+    n0, late0, blocked0 = writer.total(), len(writer.lateness), writer.write_wall_s
+    cpu = (cpu_seconds(f.pid), writer.cpu_s(), time.process_time(), time.monotonic())
+    window[:] = [loop.time(), loop.time() + seconds]
+    health_ms = await asyncio.to_thread(probe_health, f.api, cpu[3] + seconds)
+    wall = time.monotonic() - cpu[3]
+    use = {
+        "server": (cpu_seconds(f.pid) - cpu[0]) / wall * 100,
+        "writer": (writer.cpu_s() - cpu[1]) / wall * 100,
+        "bench": (time.process_time() - cpu[2]) / wall * 100,
+    }
+    pace = (writer.total() - n0) / writer.due(wall)
+    late = [x * 1000 for x in writer.lateness[late0:]]
+    blocked = writer.write_wall_s - blocked0
+    await viewer
+    lat = live.latencies_ms or [float("nan")]
+    return Step(
+        n=len(f.devs),
+        rec=Recorded(0, 0),
+        pace=pace,
+        late_p99_ms=percentile(late, 99),
+        late_max_ms=max(late),
+        write_blocked_s=blocked,
+        use=use,
+        health_max_ms=max(health_ms),
+        live_p50_ms=percentile(lat, 50),
+        live_p99_ms=percentile(lat, 99),
+    )
+
+
 def capacity_step(tmp: Path, n: int, rate_hz: float, batch: int, seconds: float) -> Step:
     with fleet(tmp, n, rate_hz) as f:
-        writer = FleetWriter(f.devs, rate_hz, batch=batch, stamp=False)
+        writer = FleetWriter(f.devs, rate_hz, batch=batch, stamped=[n - 1])
         writer.start()
-        time.sleep(1.0)  # sessions started, the first blocks stored
-        n0, late0, blocked0 = writer.total(), len(writer.lateness), writer.write_wall_s
-        cpu = (cpu_seconds(f.pid), writer.cpu_s(), time.process_time(), time.monotonic())
-        time.sleep(seconds)
-        wall = time.monotonic() - cpu[3]
-        use = {
-            "server": (cpu_seconds(f.pid) - cpu[0]) / wall * 100,
-            "writer": (writer.cpu_s() - cpu[1]) / wall * 100,
-            "bench": (time.process_time() - cpu[2]) / wall * 100,
-        }
-        pace = (writer.total() - n0) / writer.due(wall)
-        late = [x * 1000 for x in writer.lateness[late0:]]
-        blocked = writer.write_wall_s - blocked0
-        rec = stop_and_count(f, writer)
-    return Step(n, rec, pace, percentile(late, 99), max(late), blocked, use)
+        step = asyncio.run(capacity_window(f, writer, seconds))
+        step.rec = stop_and_count(f, writer)
+    return step
 
 
 def part_capacity(
@@ -340,9 +397,11 @@ def part_capacity(
 ) -> None:
     print(
         f"\n## 1 kHz stations: N = {first}, {first + step}, ... (<= {top}), {seconds:g} s each, "
-        f"{batch} lines per write, no viewers"
+        f"{batch} lines per write, one live viewer (on the last station)"
     )
-    best, n, attempt, verdict = 0, first, 0, f"stopped at the last step tried ({top})"
+    best = best_live = 0
+    live_so_far = True  # every step passed so far also stayed live
+    n, attempt, verdict = first, 0, f"stopped at the last step tried ({top})"
     while n <= top:
         attempt += 1
         s = capacity_step(tmp / f"n{n}-{attempt}", n, rate_hz, batch, seconds)
@@ -350,17 +409,23 @@ def part_capacity(
         why = "samples LOST" if not s.rec.complete else "" if s.kept_pace else "writer behind"
         print(
             f"N={n:>3}: recorded {s.rec.recorded}/{s.rec.written} "
-            f"(drain {s.rec.drain_s * 1000:.0f} ms), writer pace {s.pace * 100:.1f} % "
-            f"(late p99 {s.late_p99_ms:.0f} ms, max {s.late_max_ms:.0f} ms, "
-            f"in write() {s.write_blocked_s:.2f} s); CPU server {u['server']:.0f} % "
-            f"= {u['server'] / n:.1f} % per station, writer thread {u['writer']:.0f} %, "
-            f"benchmark process {u['bench']:.0f} % -> {why or 'ok'}  ({load()})",
+            f"(drain {s.rec.drain_s * 1000:.0f} ms) -> {why or 'ok'}  ({load()})\n"
+            f"       CPU server {u['server']:.0f} % = {u['server'] / n:.2f} % per station; "
+            f"writer thread {u['writer']:.0f} %, benchmark process {u['bench']:.0f} %\n"
+            f"       writer pace {s.pace * 100:.1f} % (late p99 {s.late_p99_ms:.0f} ms, "
+            f"max {s.late_max_ms:.0f} ms, {s.write_blocked_s:.2f} s inside write())\n"
+            f"       live: pty write -> frame p50 {s.live_p50_ms:.0f} ms, p99 "
+            f"{s.live_p99_ms:.0f} ms; /api/health slowest {s.health_max_ms:.0f} ms"
+            f"{'' if s.live else f' (p99 over {LIVE_P99_MS:.0f} ms: not live)'}",
             flush=True,
         )
         for lost in s.rec.lost_stations[:5]:
             print(f"    {lost}")
         if not why:
             best, n, attempt = n, n + step, 0
+            live_so_far = live_so_far and s.live
+            if live_so_far:
+                best_live = best
             continue
         if attempt < 2:
             continue  # the machine is shared: one retry before concluding
@@ -373,6 +438,7 @@ def part_capacity(
             )
         break
     print(f"1 kHz stations ingested and recorded with no sample lost: {best} ({verdict})")
+    print(f"... of which every step also stayed live (p99 <= {LIVE_P99_MS:.0f} ms): {best_live}")
 
 
 def main() -> None:
