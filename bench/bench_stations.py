@@ -30,8 +30,11 @@ How it is measured (all on one machine, one clock):
   station's session (``POST /api/sessions/current/stop?station=ID``) and compares the samples
   its sessions hold (``GET /api/sessions?station=ID``) with the samples written. Sessions
   auto-start on the first reading, so every sample written is one that should be recorded.
-- Part 2 also asks ``GET /api/health`` twice a second and prints the slowest answer: the
-  event loop that ingests also answers requests, so a loop falling behind shows there.
+- Part 2 also asks ``GET /api/health`` twice a second and prints the slowest answer (the event
+  loop that ingests also answers requests, so a loop falling behind shows there), the fullest
+  pty input queue (bytes the server's reader threads had not read yet), and the latency seen by
+  one live viewer on the last station. Samples parked for a busy loop are not lost, only late,
+  so "recorded with no loss" and "stayed live" (p99 <= 150 ms) are reported apart.
 - CPU from /proc (Linux; this script only): the server process, the writer thread (its own
   clock) and this whole process, over the window. 100 % = one core. The writer and viewers
   share the 2 cores with the server, so server figures are a floor; the load average is
@@ -71,6 +74,35 @@ PACE_MIN = 0.98  # the writer "kept pace" when it wrote >= 98 % of the samples d
 T_US_MASK = 0xFFFFFFFF
 
 
+def thread_cpu_seconds(pid: int, tid: int) -> float:
+    fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU over a window, in % of one core: the server (and its main thread, which runs the event
+    loop: ingest, frames, requests), the writer thread, and this whole process."""
+
+    def __init__(self, server_pid: int, writer: FleetWriter) -> None:
+        self.pid, self.writer = server_pid, writer
+        self.start = self._read()
+
+    def _read(self) -> tuple[float, ...]:
+        return (
+            cpu_seconds(self.pid),
+            thread_cpu_seconds(self.pid, self.pid),
+            self.writer.cpu_s(),
+            time.process_time(),
+            time.monotonic(),
+        )
+
+    def percent(self) -> dict[str, float]:
+        now = self._read()
+        wall = now[-1] - self.start[-1]
+        names = ("server", "loop", "writer", "bench")
+        return {k: (b - a) / wall * 100 for k, a, b in zip(names, self.start, now, strict=False)}
+
+
 class FleetWriter:
     """One thread paces every device (see module docstring); counts and stamps what it wrote."""
 
@@ -82,7 +114,6 @@ class FleetWriter:
         self.written = [0] * len(devs)  # samples written per device
         self.stamps: list[list[float]] = [[] for _ in devs]  # [i][k-1]: when sample k was written
         self.lateness: list[float] = []  # s, per write: how far behind its schedule it went out
-        self.write_wall_s = 0.0  # time inside write(): a server that stops reading blocks it
         self.t0 = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fleet-writer", daemon=True)
@@ -127,9 +158,7 @@ class FleetWriter:
             ).encode()
             if i in self.stamped:
                 self.stamps[i].extend([time.monotonic()] * self.batch)
-            w0 = time.monotonic()
             self.devs[i].write(text)
-            self.write_wall_s += time.monotonic() - w0
             self.written[i] = k0 + self.batch
             s += 1
 
@@ -260,15 +289,10 @@ async def watch(
     ]
     tasks.append(asyncio.create_task(view(f"{base}/ws/overview", overview, window, None)))
     await asyncio.sleep(warmup_s)  # connected, histories read
-    cpu = (cpu_seconds(f.pid), writer.cpu_s(), time.process_time(), time.monotonic())
+    cpu = CpuMeter(f.pid, writer)
     window[:] = [loop.time(), loop.time() + seconds]
     await asyncio.sleep(seconds)
-    wall = time.monotonic() - cpu[3]
-    use = {
-        "server": (cpu_seconds(f.pid) - cpu[0]) / wall * 100,
-        "writer": (writer.cpu_s() - cpu[1]) / wall * 100,
-        "bench": (time.process_time() - cpu[2]) / wall * 100,
-    }
+    use = cpu.percent()
     await asyncio.gather(*tasks)
     return live, overview, use
 
@@ -297,7 +321,8 @@ def part_viewers(tmp: Path, stations: int, rate_hz: float, seconds: float) -> No
     )
     print(
         f"CPU over {seconds:g} s: server {use['server']:.0f} % "
-        f"({use['server'] / stations:.1f} % per station), writer thread {use['writer']:.0f} %, "
+        f"({use['server'] / stations:.1f} % per station; event-loop thread {use['loop']:.0f} %), "
+        f"writer thread {use['writer']:.0f} %, "
         f"benchmark process (writer + {stations + 1} viewers) {use['bench']:.0f} %"
     )
     print(
@@ -318,7 +343,7 @@ class Step:
     pace: float  # samples written / samples due over the window
     late_p99_ms: float
     late_max_ms: float
-    write_blocked_s: float
+    backlog_max_bytes: int  # the fullest pty input queue seen: how far the readers fell behind
     use: dict[str, float]
     health_max_ms: float
     live_p50_ms: float  # pty write -> frame received, one viewer on the last station
@@ -333,16 +358,18 @@ class Step:
         return self.pace >= PACE_MIN
 
 
-def probe_health(api: httpx.Client, until: float) -> list[float]:
-    """``GET /api/health`` twice a second until ``until``: its response time shows whether the
-    server's event loop still keeps up (ingest, frames and requests share it)."""
-    times = []
+def probe(f: Fleet, until: float) -> tuple[list[float], int]:
+    """Twice a second until ``until``: how long ``GET /api/health`` takes (the event loop that
+    ingests also answers requests, so a loop falling behind shows here) and the fullest pty
+    input queue (bytes the server's reader threads have not read yet)."""
+    times, backlog = [], 0
     while time.monotonic() < until:
+        backlog = max(backlog, *(d.pending_bytes() for d in f.devs))
         t = time.monotonic()
-        api.get("/api/health").raise_for_status()
+        f.api.get("/api/health").raise_for_status()
         times.append((time.monotonic() - t) * 1000)
         time.sleep(max(0.0, min(0.5, until - time.monotonic())))
-    return times
+    return times, backlog
 
 
 async def capacity_window(f: Fleet, writer: FleetWriter, seconds: float) -> Step:
@@ -354,19 +381,14 @@ async def capacity_window(f: Fleet, writer: FleetWriter, seconds: float) -> Step
     url = f.srv.ws_url + f"?station={f.ids[last]}"
     viewer = asyncio.create_task(view(url, live, window, writer.stamps[last]))
     await asyncio.sleep(1.0)  # sessions started, the first blocks stored, the viewer connected
-    n0, late0, blocked0 = writer.total(), len(writer.lateness), writer.write_wall_s
-    cpu = (cpu_seconds(f.pid), writer.cpu_s(), time.process_time(), time.monotonic())
+    n0, late0, t0 = writer.total(), len(writer.lateness), time.monotonic()
+    cpu = CpuMeter(f.pid, writer)
     window[:] = [loop.time(), loop.time() + seconds]
-    health_ms = await asyncio.to_thread(probe_health, f.api, cpu[3] + seconds)
-    wall = time.monotonic() - cpu[3]
-    use = {
-        "server": (cpu_seconds(f.pid) - cpu[0]) / wall * 100,
-        "writer": (writer.cpu_s() - cpu[1]) / wall * 100,
-        "bench": (time.process_time() - cpu[2]) / wall * 100,
-    }
+    health_ms, backlog = await asyncio.to_thread(probe, f, t0 + seconds)
+    use = cpu.percent()
+    wall = time.monotonic() - t0
     pace = (writer.total() - n0) / writer.due(wall)
     late = [x * 1000 for x in writer.lateness[late0:]]
-    blocked = writer.write_wall_s - blocked0
     await viewer
     lat = live.latencies_ms or [float("nan")]
     return Step(
@@ -375,7 +397,7 @@ async def capacity_window(f: Fleet, writer: FleetWriter, seconds: float) -> Step
         pace=pace,
         late_p99_ms=percentile(late, 99),
         late_max_ms=max(late),
-        write_blocked_s=blocked,
+        backlog_max_bytes=backlog,
         use=use,
         health_max_ms=max(health_ms),
         live_p50_ms=percentile(lat, 50),
@@ -410,10 +432,11 @@ def part_capacity(
         print(
             f"N={n:>3}: recorded {s.rec.recorded}/{s.rec.written} "
             f"(drain {s.rec.drain_s * 1000:.0f} ms) -> {why or 'ok'}  ({load()})\n"
-            f"       CPU server {u['server']:.0f} % = {u['server'] / n:.2f} % per station; "
-            f"writer thread {u['writer']:.0f} %, benchmark process {u['bench']:.0f} %\n"
+            f"       CPU server {u['server']:.0f} % = {u['server'] / n:.2f} % per station "
+            f"(event-loop thread {u['loop']:.0f} %); writer thread {u['writer']:.0f} %, "
+            f"benchmark process {u['bench']:.0f} %\n"
             f"       writer pace {s.pace * 100:.1f} % (late p99 {s.late_p99_ms:.0f} ms, "
-            f"max {s.late_max_ms:.0f} ms, {s.write_blocked_s:.2f} s inside write())\n"
+            f"max {s.late_max_ms:.0f} ms); fullest pty queue {s.backlog_max_bytes} bytes\n"
             f"       live: pty write -> frame p50 {s.live_p50_ms:.0f} ms, p99 "
             f"{s.live_p99_ms:.0f} ms; /api/health slowest {s.health_max_ms:.0f} ms"
             f"{'' if s.live else f' (p99 over {LIVE_P99_MS:.0f} ms: not live)'}",
@@ -434,7 +457,7 @@ def part_capacity(
         else:
             verdict = (
                 f"the writer could not keep pace at N={n} (pace {s.pace * 100:.1f} %, writer "
-                f"thread {u['writer']:.0f} %, {s.write_blocked_s:.2f} s inside write())"
+                f"thread {u['writer']:.0f} %)"
             )
         break
     print(f"1 kHz stations ingested and recorded with no sample lost: {best} ({verdict})")
