@@ -71,6 +71,7 @@ DROPPED_PREFIX = '{"type":"dropped"'
 GOAL_FPS = 28.0
 LIVE_P99_MS = 150.0  # "stayed live": feedback quality drops past 100-150 ms (docs: domain)
 PACE_MIN = 0.98  # the writer "kept pace" when it wrote >= 98 % of the samples due
+PTY_QUEUE_FULL = 4000  # bytes; Linux's line discipline holds 4095, then writes back up
 T_US_MASK = 0xFFFFFFFF
 
 
@@ -428,7 +429,13 @@ def part_capacity(
         attempt += 1
         s = capacity_step(tmp / f"n{n}-{attempt}", n, rate_hz, batch, seconds)
         u = s.use
-        why = "samples LOST" if not s.rec.complete else "" if s.kept_pace else "writer behind"
+        why = ""
+        if not s.rec.complete:
+            why = "samples LOST"
+        elif not s.kept_pace and s.backlog_max_bytes >= PTY_QUEUE_FULL:
+            why = "writer blocked: a pty queue was full, the server's readers fell behind"
+        elif not s.kept_pace:
+            why = "the writer itself fell behind"
         print(
             f"N={n:>3}: recorded {s.rec.recorded}/{s.rec.written} "
             f"(drain {s.rec.drain_s * 1000:.0f} ms) -> {why or 'ok'}  ({load()})\n"
@@ -452,13 +459,7 @@ def part_capacity(
             continue
         if attempt < 2:
             continue  # the machine is shared: one retry before concluding
-        if not s.rec.complete:
-            verdict = f"first loss at N={n}"
-        else:
-            verdict = (
-                f"the writer could not keep pace at N={n} (pace {s.pace * 100:.1f} %, writer "
-                f"thread {u['writer']:.0f} %)"
-            )
+        verdict = f"at N={n}: {why} (writer pace {s.pace * 100:.1f} %, twice)"
         break
     print(f"1 kHz stations ingested and recorded with no sample lost: {best} ({verdict})")
     print(f"... of which every step also stayed live (p99 <= {LIVE_P99_MS:.0f} ms): {best_live}")
