@@ -80,9 +80,16 @@ def thread_cpu_seconds(pid: int, tid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def runqueue_wait_seconds(pid: int, tid: int) -> float:
+    """Time the thread was runnable but waiting for a CPU (the machine's other load), from
+    /proc/.../schedstat; time waiting for the GIL is not in it (the thread sleeps then)."""
+    return int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1]) / 1e9
+
+
 class CpuMeter:
     """CPU over a window, in % of one core: the server (and its main thread, which runs the event
-    loop: ingest, frames, requests), the writer thread, and this whole process."""
+    loop: ingest, frames, requests), the writer thread, and this whole process; and how long the
+    event-loop thread waited for a CPU while runnable ("loop_wait")."""
 
     def __init__(self, server_pid: int, writer: FleetWriter) -> None:
         self.pid, self.writer = server_pid, writer
@@ -94,13 +101,14 @@ class CpuMeter:
             thread_cpu_seconds(self.pid, self.pid),
             self.writer.cpu_s(),
             time.process_time(),
+            runqueue_wait_seconds(self.pid, self.pid),
             time.monotonic(),
         )
 
     def percent(self) -> dict[str, float]:
         now = self._read()
         wall = now[-1] - self.start[-1]
-        names = ("server", "loop", "writer", "bench")
+        names = ("server", "loop", "writer", "bench", "loop_wait")
         return {k: (b - a) / wall * 100 for k, a, b in zip(names, self.start, now, strict=False)}
 
 
@@ -322,7 +330,8 @@ def part_viewers(tmp: Path, stations: int, rate_hz: float, seconds: float) -> No
     )
     print(
         f"CPU over {seconds:g} s: server {use['server']:.0f} % "
-        f"({use['server'] / stations:.1f} % per station; event-loop thread {use['loop']:.0f} %), "
+        f"({use['server'] / stations:.1f} % per station; event-loop thread {use['loop']:.0f} %, "
+        f"which waited for a CPU {use['loop_wait']:.0f} % of the time), "
         f"writer thread {use['writer']:.0f} %, "
         f"benchmark process (writer + {stations + 1} viewers) {use['bench']:.0f} %"
     )
@@ -440,7 +449,8 @@ def part_capacity(
             f"N={n:>3}: recorded {s.rec.recorded}/{s.rec.written} "
             f"(drain {s.rec.drain_s * 1000:.0f} ms) -> {why or 'ok'}  ({load()})\n"
             f"       CPU server {u['server']:.0f} % = {u['server'] / n:.2f} % per station "
-            f"(event-loop thread {u['loop']:.0f} %); writer thread {u['writer']:.0f} %, "
+            f"(event-loop thread {u['loop']:.0f} %, waited for a CPU {u['loop_wait']:.0f} %); "
+            f"writer thread {u['writer']:.0f} %, "
             f"benchmark process {u['bench']:.0f} %\n"
             f"       writer pace {s.pace * 100:.1f} % (late p99 {s.late_p99_ms:.0f} ms, "
             f"max {s.late_max_ms:.0f} ms); fullest pty queue {s.backlog_max_bytes} bytes\n"
