@@ -10,10 +10,12 @@ Reported: frames/s per live viewer (min, median; goal: every viewer >= 28), over
 messages/s, pty write -> frame received latency per sample (p50, p99), server CPU, and whether
 every sample written was recorded.
 
-Part 2, capacity: N pty sensors at 1 kHz, N = 8, 16, 24, ... one fresh server each, no viewers,
-``--capacity-seconds`` each. A step passes when every sample written was recorded and the
-writer kept pace; the search stops at the first step that fails twice in a row (a failure is
-retried once: the machine is shared) and says which of the two it was.
+Part 2, capacity: N pty sensors at 1 kHz, N = 8, 16, 24, ... one fresh server each, one live
+viewer (on the last station), ``--capacity-seconds`` each. A step passes when every sample
+written was recorded and the writer kept pace (>= 98 % of the samples due); the search stops at
+the first step that fails twice in a row (a failure is retried once: the machine is shared) and
+says why: samples lost, the server's readers fell behind (a pty queue full, so writes blocked),
+or the writer itself fell behind.
 
 How it is measured (all on one machine, one clock):
 
@@ -35,10 +37,11 @@ How it is measured (all on one machine, one clock):
   pty input queue (bytes the server's reader threads had not read yet), and the latency seen by
   one live viewer on the last station. Samples parked for a busy loop are not lost, only late,
   so "recorded with no loss" and "stayed live" (p99 <= 150 ms) are reported apart.
-- CPU from /proc (Linux; this script only): the server process, the writer thread (its own
-  clock) and this whole process, over the window. 100 % = one core. The writer and viewers
-  share the 2 cores with the server, so server figures are a floor; the load average is
-  printed with every row.
+- CPU from /proc (Linux; this script only): the server process and its main thread (the event
+  loop), the writer thread (its own clock) and this whole process, over the window; 100 % = one
+  core. Also how long the event-loop thread was runnable but waiting for a CPU (schedstat): a
+  high figure means the machine's other load, not the server, set the pace. The writer and
+  viewers share the cores with the server; the load average is printed with every row.
 """
 
 from __future__ import annotations
