@@ -8,11 +8,8 @@ symlink are exercised for real. Linux/macOS only (uses :mod:`pty`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import pty
-import struct
-import termios
 import threading
 import time
 import tty
@@ -56,15 +53,6 @@ class PtyDevice:
             while view:
                 n = os.write(self._master, view)
                 view = view[n:]
-
-    def pending_bytes(self) -> int:
-        """Bytes written but not yet read by the reader (the slave's input queue): 0 once the
-        reader has taken everything, which tells a benchmark when the server has drained."""
-        with self._lock:
-            if self._slave is None:
-                return 0
-            got = fcntl.ioctl(self._slave, termios.FIONREAD, struct.pack("i", 0))
-        return int(struct.unpack("i", got)[0])
 
     def send_hello(self, sensor: str = "pty-test", rate: float = 80, unit: str = "N") -> None:
         self.write(f"# presshold 1 sensor={sensor} rate={rate:g} unit={unit}\n".encode())
