@@ -83,6 +83,7 @@ PACE_MIN = 0.98  # the writer "kept pace" when it wrote >= 98 % of the samples d
 PTY_QUEUE_FULL = 4000  # bytes; Linux's line discipline holds 4095, then writes back up
 T_US_MASK = 0xFFFFFFFF
 STUCK_WRITE_S = 10.0
+SETTLE_S = 10.0  # recorded counts that have not grown for this long are final
 WS_OPEN_TIMEOUT_S = 60.0
 
 
@@ -267,16 +268,42 @@ class Recorded:
     written: int
     recorded: int
     lost_stations: list[str] = field(default_factory=list)
-    drain_s: float = 0.0
-    storage_ok: bool = True
+    drain_s: float = 0.0  # writer stopped -> every pty read by the server
+    commit_s: float = 0.0  # sessions stopped -> every count complete (or no longer growing)
+    storage_error: str | None = None
 
     @property
     def complete(self) -> bool:
-        return not self.lost_stations and self.storage_ok
+        return not self.lost_stations and self.storage_error is None
+
+    def describe(self) -> str:
+        return (
+            f"recorded {self.recorded}/{self.written} (drain {self.drain_s * 1000:.0f} ms, "
+            f"stored {self.commit_s:.1f} s after stop)"
+        )
+
+
+def recorded_per_station(api: httpx.Client) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for session in api.get("/api/sessions").json():
+        sid = session["station_id"]
+        counts[sid] = counts.get(sid, 0) + session["samples"]
+    return counts
+
+
+async def storage_error(ws_url: str) -> str | None:
+    """The store's error as a viewer's first status message reports it (None: storing)."""
+    async with websockets.connect(ws_url, max_size=None, open_timeout=WS_OPEN_TIMEOUT_S) as ws:
+        status = json.loads(await ws.recv())
+    return status["storage"]["error"] if not status["storage"]["ok"] else None
 
 
 def stop_and_count(f: Fleet, writer: FleetWriter) -> Recorded:
-    """Stop writing, let the server read everything, stop every session, compare counts."""
+    """Stop writing, let the server read everything, stop every session, compare counts.
+
+    The store commits on its own thread and a read waits at most a second for it, so a server
+    that fell behind answers with what is committed so far: the counts are polled until they
+    are complete or have not grown for ``SETTLE_S``."""
     writer.stop()
     if writer.discarded_input:
         raise StepFailed(f"the server stopped reading its ptys for over {STUCK_WRITE_S:g} s")
@@ -284,17 +311,27 @@ def stop_and_count(f: Fleet, writer: FleetWriter) -> Recorded:
     wait_for(lambda: not any(f.unread_bytes()), 60, "server drained the ptys")
     drain = time.monotonic() - t
     time.sleep(0.3)  # the last read is parsed and parked; stop ingests what is parked
-    out = Recorded(writer.total(), 0, drain_s=drain)
-    for sid, written in zip(f.ids, writer.written, strict=True):
+    for sid in f.ids:
         r = f.api.post("/api/sessions/current/stop", params={"station": sid})
         if r.status_code != 200:
             print(f"  {sid}: stop -> {r.status_code} {r.text[:100]}", flush=True)
-        sessions = f.api.get("/api/sessions", params={"station": sid}).json()
-        got = sum(s["samples"] for s in sessions)
-        out.recorded += got
-        if got != written:
-            out.lost_stations.append(f"{sid}: {got}/{written} in {len(sessions)} session(s)")
-    out.storage_ok = bool(f.api.get("/api/health").json()["storage_ok"])
+    t = changed = time.monotonic()
+    expected = dict(zip(f.ids, writer.written, strict=True))
+    counts: dict[str, int] = {}
+    while (now := time.monotonic()) - changed < SETTLE_S:
+        latest = recorded_per_station(f.api)
+        if latest == expected:
+            counts = latest
+            break
+        if latest != counts:
+            counts, changed = latest, now
+        time.sleep(0.5)
+    out = Recorded(writer.total(), sum(counts.values()), drain_s=drain)
+    out.commit_s = time.monotonic() - t
+    for sid, written in expected.items():
+        if counts.get(sid, 0) != written:
+            out.lost_stations.append(f"{sid}: {counts.get(sid, 0)}/{written}")
+    out.storage_error = asyncio.run(storage_error(f.srv.ws_url))
     return out
 
 
@@ -392,11 +429,8 @@ def part_viewers(tmp: Path, stations: int, rate_hz: float, seconds: float) -> No
         f"writer thread {use['writer']:.0f} %, "
         f"benchmark process (writer + {stations + 1} viewers) {use['bench']:.0f} %"
     )
-    print(
-        f"recorded: {rec.recorded} of {rec.written} samples written "
-        f"(drain {rec.drain_s * 1000:.0f} ms, storage ok {rec.storage_ok}) -> "
-        f"{'every sample recorded' if rec.complete else 'LOST: ' + '; '.join(rec.lost_stations)}"
-    )
+    lost = "; ".join(filter(None, [rec.storage_error, *rec.lost_stations]))
+    print(f"{rec.describe()} -> {'every sample recorded' if rec.complete else 'LOST: ' + lost}")
     print(f"machine: {before} at start, {load()} at end", flush=True)
 
 
@@ -426,6 +460,8 @@ class Step:
 
     def failure(self) -> str:
         """Why the step failed, or "" when every sample was recorded and the writer kept pace."""
+        if self.rec.storage_error:
+            return f"samples LOST: {self.rec.storage_error}"
         if not self.rec.complete:
             return "samples LOST: " + "; ".join(self.rec.lost_stations[:5])
         if not self.kept_pace and self.backlog_max_bytes >= PTY_QUEUE_FULL:
@@ -437,8 +473,7 @@ class Step:
     def report(self) -> str:
         u = self.use
         return (
-            f"recorded {self.rec.recorded}/{self.rec.written} "
-            f"(drain {self.rec.drain_s * 1000:.0f} ms)\n"
+            f"{self.rec.describe()}\n"
             f"       CPU server {u['server']:.0f} % = {u['server'] / self.n:.2f} % per station "
             f"(event-loop thread {u['loop']:.0f} %, waited for a CPU {u['loop_wait']:.0f} %); "
             f"writer thread {u['writer']:.0f} %, benchmark process {u['bench']:.0f} %\n"
