@@ -77,7 +77,7 @@ from websockets.exceptions import WebSocketException
 OVERVIEW_PREFIX = '{"type":"overview"'
 DROPPED_PREFIX = '{"type":"dropped"'
 GOAL_FPS = 28.0
-LIVE_P99_MS = 150.0  # "stayed live": feedback quality drops past 100-150 ms (docs: domain)
+LIVE_P99_MS = 150.0  # "stayed live": feedback quality drops past 100-150 ms (shared/domain.md)
 KEPT_UP_P50_MS = 50.0  # "kept up": the median sample is on screen within 50 ms (no backlog)
 PACE_MIN = 0.98  # the writer "kept pace" when it wrote >= 98 % of the samples due
 PTY_QUEUE_FULL = 4000  # bytes; Linux's line discipline holds 4095, then writes back up
