@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from presshold.firmware_bridge.calibration import CalibrationStore
+from presshold.firmware_bridge.gauge_dialects import is_gauge_spec, parse_gauge_spec
+from presshold.firmware_bridge.gauge_source import GaugeSource
 from presshold.firmware_bridge.ports import choose_default_source
 from presshold.firmware_bridge.replay_source import ReplaySource
 from presshold.firmware_bridge.serial_source import SerialSource
@@ -23,11 +25,13 @@ def open_source(
     baud: int = 115200,
     zero_tracking: bool = False,
 ) -> Source:
-    """``sim``, a CSV trace path, or a serial port / pyserial URL."""
+    """``sim``, a CSV trace path, a gauge (``mark10:COM4?baud=9600``), or a serial port / URL."""
     store = CalibrationStore(data_dir)
     source: Source
     if spec == "sim":
         source = SimulatedSource(rate_hz or 80.0, store)
+    elif is_gauge_spec(spec):  # a commercial force gauge: firmware_bridge/gauge_dialects.py
+        source = GaugeSource(parse_gauge_spec(spec), spec, store)
     elif spec.lower().endswith(".csv"):
         source = ReplaySource(Path(spec), store, speed=replay_speed)
     else:
