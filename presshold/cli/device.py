@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+BEHAVIOUR_NAMES = ("mark10", "dillon", "dillon-gs", "andilog", "gauge")
+"""Gauge families ``simulate --gauge`` knows (``gauge_sim.BEHAVIOUR``; not imported at start-up)."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this module's subcommands to the presshold parser."""
@@ -19,6 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--rate", type=float, default=80.0, help="samples per second, 10-1000")
     p.add_argument("--profile", type=Path, help="CSV trace (t_s,force_n) to loop instead of a hand")
     p.add_argument("--seed", type=int, default=None, help="hand model seed (default: random)")
+    p.add_argument(
+        "--gauge",
+        choices=sorted(BEHAVIOUR_NAMES),
+        help="simulate a commercial force gauge of this family instead of a PressHold sensor",
+    )
+    p.add_argument("--stream", action="store_true", help="gauge: continuous mode (dillon)")
+    p.add_argument("--series4", action="store_true", help="gauge: a Mark-10 Series 4 (no ?C)")
+    p.add_argument("--unit-every", type=float, default=0.0, help="gauge: switch unit every S s")
+    p.add_argument("--corrupt-every", type=int, default=0, help="gauge: garble every Nth reply")
     p.set_defaults(handler=_simulate)
 
     p = sub.add_parser("calibrate", help="tare and fit known weights, saved per sensor")
@@ -42,7 +54,13 @@ def _ports(args: argparse.Namespace) -> int:
         print("no serial ports found")
     rows = [("DEVICE", "DESCRIPTION", "VID:PID", "SERIAL", "LIKELY SENSOR")]
     rows += [
-        (p.device, p.description or "-", p.vid_pid or "-", p.serial_number or "-", p.likely or "")
+        (
+            p.device,
+            p.description or "-",
+            p.vid_pid or "-",
+            p.serial_number or "-",
+            f"{p.likely} (--source {p.source})" if p.gauge else p.likely or "",
+        )
         for p in ports
     ]
     if ports:
@@ -61,6 +79,17 @@ def _simulate(args: argparse.Namespace) -> int:
     from presshold.errors import ConfigError
     from presshold.firmware_bridge.pty_sim import run_pty_simulator
 
+    if args.gauge:
+        from presshold.firmware_bridge.gauge_sim import run_gauge_simulator
+
+        return run_gauge_simulator(
+            args.gauge,
+            stream=args.stream,
+            series4=args.series4,
+            unit_every_s=args.unit_every,
+            corrupt_every=args.corrupt_every,
+            seed=args.seed,
+        )
     if not 10 <= args.rate <= 1000:
         raise ConfigError("--rate must be 10-1000 Hz")
     return run_pty_simulator(rate_hz=args.rate, profile=args.profile, seed=args.seed)

@@ -48,6 +48,7 @@ class GaugeSource(SerialSource):
         self._commands: queue.SimpleQueue[bytes] = queue.SimpleQueue()  # from tare()
         self._last_t = float("-inf")
         self._period_s = 0.02
+        self._last_error: str | None = None
         self._poller = Poller(
             () if spec.stream else self.dialect.requests,
             self.dialect.pipeline,
@@ -176,7 +177,8 @@ class GaugeSource(SerialSource):
         events = [f"{title} reads in {unit}; converted to newtons" for unit in got.unit_changes]
         if got.unit_changes:
             self._unit = got.unit_changes[-1]
-        if got.errors:
+        if got.errors and got.errors[-1] != self._last_error:  # once, not on every poll
+            self._last_error = got.errors[-1]
             events.append(f"{title} answered {got.errors[-1]!r} (refused a command)")
         if note:
             events.append(note)
