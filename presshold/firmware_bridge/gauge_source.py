@@ -54,6 +54,7 @@ class GaugeSource(SerialSource):
             self.dialect.pipeline,
             reply_timeout_s=max(0.3, 400 / spec.baud),  # ~40 characters' time at low baud
             unit_query=self.dialect.unit_query,
+            unit_every_s=1.0,
         )
         self._meter = RateMeter()
         sid = self._sid(spec.port)

@@ -1,4 +1,4 @@
-"""Polling policy, rate measurement, arrival stamps and the simulated gauges: pure, clock passed in."""
+"""Polling policy, rate, arrival stamps and the simulated gauges: pure, the clock passed in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GaugeSource against simulated gauges on a real pty (in-process): tare, fallback, sign, silence."""
+"""GaugeSource and simulated gauges on a real pty, in-process: tare, fallback, sign, silence."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_a_series_4_mark10_is_polled_with_question_mark(tmp_path: Path) -> None:
 
 def test_compression_negative_gauges_read_positive(tmp_path: Path) -> None:
     gauge = SimulatedGauge("dillon", lambda t: 4.0, compression_sign=-1.0)
-    with gauge_source(tmp_path, gauge, "dillon:{port}?compression=negative") as (src, sink):
+    with gauge_source(tmp_path, gauge, "dillon:{port}?compression=negative") as (_, sink):
         assert sink.wait_more(10)[-1] == pytest.approx(4.0)
 
 
