@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--series4", action="store_true", help="gauge: a Mark-10 Series 4 (no ?C)")
     p.add_argument("--unit-every", type=float, default=0.0, help="gauge: switch unit every S s")
     p.add_argument("--corrupt-every", type=int, default=0, help="gauge: garble every Nth reply")
+    p.add_argument(
+        "--usb-latency", type=float, default=0.0, help="gauge: USB adapter latency timer, ms"
+    )
     p.set_defaults(handler=_simulate)
 
     p = sub.add_parser("calibrate", help="tare and fit known weights, saved per sensor")
@@ -88,6 +91,7 @@ def _simulate(args: argparse.Namespace) -> int:
             series4=args.series4,
             unit_every_s=args.unit_every,
             corrupt_every=args.corrupt_every,
+            usb_latency_s=args.usb_latency / 1000.0,
             seed=args.seed,
         )
     if not 10 <= args.rate <= 1000:

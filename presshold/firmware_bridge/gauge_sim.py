@@ -16,6 +16,7 @@ until Ctrl-C. POSIX only, like :mod:`pty_sim`.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
 import threading
@@ -67,6 +68,7 @@ class SimulatedGauge:
         series4: bool = False,
         compression_sign: float = 1.0,
         corrupt_every: int = 0,
+        usb_latency_s: float = 0.0,
     ) -> None:
         self.name = name
         self.b = BEHAVIOUR[name]
@@ -77,6 +79,9 @@ class SimulatedGauge:
         self.sign = compression_sign
         self.corrupt_every = corrupt_every
         """Every n-th reply gets a 0xFF byte in the middle (a noisy cable); 0 = never."""
+        self.usb_latency_s = usb_latency_s
+        """A USB-serial adapter's latency timer (FTDI: 16 ms by default): bytes reach the host
+        only at its ticks, so a request/reply round trip costs up to that much more."""
         self.unit = self.b.units[0]
         self.offset_n = 0.0
         self.commands = 0
@@ -118,7 +123,7 @@ class SimulatedGauge:
             done = at + len(reply) * 10 / self.b.baud if reply else at
             self._busy_until = done
             if reply:
-                self._due.append((done, self._wire(reply)))
+                self._due.append((self._delivered(done), self._wire(reply)))
 
     def output(self, now: float) -> bytes:
         """Reply and stream bytes due by ``now``."""
@@ -132,6 +137,11 @@ class SimulatedGauge:
                 out += self._wire(self._reading(self._next_stream))
                 self._next_stream += 1.0 / self.b.stream_hz
         return bytes(out)
+
+    def _delivered(self, t: float) -> float:
+        """When bytes ready at ``t`` reach the host (the adapter's next latency tick)."""
+        tick = self.usb_latency_s
+        return math.ceil(t / tick) * tick if tick > 0 else t
 
     def next_event(self, now: float) -> float:
         """When ``output`` next has something (at most 50 ms ahead, to keep checking)."""
@@ -327,6 +337,7 @@ def run_gauge_simulator(
     series4: bool = False,
     unit_every_s: float = 0.0,
     corrupt_every: int = 0,
+    usb_latency_s: float = 0.0,
     seed: int | None = None,
 ) -> int:
     """``presshold simulate --pty --gauge NAME``: print the pty path; answer until Ctrl-C."""
@@ -347,6 +358,7 @@ def run_gauge_simulator(
         stream=stream,
         series4=series4,
         corrupt_every=corrupt_every,
+        usb_latency_s=usb_latency_s,
     )
     stop = threading.Event()
     _stdsignal.signal(_stdsignal.SIGTERM, lambda *_: stop.set())
