@@ -120,10 +120,11 @@ class SimulatedGauge:
             start = max(now, self._busy_until)
             at = start + self.b.answer_s
             reply = self._answer(command.strip(), at)
-            done = at + len(reply) * 10 / self.b.baud if reply else at
+            wire = self._wire(reply) if reply else b""
+            done = at + len(wire) * 10 / self.b.baud  # 8N1: ten bits per character
             self._busy_until = done
-            if reply:
-                self._due.append((self._delivered(done), self._wire(reply)))
+            if wire:
+                self._due.append((self._delivered(done), wire))
 
     def output(self, now: float) -> bytes:
         """Reply and stream bytes due by ``now``."""

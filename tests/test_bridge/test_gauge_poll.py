@@ -103,7 +103,7 @@ def _run(gauge: SimulatedGauge, commands: list[tuple[float, bytes]], until: floa
 def test_mark10_answers_after_its_delay_one_at_a_time() -> None:
     g = SimulatedGauge("mark10", lambda t: 12.5)
     g.receive(b"?C\r?C\r", 0.0)
-    first = 0.008 + len(b"12.50 N") * 10 / 115200
+    first = 0.008 + len(b"12.50 N\r\n") * 10 / 115200
     assert g.output(first - 1e-4) == b""
     assert g.output(first) == b"12.50 N\r\n"
     assert g.output(2 * first) == b"12.50 N\r\n"  # queued behind the first
