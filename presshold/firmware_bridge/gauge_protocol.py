@@ -42,7 +42,17 @@ class GaugeParsed:
 class GaugeParser:
     """Incremental reply parser for one dialect. ``rejected`` counts bad replies by reason."""
 
-    def __init__(self, dialect: Dialect, assumed_unit: str = "N", compression_sign: float = 1.0):
+    def __init__(
+        self,
+        dialect: Dialect,
+        assumed_unit: str = "N",
+        compression_sign: float = 1.0,
+        *,
+        partial_first: bool = False,
+    ) -> None:
+        """``partial_first``: the first line may have been cut when the port opened (a gauge
+        that streams on its own): it is dropped and counted as ``partial``, never read as a
+        value (``…50 N`` of ``12.50 N`` would be a wrong reading, not garbage)."""
         scale = unit_scale(assumed_unit)
         if scale is None:
             raise ValueError(f"not a force unit: {assumed_unit!r}")
@@ -55,6 +65,7 @@ class GaugeParser:
         self._error = re.compile(dialect.error_reply)
         self._buf = bytearray()
         self._discarding = False
+        self._partial_first = partial_first
         self.rejected: dict[str, int] = {}
 
     def _reject(self, reason: str) -> None:
@@ -74,6 +85,10 @@ class GaugeParser:
                 continue
             if not line.strip():
                 continue  # the LF after a CR, or a blank line: not a reply
+            if self._partial_first:
+                self._partial_first = False
+                self._reject("partial")
+                continue
             out.replies += 1
             if len(line) > MAX_REPLY:
                 self._reject("too_long")

@@ -44,7 +44,7 @@ class GaugeSource(SerialSource):
         super().__init__(spec.port, store, baud=spec.baud)
         self.spec = spec
         self.dialect = spec.dialect
-        self._unit = spec.unit  # what the gauge reads in: kept across reconnects
+        self._gauge_unit = spec.unit  # what the gauge reads in: kept across reconnects
         self._commands: queue.SimpleQueue[bytes] = queue.SimpleQueue()  # from tare()
         self._last_t = float("-inf")
         self._period_s = 0.02
@@ -113,7 +113,12 @@ class GaugeSource(SerialSource):
     def _pump(self, ser: Any, device: str) -> None:
         if self._serial_number and self.calibration.sensor_id != self._sid(self._serial_number):
             self._identify(self._serial_number, None)
-        parser = GaugeParser(self.dialect, self._unit, self.spec.compression_sign)
+        parser = GaugeParser(
+            self.dialect,
+            self._gauge_unit,
+            self.spec.compression_sign,
+            partial_first=self.spec.stream,
+        )
         poller, meter = self._poller, self._meter
         poller.reset()
         meter.restart()
@@ -177,7 +182,7 @@ class GaugeSource(SerialSource):
         title = self.dialect.title
         events = [f"{title} reads in {unit}; converted to newtons" for unit in got.unit_changes]
         if got.unit_changes:
-            self._unit = got.unit_changes[-1]
+            self._gauge_unit = got.unit_changes[-1]
         if got.errors and got.errors[-1] != self._last_error:  # once, not on every poll
             self._last_error = got.errors[-1]
             events.append(f"{title} answered {got.errors[-1]!r} (refused a command)")
@@ -210,7 +215,7 @@ class GaugeSource(SerialSource):
         if request is not None:
             shown = request.decode("ascii", "replace").rstrip("\r\n")
             how = f"polling {shown!r}, {self._poller.pipeline} in flight"
-        return f"{self.dialect.title}: {rate:.1f} readings/s ({how}), gauge unit {self._unit}"
+        return f"{self.dialect.title}: {rate:.1f} readings/s ({how}), gauge unit {self._gauge_unit}"
 
     def _silence_message(self, device: str) -> str:
         if self._poller.request is None:

@@ -118,7 +118,7 @@ def choose_default_source() -> str:
     if not likely:
         seen = f" (other serial ports: {', '.join(p.device for p in ports)})" if ports else ""
         raise SourceError(
-            "no USB serial sensor found (no Arduino, CH340, CP210x or FTDI port)"
+            "no USB serial sensor found (no Arduino, CH340, CP210x, FTDI or force-gauge port)"
             f"{seen}. Plug the sensor in and retry, pass --source PORT, or try the simulator "
             "with --source sim. 'presshold ports' lists what is connected."
         )

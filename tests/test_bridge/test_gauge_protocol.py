@@ -92,6 +92,12 @@ def test_an_overlong_reply_without_terminator_is_dropped_once() -> None:
     assert got.values_n == [1.0] and got.replies == 1 and p.rejected == {"too_long": 1}
 
 
+def test_a_streaming_gauges_first_line_may_be_cut_and_is_never_read() -> None:
+    p = GaugeParser(DILLON, partial_first=True)
+    got = p.feed(b"\r\n50 N\r\n12.50 N\r\n")  # "12.50 N" cut when the port opened
+    assert got.values_n == [12.5] and p.rejected == {"partial": 1}
+
+
 def test_cr_lf_split_across_reads_is_one_reply() -> None:
     p = GaugeParser(MARK10)
     assert p.feed(b"1.5 N\r").replies == 1
