@@ -279,28 +279,36 @@ class GaugePty:
     def _run(self) -> None:
         pending = bytearray()
         while not self._stop.is_set():
+            # All I/O on the pty happens under the lock that unplug() closes it under: a closed
+            # descriptor's number is soon reused by another file or socket of this process, and
+            # reading or writing it then would steal or corrupt that one's bytes.
             with self._lock:
                 master = self._master
-            if master is None:  # unplugged
+                if master is not None:
+                    pending = self._serve(master, pending)
+            if master is None:  # unplugged: what was not sent is lost with the cable
                 pending.clear()
                 self._stop.wait(0.01)
-                continue
+
+    def _serve(self, master: int, pending: bytearray) -> bytearray:
+        """One turn: wait (at most 10 ms) for a command or a reply due, then write what is due."""
+        now = time.monotonic() - self.t0
+        wait = max(0.0, min(self.gauge.next_event(now) - now, 0.01))
+        try:
+            readable, _, _ = select.select([master], [], [], wait)
             now = time.monotonic() - self.t0
-            wait = max(0.0, min(self.gauge.next_event(now) - now, 0.01))
-            try:
-                readable, _, _ = select.select([master], [], [], wait)
-                now = time.monotonic() - self.t0
-                if readable:
-                    self.gauge.receive(os.read(master, 256), now)
-                pending += self.gauge.output(now)
-                if pending:
-                    del pending[: os.write(master, pending)]
-            except BlockingIOError:
-                pass  # nobody reads: the pty buffer is full
-            except OSError:
-                self._stop.wait(0.01)  # closed under us by unplug(), or no reader yet
-            if len(pending) > 4096:  # like a device with nobody listening: drop old bytes
-                del pending[:-2048]
+            if readable:
+                self.gauge.receive(os.read(master, 256), now)
+            pending += self.gauge.output(now)
+            if pending:
+                del pending[: os.write(master, pending)]
+        except BlockingIOError:
+            pass  # nobody reads: the pty buffer is full
+        except OSError:
+            time.sleep(0.005)  # no reader on the slave side yet
+        if len(pending) > 4096:  # like a device with nobody listening: drop old bytes
+            del pending[:-2048]
+        return pending
 
     def unplug(self) -> None:
         """Close both ends and remove the link: the reader sees EOF / SerialException."""

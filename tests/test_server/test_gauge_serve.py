@@ -68,6 +68,13 @@ def _watch(ws_url: str, seconds: float) -> tuple[list[float], list[dict[str, Any
     return asyncio.run(run())
 
 
+def _client(srv: ServerProcess) -> httpx.Client:
+    """No kept-alive connections: one left idle while the test watches the websocket may be
+    closed by the server's keep-alive timeout just as it is reused."""
+    limits = httpx.Limits(max_keepalive_connections=0)
+    return httpx.Client(base_url=srv.url, timeout=10, limits=limits)
+
+
 def _status(ws_url: str) -> dict[str, Any]:
     return _watch(ws_url, 0.3)[1][-1]
 
@@ -82,7 +89,7 @@ def test_a_gauge_through_presshold_serve(tmp_path: Path, case: Case) -> None:
     with (
         GaugePty(gauge, tmp_path / "ttyGAUGE") as sim,
         ServerProcess(tmp_path / "data", source=f"{case.name}:{sim.path}{case.options}") as srv,
-        httpx.Client(base_url=srv.url, timeout=10) as api,
+        _client(srv) as api,
     ):
         wait_for(lambda: api.get("/api/health").json()["connected"], what="gauge connected")
         wait_for(lambda: _status(srv.ws_url)["sample_rate_hz"], what="rate measured")
@@ -123,7 +130,7 @@ def test_tare_through_the_api_zeroes_the_gauge_itself(tmp_path: Path) -> None:
     with (
         GaugePty(gauge, tmp_path / "ttyGAUGE") as sim,
         ServerProcess(tmp_path / "data", source=f"mark10:{sim.path}") as srv,
-        httpx.Client(base_url=srv.url, timeout=10) as api,
+        _client(srv) as api,
     ):
         wait_for(lambda: _watch(srv.ws_url, 0.5)[0], what="readings")
         r = api.post("/api/tare", json={"window_s": 0.3})
