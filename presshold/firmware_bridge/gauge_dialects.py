@@ -124,18 +124,16 @@ def parse_gauge_spec(spec: str) -> GaugeSpec:
     eol = opts.get("eol", "cr").lower()
     if eol not in _EOL:
         raise ConfigError(f"eol= must be one of {', '.join(_EOL)}")
-    changes: dict[str, object] = {}
+    requests, zero, pipeline = dialect.requests, dialect.zero, dialect.pipeline
     if "request" in opts:
-        changes["requests"] = (_command(opts["request"]) + _EOL[eol],) if opts["request"] else ()
+        requests = (_command(opts["request"]) + _EOL[eol],) if opts["request"] else ()
     if "zero" in opts:
-        changes["zero"] = _command(opts["zero"]) + _EOL[eol] if opts["zero"] else None
-    if "pipeline" in opts:
-        changes["pipeline"] = _int(opts, "pipeline", 1, 1, 8)
+        zero = _command(opts["zero"]) + _EOL[eol] if opts["zero"] else None
+    pipeline = _int(opts, "pipeline", pipeline, 1, 8)
     mode = opts.get("mode", "poll").lower()
     if mode not in ("poll", "stream"):
         raise ConfigError("mode= must be 'poll' or 'stream'")
-    if changes:
-        dialect = replace(dialect, **changes)  # type: ignore[arg-type]
+    dialect = replace(dialect, requests=requests, zero=zero, pipeline=pipeline)
     stream = mode == "stream" or not dialect.requests
     sign = 1.0 if compression == "positive" else -1.0
     return GaugeSpec(dialect, port, baud, scale[0], sign, stream)

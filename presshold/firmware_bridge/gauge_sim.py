@@ -252,8 +252,11 @@ class GaugePty:
     @property
     def path(self) -> str:
         """What ``--source`` gets: the link, else the pty itself."""
-        assert self._slave is not None or self.link is not None
-        return str(self.link) if self.link else os.ttyname(self._slave)  # type: ignore[arg-type]
+        if self.link is not None:
+            return str(self.link)
+        if self._slave is None:
+            raise RuntimeError("the simulated gauge is unplugged")
+        return os.ttyname(self._slave)
 
     def _plug(self) -> None:
         import pty
