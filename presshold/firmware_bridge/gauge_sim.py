@@ -83,6 +83,9 @@ class SimulatedGauge:
         """A USB-serial adapter's latency timer (FTDI: 16 ms by default): bytes reach the host
         only at its ticks, so a request/reply round trip costs up to that much more."""
         self.unit = self.b.units[0]
+        self.serial_output = True
+        """False: the user switched the gauge's serial output off in its menu (it ignores the
+        host, streams nothing)."""
         self.offset_n = 0.0
         self.commands = 0
         self._replies = 0
@@ -106,6 +109,8 @@ class SimulatedGauge:
     # -- the wire --------------------------------------------------------------------------
     def receive(self, data: bytes, now: float) -> None:
         """Command bytes from the host, at ``now``."""
+        if not self.serial_output:
+            return
         self._inbox += data
         if not self.b.line_commands:
             commands = [bytes([c]) for c in self._inbox]
@@ -131,7 +136,7 @@ class SimulatedGauge:
         out = bytearray()
         while self._due and self._due[0][0] <= now:
             out += self._due.popleft()[1]
-        if self.stream:
+        if self.stream and self.serial_output:
             if self._next_stream is None:
                 self._next_stream = now
             while self._next_stream <= now:

@@ -141,6 +141,8 @@ class GaugeSource(SerialSource):
                 if data:
                     got = parser.feed(data)
                     if got.replies:
+                        if warned_silent:  # the "does not answer" message must not linger
+                            self._set_status(message=f"the {self.dialect.title} answers again")
                         last_reply, warned_silent = now, False
                     errors += len(got.errors)
                     note = poller.answered(got.replies, len(got.values_n), len(got.errors))

@@ -127,3 +127,15 @@ def test_a_gauge_that_does_not_answer_is_reported(tmp_path: Path) -> None:
     with gauge_source(tmp_path, gauge, "andilog:{port}") as (src, sink):
         wait_until(lambda: "does not answer 'F'" in (src.status.message or ""), timeout=6)
         assert sink.count() == 0 and src.status.connected
+
+
+def test_a_gauge_whose_output_is_switched_on_later_is_read_then(tmp_path: Path) -> None:
+    gauge = SimulatedGauge("gauge", lambda t: 2.0)
+    gauge.serial_output = False  # switched off in the gauge's menu
+    with gauge_source(tmp_path, gauge, "gauge:{port}?request=D") as (src, sink):
+        wait_until(lambda: "does not answer 'D'" in (src.status.message or ""), timeout=6)
+        assert "baud rate (9600)" in (src.status.message or "")
+        gauge.serial_output = True
+        assert sink.wait_more(5, timeout=6)[-1] == pytest.approx(2.0)
+        assert "does not answer" not in (src.status.message or "")
+        wait_until(lambda: src.status.rejected.get("no_reply", 0) >= 3)  # requests given up
