@@ -66,6 +66,34 @@ def test_a_stream_only_sends_one_off_commands() -> None:
     assert p.due(0.1) == [b"BB\r"] and p.request is None
 
 
+@given(
+    st.lists(st.one_of(st.none(), st.floats(0.001, 1.2)), min_size=1, max_size=100),
+    st.integers(1, 4),
+)
+def test_the_poller_never_overfills_and_never_stalls(
+    delays: list[float | None], pipeline: int
+) -> None:
+    """Against a gauge that answers each request after any delay, or never (None): at most
+    ``pipeline`` requests are out, and a request always goes out within the reply timeout."""
+    p = Poller((b"?",), pipeline, reply_timeout_s=0.5)
+    replies: list[float] = []  # arrival times of replies on their way
+    last_sent, k = 0.0, 0
+    for step in range(1, 500):
+        now = step * 0.01
+        for _ in p.due(now):
+            delay = delays[k % len(delays)]
+            k += 1
+            last_sent = now
+            if delay is not None:
+                replies.append(now + delay)
+        arrived = sum(1 for t in replies if t <= now)
+        replies = [t for t in replies if t > now]
+        if arrived:
+            p.answered(arrived, arrived, 0)
+        assert 0 <= p.in_flight <= pipeline
+        assert now - last_sent <= 0.5 + 0.011
+
+
 def test_rate_meter_counts_per_window() -> None:
     m = RateMeter(window_s=1.0)
     assert m.add(1, 10.0) is None  # opens the window
