@@ -93,6 +93,7 @@ def _simulate(args: argparse.Namespace) -> int:
             corrupt_every=args.corrupt_every,
             usb_latency_s=args.usb_latency / 1000.0,
             seed=args.seed,
+            profile=args.profile,
         )
     if not 10 <= args.rate <= 1000:
         raise ConfigError("--rate must be 10-1000 Hz")

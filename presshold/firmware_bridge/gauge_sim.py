@@ -240,6 +240,17 @@ def hand_force(seed: int) -> Callable[[float], float]:
     return force
 
 
+def profile_force(path: Path) -> Callable[[float], float]:
+    """A recorded trace (``t_s,force_n`` CSV) played in a loop, as newtons at a time."""
+    import numpy as np
+
+    from presshold.traces import read_trace
+
+    pt, pf = read_trace(path)
+    period = float(pt[-1] - pt[0]) or 1.0
+    return lambda t: float(np.interp((t % period) + pt[0], pt, pf))
+
+
 class GaugePty:
     """A :class:`SimulatedGauge` on a pty whose slave is symlinked at ``link`` (if given)."""
 
@@ -356,6 +367,7 @@ def run_gauge_simulator(
     corrupt_every: int = 0,
     usb_latency_s: float = 0.0,
     seed: int | None = None,
+    profile: Path | None = None,
 ) -> int:
     """``presshold simulate --pty --gauge NAME``: print the pty path; answer until Ctrl-C."""
     import signal as _stdsignal
@@ -369,9 +381,13 @@ def run_gauge_simulator(
         raise ConfigError(
             "--pty needs a pseudo-terminal, which this system (Windows) does not have."
         ) from None
+    if profile is not None:
+        force = profile_force(profile)
+    else:
+        force = hand_force(int(time.time()) if seed is None else seed)
     gauge = SimulatedGauge(
         name,
-        hand_force(int(time.time()) if seed is None else seed),
+        force,
         stream=stream,
         series4=series4,
         corrupt_every=corrupt_every,

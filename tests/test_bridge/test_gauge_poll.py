@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from presshold.firmware_bridge.gauge_dialects import DIALECTS
 from presshold.firmware_bridge.gauge_poll import Poller, RateMeter, spread_stamps
 from presshold.firmware_bridge.gauge_protocol import GaugeParser
-from presshold.firmware_bridge.gauge_sim import SimulatedGauge
+from presshold.firmware_bridge.gauge_sim import SimulatedGauge, profile_force
 from presshold.signal.units import LBF_N
 
 
@@ -164,3 +166,10 @@ def test_corrupted_replies_are_garbage_to_the_parser() -> None:
     out = _run(g, [(k * 0.1, b"D\r") for k in range(4)], 1.0)
     p = GaugeParser(DIALECTS["gauge"])
     assert p.feed(out).values_n == [5.0, 5.0] and p.rejected == {"garbage": 2}
+
+
+def test_a_recorded_trace_is_played_in_a_loop(tmp_path: Path) -> None:
+    trace = tmp_path / "press.csv"
+    trace.write_text("t_s,force_n\n0,0\n1,10\n2,0\n")
+    force = profile_force(trace)
+    assert [force(t) for t in (0.5, 1.0, 2.5, 3.0)] == pytest.approx([5.0, 10.0, 5.0, 10.0])
