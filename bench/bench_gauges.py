@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from presshold.firmware_bridge import ReadingBatch, SourceStatus, open_source  # noqa: E402
-from presshold.firmware_bridge.gauge_sim import GaugePty, SimulatedGauge  # noqa: E402
+from presshold.firmware_bridge.gauge_pty import GaugePty  # noqa: E402
+from presshold.firmware_bridge.gauge_sim import SimulatedGauge  # noqa: E402
 
 CASES = [
     ("mark10", "", False, 0.0),

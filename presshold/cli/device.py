@@ -83,7 +83,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from presshold.firmware_bridge.pty_sim import run_pty_simulator
 
     if args.gauge:
-        from presshold.firmware_bridge.gauge_sim import run_gauge_simulator
+        from presshold.firmware_bridge.gauge_pty import run_gauge_simulator
 
         return run_gauge_simulator(
             args.gauge,

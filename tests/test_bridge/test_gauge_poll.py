@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from presshold.firmware_bridge.gauge_dialects import DIALECTS
 from presshold.firmware_bridge.gauge_poll import Poller, RateMeter, spread_stamps
 from presshold.firmware_bridge.gauge_protocol import GaugeParser
-from presshold.firmware_bridge.gauge_sim import SimulatedGauge, profile_force
+from presshold.firmware_bridge.gauge_pty import profile_force
+from presshold.firmware_bridge.gauge_sim import SimulatedGauge
 from presshold.signal.units import LBF_N
 
 
@@ -173,3 +174,10 @@ def test_a_recorded_trace_is_played_in_a_loop(tmp_path: Path) -> None:
     trace.write_text("t_s,force_n\n0,0\n1,10\n2,0\n")
     force = profile_force(trace)
     assert [force(t) for t in (0.5, 1.0, 2.5, 3.0)] == pytest.approx([5.0, 10.0, 5.0, 10.0])
+
+
+def test_every_dialect_has_a_simulated_gauge_the_cli_offers() -> None:
+    from presshold.cli.device import BEHAVIOUR_NAMES
+    from presshold.firmware_bridge.gauge_sim import BEHAVIOUR
+
+    assert set(BEHAVIOUR) == set(DIALECTS) == set(BEHAVIOUR_NAMES)

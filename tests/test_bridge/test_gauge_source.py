@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from presshold.firmware_bridge import ReadingBatch, SourceStatus, open_source
-from presshold.firmware_bridge.gauge_sim import GaugePty, SimulatedGauge
+from presshold.firmware_bridge.gauge_pty import GaugePty
+from presshold.firmware_bridge.gauge_sim import SimulatedGauge
 from presshold.firmware_bridge.gauge_source import GaugeSource
 
 

@@ -18,7 +18,8 @@ import pytest
 import websockets
 from support.server import ServerProcess, wait_for
 
-from presshold.firmware_bridge.gauge_sim import GaugePty, SimulatedGauge
+from presshold.firmware_bridge.gauge_pty import GaugePty
+from presshold.firmware_bridge.gauge_sim import SimulatedGauge
 
 FORCE_N = 12.5
 TOLERANCE_N = 0.02
