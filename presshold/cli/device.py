@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+BEHAVIOUR_NAMES = ("mark10", "dillon", "dillon-gs", "andilog", "gauge")
+"""Gauge families ``simulate --gauge`` knows (``gauge_sim.BEHAVIOUR``; not imported at start-up)."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this module's subcommands to the presshold parser."""
@@ -35,6 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--profile", type=Path, help="CSV trace (t_s,force_n) to loop instead of a hand")
     p.add_argument("--seed", type=int, default=None, help="hand model seed (default: random)")
+    p.add_argument(
+        "--gauge",
+        choices=sorted(BEHAVIOUR_NAMES),
+        help="simulate a commercial force gauge of this family instead of a PressHold sensor",
+    )
+    p.add_argument("--stream", action="store_true", help="gauge: continuous mode (dillon)")
+    p.add_argument("--series4", action="store_true", help="gauge: a Mark-10 Series 4 (no ?C)")
+    p.add_argument("--unit-every", type=float, default=0.0, help="gauge: switch unit every S s")
+    p.add_argument("--corrupt-every", type=int, default=0, help="gauge: garble every Nth reply")
+    p.add_argument(
+        "--usb-latency", type=float, default=0.0, help="gauge: USB adapter latency timer, ms"
+    )
     p.set_defaults(handler=_simulate)
 
     p = sub.add_parser("calibrate", help="tare and fit known weights, saved per sensor")
@@ -65,7 +80,7 @@ def _ports(args: argparse.Namespace) -> int:
             p.vid_pid or "-",
             p.serial_number or "-",
             _calibration_match(p.device, p.vid_pid, p.serial_number, stored),
-            p.likely or "",
+            f"{p.likely} (--source {p.source})" if p.gauge else p.likely or "",
         )
         for p in ports
     ]
@@ -107,6 +122,19 @@ def _simulate(args: argparse.Namespace) -> int:
     from presshold.errors import ConfigError
     from presshold.firmware_bridge.pty_sim import run_pty_simulator
 
+    if args.gauge:
+        from presshold.firmware_bridge.gauge_pty import run_gauge_simulator
+
+        return run_gauge_simulator(
+            args.gauge,
+            stream=args.stream,
+            series4=args.series4,
+            unit_every_s=args.unit_every,
+            corrupt_every=args.corrupt_every,
+            usb_latency_s=args.usb_latency / 1000.0,
+            seed=args.seed,
+            profile=args.profile,
+        )
     if not 10 <= args.rate <= 1000:
         raise ConfigError("--rate must be 10-1000 Hz")
     return run_pty_simulator(rate_hz=args.rate, profile=args.profile, seed=args.seed)

@@ -1,7 +1,8 @@
-"""Sensor sources: the serial line protocol, a simulated hand, CSV replay, calibration."""
+"""Sensor sources: serial protocol v1, force gauges, a simulated hand, CSV replay, calibration."""
 
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, ZeroTracking
 from presshold.firmware_bridge.clock import DeviceClock
+from presshold.firmware_bridge.gauge_source import GaugeSource
 from presshold.firmware_bridge.ports import (
     PortInfo,
     choose_default_source,
@@ -18,6 +19,7 @@ __all__ = [
     "Calibration",
     "CalibrationStore",
     "DeviceClock",
+    "GaugeSource",
     "LineParser",
     "PortInfo",
     "ReadingBatch",

@@ -6,6 +6,7 @@ Device -> host, ASCII lines ending in ``\\n`` (``\\r\\n`` tolerated)::
     # <free text>                                                  e.g. "# hx711 not responding"
     t_us:<micros>,<label>:<value>                                  a reading (label: raw, force_n)
     <Serial-Plotter line>                     compatibility (until a v1 line is seen): on arrival
+    12.3 N / 4.1lbf / force:2.5 kgf          a plotter value with a unit: converted to newtons
 
 No I/O, no threads, no clock: the reader feeds whatever bytes arrived and gets readings back. Every
 malformed line is counted by reason in ``rejected`` and never raised: ``partial`` (first line after
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 
 from presshold.console_text import console_safe
 from presshold.firmware_bridge.csv_header import HeaderedCsv, parse_header
+from presshold.firmware_bridge.force_units import number_with_unit, to_newtons, unit_scale
 
 PROTOCOL_VERSION = 1
 MAX_LINE = 128
@@ -70,7 +72,10 @@ class Parsed:
     reanchor: bool = False
     """Device time restarted (reset or reboot): the host must re-anchor its clock mapping."""
     arrival_values: list[float] = field(default_factory=list)
-    """Serial-Plotter-style lines without ``t_us``: the reader timestamps them on arrival."""
+    """Serial-Plotter-style lines without ``t_us``: the reader timestamps them on arrival.
+    Values that came with a unit (``12.3 N``, ``4.1 lbf``) are already in newtons."""
+    arrival_unit: str | None = None
+    """The unit the last plotter line of this batch named (``lbf``), None if it had none."""
 
 
 class LineParser:
@@ -220,10 +225,13 @@ class LineParser:
         out.label = "raw" if self._csv is not None and self._csv.columns.raw else out.label
 
     def _plotter_line(self, text: str, out: Parsed) -> None:
-        value = plotter_value(text)
+        value, unit = plotter_reading(text) or (None, None)
         if value is None:
             self._reject("garbage")
         elif self._plausible(value):
+            if unit is not None:
+                value = to_newtons(value, unit)
+            out.arrival_unit = unit
             out.arrival_values.append(value)
 
     def _plausible(self, value: float) -> bool:
@@ -258,18 +266,26 @@ class LineParser:
 
 def plotter_value(text: str) -> float | None:
     """Serial Plotter line: the field labelled force/load/weight/raw, else the first number."""
+    got = plotter_reading(text)
+    return None if got is None else got[0]
+
+
+def plotter_reading(text: str) -> tuple[float, str | None] | None:
+    """Like :func:`plotter_value`, with the unit written after the number (``12.3 N``,
+    ``force:4.1lbf``): glued to it or as the next field. None when the line has no number."""
     fields = text.replace("\t", " ").replace(",", " ").split()
-    first: float | None = None
-    for f in fields:
+    first: tuple[float, str | None] | None = None
+    for i, f in enumerate(fields):
         label, _, num = f.rpartition(":")
-        try:
-            value = float(num)
-        except ValueError:
+        got = number_with_unit(num)
+        if got is None:
             continue
+        if got[1] is None and i + 1 < len(fields) and (unit := unit_scale(fields[i + 1])):
+            got = (got[0], unit[0])
         if label.lower() in PLOTTER_LABELS:
-            return value
+            return got
         if first is None:
-            first = value
+            first = got
     return first
 
 

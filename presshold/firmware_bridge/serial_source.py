@@ -58,6 +58,7 @@ class SerialSource(ThreadedSource):
         self._vid_pid: str | None = None  # USB VID:PID of the port, part of a generic identity
         self._hello: Hello | None = None
         self._label_unit: str | None = None  # unit the readings' label implies, until a hello
+        self._plotter_unit: str | None = None  # unit plotter lines named (12.3 N, 4.1 lbf)
         self._clock = DeviceClock()
         self._rejected_before: dict[str, int] = {}
         self._messages: deque[str] = deque(maxlen=DEVICE_MESSAGES)
@@ -217,6 +218,9 @@ class SerialSource(ThreadedSource):
             if sink is not None:
                 sink.on_readings(batch)
             self._measure_rate(np.asarray(got.t_us, dtype=np.float64) / 1e6, got.reanchor)
+        if got.arrival_unit is not None and got.arrival_unit != self._plotter_unit:
+            self._plotter_unit = got.arrival_unit  # "12.3 N": the parser converted to newtons
+            self._set_status(message=f"readings carry their unit ({got.arrival_unit}): newtons")
         if got.arrival_values:  # a Serial-Plotter-style sketch: no device clock, stamp on arrival
             t_s = self._clock.stamp_arrival(len(got.arrival_values), now)
             batch = self._make_batch(t_s, np.asarray(got.arrival_values, dtype=np.float64))

@@ -205,7 +205,10 @@ class Source(ABC):
 
     def tare(self, window_s: float = 0.5) -> Calibration:
         """Zero at the (robust) mean of the last ``window_s`` at rest; saved for this sensor."""
-        level = robust_mean(self._recent(window_s))
+        return self._set_zero(robust_mean(self._recent(window_s)))
+
+    def _set_zero(self, level: float) -> Calibration:
+        """Make ``level`` (raw) read 0 N from now on; remembered as the 0 N point and saved."""
         with self._cal_lock:
             self._calibration.offset_raw = level
             self._points = [p for p in self._points if p["known_n"] != 0.0]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from presshold.errors import ConfigError
 from presshold.firmware_bridge.calibration import CalibrationStore
+from presshold.firmware_bridge.gauge_dialects import is_gauge_spec, parse_gauge_spec
+from presshold.firmware_bridge.gauge_source import GaugeSource
 from presshold.firmware_bridge.ports import choose_default_source, comports
 from presshold.firmware_bridge.replay_source import ReplaySource
 from presshold.firmware_bridge.serial_source import SerialSource
@@ -80,7 +82,8 @@ def open_source(
     zero_tracking: bool = False,
     sim_index: int | None = None,
 ) -> Source:
-    """``sim``, a CSV or Parquet trace path, or a serial port / pyserial URL."""
+    """``sim``, a CSV or Parquet trace path, a gauge (``mark10:COM4?baud=9600``), or a serial
+    port / pyserial URL."""
     store = CalibrationStore(data_dir)
     source: Source
     if spec == "sim":
@@ -89,6 +92,8 @@ def open_source(
         else:
             style = STYLES[(sim_index - 1) % len(STYLES)]
             source = SimulatedSource(rate_hz or 80.0, store, style=style, name=f"sim-{sim_index}")
+    elif is_gauge_spec(spec):  # a commercial force gauge: firmware_bridge/gauge_dialects.py
+        source = GaugeSource(parse_gauge_spec(spec), spec, store)
     elif spec.lower().endswith((".csv", ".parquet", ".pq")):
         source = ReplaySource(Path(spec), store, speed=replay_speed)
     else:

@@ -38,7 +38,7 @@ def open_sources(config: ServerSettings) -> tuple[list[tuple[SourceSpec, Source]
     if auto:
         from presshold.firmware_bridge.ports import list_ports
 
-        specs += [p.device for p in list_ports() if p.likely and p.device not in specs]
+        specs += [p.source for p in list_ports() if p.likely and p.source not in specs]
     elif not specs:
         from presshold.firmware_bridge.ports import choose_default_source
 

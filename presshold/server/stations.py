@@ -226,13 +226,13 @@ class StationRegistry:
                 ports = await asyncio.to_thread(list_ports)
                 known = {s.source.status.device for s in self} | {s.spec for s in self}
                 for port in ports:
-                    if not port.likely or port.device in known:
+                    if not port.likely or port.device in known or port.source in known:
                         continue
                     identity = await asyncio.to_thread(identity_of, port.device)
                     if any(slug(identity) == sid for sid in self.stations):
                         continue  # the same sensor under a new name: its station reconnects
-                    source = open_source(port.device, data_dir=self.data_dir)
-                    self.add(SourceSpec(port.device, identity), source)
+                    source = open_source(port.source, data_dir=self.data_dir)
+                    self.add(SourceSpec(port.source, identity), source)
                     await asyncio.to_thread(self.book.save)
             except (PressHoldError, OSError) as exc:
                 log.warning("auto: %s", exc)

@@ -142,3 +142,32 @@ def test_calibrate_walks_through_tare_and_weights_over_serial(
     stored = json.loads((tmp_path / "calibrations.json").read_text())[f"cli-cal on {dev.path}"]
     assert stored["offset_raw"] == pytest.approx(1000.0)
     assert stored["scale_n_per_raw"] == pytest.approx(0.5 * 9.80665 / 500)
+
+
+class FakeGaugePort(FakePort):
+    def __init__(self, device: str, vid: int, pid: int, manufacturer: str | None = None) -> None:
+        super().__init__(device, vid, "G1", "USB Serial Device")
+        self.pid, self.manufacturer, self.product = pid, manufacturer, None
+
+
+def test_ports_offers_a_known_gauge_with_its_source_spec(ports, capsys) -> None:  # type: ignore[no-untyped-def]
+    ports += [FakeGaugePort("/dev/ttyACM3", 0x0483, 0xA1AD)]
+    assert main(["ports"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("/dev/ttyACM3"))
+    assert row.endswith("Mark-10 gauge (--source mark10:/dev/ttyACM3)")
+    assert "would use: mark10:/dev/ttyACM3" in out
+    assert choose_default_source() == "mark10:/dev/ttyACM3"
+
+
+def test_a_gauge_is_known_by_its_makers_name_but_not_by_a_shared_vendor_id(ports) -> None:  # type: ignore[no-untyped-def]
+    from presshold.firmware_bridge import list_ports
+
+    ports += [
+        FakeGaugePort("/dev/ttyUSB4", 0x0403, 0x6001, manufacturer="ANDILOG Technologies"),
+        FakeGaugePort("/dev/ttyACM5", 0x0483, 0x5740),  # an STM32 board, not a gauge
+    ]
+    listed = {p.device: p for p in list_ports()}
+    assert listed["/dev/ttyUSB4"].source == "andilog:/dev/ttyUSB4"
+    assert listed["/dev/ttyUSB4"].likely == "Andilog Centor gauge"
+    assert listed["/dev/ttyACM5"].gauge is None and listed["/dev/ttyACM5"].source == "/dev/ttyACM5"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import itertools
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from presshold.firmware_bridge.force_units import DEVICE_UNITS
 from presshold.firmware_bridge.protocol import MAX_LINE, LineParser, parse_hello
+from presshold.signal.units import KGF_N, LBF_N
 
 
 def test_hello_and_readings_split_across_feeds() -> None:
@@ -70,6 +73,25 @@ def test_serial_plotter_lines_are_accepted_on_arrival() -> None:
     assert out.arrival_values == [1.5, 3.25, 4.0] and out.t_us == []
     assert p.feed(b"no numbers here\n").arrival_values == []
     assert p.rejected == {"garbage": 1}
+
+
+def test_plotter_lines_with_a_unit_are_read_in_newtons() -> None:
+    p = LineParser()
+    out = p.feed(b"# hi\n12.3 N\n4.1 lbf\nforce:2.5kgF other:9\n-1.5LBF\n")
+    assert out.arrival_values == pytest.approx([12.3, 4.1 * LBF_N, 2.5 * KGF_N, -1.5 * LBF_N])
+    assert out.arrival_unit == "lbf" and p.rejected == {}
+    out = p.feed(b"7 3 N\n12abc 5\n")  # the unit belongs to the number it follows
+    assert out.arrival_values == [7.0, 5.0] and out.arrival_unit is None
+
+
+@given(
+    st.floats(-1e5, 1e5, allow_nan=False),
+    st.sampled_from(["N", "n", "kN", "gF", "kgf", "KGF", "lbF", "lbf", "ozF", "ozf"]),
+    st.sampled_from(["{v} {u}", "{v}{u}", "force:{v} {u}", "t:3 load:{v}{u}"]),
+)
+def test_a_plotter_value_with_any_unit_spelling_is_converted(v: float, u: str, fmt: str) -> None:
+    out = LineParser().feed(b"# hi\n" + fmt.format(v=v, u=u).encode() + b"\n")
+    assert out.arrival_values == pytest.approx([v * DEVICE_UNITS[u.lower()][1]])
 
 
 # --- properties: arbitrary bytes, arbitrary chunking, garbage around valid lines ----------------

@@ -374,3 +374,14 @@ def test_force_readings_without_a_hello_are_newtons(device, tmp_path) -> None:
         assert sink.wait(lambda: len(sink.values()) == 2)
         np.testing.assert_allclose(sink.values(), [12.5, 13.0])
         assert src.status.unit == "N" and src.status.calibrated
+
+
+def test_plotter_lines_with_units_arrive_in_newtons(device, tmp_path: Path) -> None:
+    """A sketch printing ``12.3 N`` / ``4.1 lbf``: read with its unit, not as bare numbers."""
+    with streaming(device.path, data_dir=tmp_path) as (src, sink):
+        time.sleep(0.1)
+        device.write(b"# a plotter sketch\n12.3 N\n4.1 lbf\n")
+        assert sink.wait(lambda: len(sink.values()) == 2)
+        assert sink.values() == pytest.approx([12.3, 4.1 * 4.4482216152605])
+        assert sink.wait(lambda: "(lbf)" in (src.status.message or ""))
+        assert src.status.unit == "N"
