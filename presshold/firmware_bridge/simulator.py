@@ -71,6 +71,20 @@ class HandModel:
         self._wander_f = 0.5
         self._drift = 0.0
         self._event = 0.0
+        self._cue: str | None = None
+
+    def cue(self, what: str | None) -> None:
+        """Follow a trainer run's cues (``"press"``, ``"release"``, ``"rest"``; ``None`` = free
+        running again): rest until asked to press, press after a reaction time, release soon
+        after being asked. Called from another thread: one attribute write at a time, and the
+        worst a race does is shift one press by one batch."""
+        self._cue = what
+        r = self._rng
+        if what == "press" and self._phase == "rest":
+            self._left = r.uniform(0.3, 0.9)  # reaction time to the cue
+        elif what == "release" and self._phase in ("ramp", "hold"):
+            self._phase = "hold"
+            self._left = min(self._left, r.uniform(0.2, 0.5))
 
     def _next_phase(self) -> None:
         r = self._rng
@@ -100,7 +114,7 @@ class HandModel:
             if self._phase == "rest":
                 self._force = max(0.0, self._force - 20.0 * dt)
                 self._left -= dt
-                if self._left <= 0:
+                if self._left <= 0 and self._cue in (None, "press"):
                     self._next_phase()
             elif self._phase == "ramp":
                 self._force += self._ramp * dt

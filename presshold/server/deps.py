@@ -19,6 +19,7 @@ from presshold.server.config import ServerSettings
 from presshold.server.station import Station
 from presshold.server.stations import StationRegistry
 from presshold.server.store import SessionStore
+from presshold.server.trainer.service import TrainerService
 
 
 @dataclass
@@ -29,6 +30,7 @@ class AppState:
     data_dir: Path
     stations: StationRegistry | None = None
     store: SessionStore | None = None
+    trainer: TrainerService | None = None
 
 
 def app_state(conn: HTTPConnection) -> AppState:
@@ -72,3 +74,13 @@ def session_archive(conn: HTTPConnection) -> SessionArchive:
 
 
 ArchiveDep = Annotated[SessionArchive, Depends(session_archive)]
+
+
+def trainer_service(conn: HTTPConnection) -> TrainerService:
+    trainer = app_state(conn).trainer
+    if trainer is None:
+        raise RuntimeError("trainer mode is not running")
+    return trainer
+
+
+TrainerDep = Annotated[TrainerService, Depends(trainer_service)]
