@@ -50,9 +50,7 @@ async def test_students_crud_and_formula_safe_csv(tmp_path: Path) -> None:
         assert listed[0]["id"] == sid and listed[0]["latest_score"] is None
         text = (await c.get(f"/api/students/{sid}/trials.csv")).text
         header = next(csv.reader(io.StringIO(text)))
-        assert {"score", "time_in_band_pct", "cv", "mean_error_n", "hold_completed"} <= set(
-            header
-        )
+        assert {"score", "time_in_band_pct", "cv", "mean_error_n", "hold_completed"} <= set(header)
         assert (await c.get("/api/students/nope")).status_code == 404
         r = await c.delete(f"/api/students/{sid}")
         assert r.json() == {"deleted": sid, "deleted_trials": 0}
@@ -134,7 +132,8 @@ async def test_blind_run_frames_carry_no_force(
         assert r.status_code == 201, r.text
         run_id = r.json()["id"]
         assert r.json()["student_id"] == sid
-        assert (await c.post("/api/stations/fake/run", json={"protocol_id": pid})).status_code == 409
+        again = await c.post("/api/stations/fake/run", json={"protocol_id": pid})
+        assert again.status_code == 409 and "in progress" in again.json()["detail"]
         student: list[dict[str, Any]] = []
         trainer: list[dict[str, Any]] = []
         tiles: list[dict[str, Any]] = []
@@ -180,7 +179,8 @@ async def test_blind_run_frames_carry_no_force(
         m = run["trials"][0]["metrics"]
         assert m["pressed"] and m["hold_completed"]
         assert m["mean_error_n"] == pytest.approx(0.0, abs=0.5)
-        rows = list(csv.DictReader(io.StringIO((await c.get(f"/api/runs/{run_id}/trials.csv")).text)))
+        text = (await c.get(f"/api/runs/{run_id}/trials.csv")).text
+        rows = list(csv.DictReader(io.StringIO(text)))
         assert len(rows) == 2 and rows[0]["student"] == "Ada" and rows[0]["feedback"] == "blind"
         student_doc = (await c.get(f"/api/students/{sid}")).json()
         assert len(student_doc["trials"]) == 2

@@ -148,9 +148,9 @@ class StationTrainer:
             return {k: msg[k] for k in ("type", "kind", "t_s", "run_id", "trial", "step", "rep")}
         if self.run is None:
             return msg
-        if kind == "event" and self._block_hidden and msg.get("kind") not in SAFE_WHILE_HIDDEN:
-            if msg.get("kind") not in TRAINER_EVENTS:
-                return None  # the detector's events of the block that ended the hidden trial
+        quiet = SAFE_WHILE_HIDDEN | TRAINER_EVENTS
+        if kind == "event" and self._block_hidden and msg.get("kind") not in quiet:
+            return None  # the detector's events of the block that ended the hidden trial
         if not self.run.machine.hidden:
             return msg
         if kind == "frame":
