@@ -193,6 +193,7 @@ class RunMachine:
             hold_s=step.hold_s,
             ramp_n_per_s=step.ramp_n_per_s,
             reference=ref,
+            hold_from="band" if cur.shown else "press",
         )
         done = FinishedTrial(cur, self.trial_t, now, reason, t, f, metrics)
         self.finished.append(done)

@@ -5,7 +5,7 @@ Input is one trial's window of the *detection* signal (tremor removed, as the ho
 release thresholds are the hold detector's own (:class:`~presshold.signal.HoldParams`), so a
 trial's "press" is the press the live view saw.
 
-The score, in one line: ``100 × A × (0.6 + 0.4 × mean(S, C[, R]))`` where
+The score, in one line: ``100 × A × (0.6 + 0.4 × mean(S, C)) [× (0.5 + 0.5 × R)]`` where
 
 - ``A`` accuracy: time-weighted credit over the hold window, 1 inside the band, falling linearly
   to 0 one more half-width outside it (partial credit near the band, as CPR scoring gives), 0
@@ -13,7 +13,8 @@ The score, in one line: ``100 × A × (0.6 + 0.4 × mean(S, C[, R]))`` where
 - ``S`` steadiness: 1 at a coefficient of variation ≤ 5 %, 0 at ≥ 15 % (CV < 15 % is the usual
   "consistent" line of algometry software);
 - ``C`` completion: the share of ``hold_s`` held before releasing;
-- ``R`` rate (only when the step asks a rate): 1 at the asked rate, 0 at ±100 % off.
+- ``R`` rate (only when the step asks a rate): 1 at the asked rate, 0 at ±100 % off; it
+  multiplies too (at most halving the score), because the rate is then the point of the step.
 
 Accuracy multiplies, so a steady, complete hold at the wrong force cannot pass.
 """
@@ -31,7 +32,8 @@ from presshold.signal import HoldParams
 CV_FULL, CV_ZERO = 0.05, 0.15  # steadiness: full credit at or below, none at or above
 ONSET_FRACTION = 0.1  # time to band counts from the last sample below 10 % of the target
 RATE_LOW, RATE_HIGH = 0.2, 0.8  # rate of application: the rise from 20 % to 80 % of target
-BASE, QUALITY = 0.6, 0.4  # score = 100·A·(BASE + QUALITY·mean(S, C[, R]))
+BASE, QUALITY = 0.6, 0.4  # score = 100·A·(BASE + QUALITY·mean(S, C))·(RATE_BASE + …·R)
+RATE_BASE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +117,8 @@ def steadiness(cv: float | None) -> float:
 
 
 def combine(accuracy: float, stead: float, completion: float, rate: float | None) -> float:
-    parts = [stead, completion] + ([rate] if rate is not None else [])
-    return round(100.0 * accuracy * (BASE + QUALITY * sum(parts) / len(parts)), 1)
+    rate_factor = 1.0 if rate is None else RATE_BASE + (1 - RATE_BASE) * rate
+    return round(100.0 * accuracy * (BASE + QUALITY * (stead + completion) / 2) * rate_factor, 1)
 
 
 def score_trial(
@@ -128,8 +130,15 @@ def score_trial(
     hold_s: float,
     ramp_n_per_s: float | None = None,
     reference: Reference | None = None,
+    hold_from: str = "band",
 ) -> TrialMetrics:
-    """Metrics and score of one trial (module docstring; docs/trainer.md)."""
+    """Metrics and score of one trial (module docstring; docs/trainer.md).
+
+    ``hold_from``: where the ``hold_s`` window starts — ``"band"`` (the first time in the band,
+    as the live hold timer counts) or ``"press"`` (the press start: a hidden trial's student is
+    told to hold ``hold_s`` from the press, by the clock, since they cannot see the band)."""
+    if hold_from not in ("band", "press"):
+        raise ValueError(f"hold_from must be 'band' or 'press', not {hold_from!r}")
     t = np.asarray(t_s, dtype=float)
     f = np.asarray(force_n, dtype=float)
     if t.size == 0:
@@ -154,11 +163,13 @@ def score_trial(
     t_on = float(t[below[-1]]) if below.size else 0.0
     peak = float(f[i_p:end_press].max())
 
-    t_h = t_b if t_b is not None else t_p
+    t_h = t_b if t_b is not None and hold_from == "band" else t_p
     w = _weights(t)
     win = (t >= t_h) & (t < t_h + hold_s)
     w_win = np.where(win, np.minimum(w, np.maximum(t_h + hold_s - t, 0.0)), 0.0)
-    pressing = win & (np.arange(f.size) < end_press)
+    # steadiness and error describe the hold itself: from the band entry on when reached (a
+    # hidden trial's window also holds the end of the ramp, which is not unsteadiness)
+    pressing = win & (np.arange(f.size) < end_press) & (t >= (t_b if t_b is not None else t_h))
     in_band_s = float(w_win[in_band].sum())
     held_end = min(t_r if t_r is not None else math.inf, t_h + hold_s, float(t[-1] + w[-1]))
     held_s = max(0.0, held_end - t_h)

@@ -108,15 +108,16 @@ def test_no_press_at_all_scores_0():
 
 def test_rate_of_application_is_scored_when_asked():
     # 10 N/s asked, 20 N/s pressed: 100 % off -> R = 0; A = 1, S = 1, C = 1
-    # -> 100 * 1 * (0.6 + 0.4 * 2/3) = 86.7
+    # -> 100 * 1 * (0.6 + 0.4) * (0.5 + 0.5 * 0) = 50
     t, f = trace((0.5, 0, 0), (1.5, 0, 30), (6.0, 30, 30), (0.5, 0, 0))
     m = score(t, f, ramp_n_per_s=10.0)
     assert m.rate_n_per_s == pytest.approx(20.0, rel=0.01)
     assert m.rate_error_pct == pytest.approx(100.0, abs=1)
     assert m.rate_score == pytest.approx(0.0, abs=0.01)
-    assert m.score == pytest.approx(86.7, abs=0.5)
+    assert m.score == pytest.approx(50.0, abs=0.5)
     at_rate = score(*trace((0.5, 0, 0), (3.0, 0, 30), (6.0, 30, 30), (0.5, 0, 0)), ramp_n_per_s=10)
     assert at_rate.rate_score == pytest.approx(1.0, abs=0.01)
+    assert at_rate.score == pytest.approx(100.0, abs=0.5)
 
 
 def test_reference_is_aligned_on_the_press_start():
@@ -144,6 +145,7 @@ def test_building_blocks():
     assert steadiness(0.2) == 0.0 and steadiness(None) == 0.0
     assert combine(1.0, 1.0, 1.0, None) == 100.0
     assert combine(0.5, 0.0, 0.0, None) == 30.0
+    assert combine(1.0, 1.0, 1.0, 0.5) == 75.0
 
 
 def test_pass_rule_is_4_of_5_by_default():
@@ -152,3 +154,21 @@ def test_pass_rule_is_4_of_5_by_default():
     assert not r["passed"] and r["trials_passed"] == 3 and r["needed"] == 4
     # a stopped run: trials never run count as failed
     assert not protocol_result([100, 100], 5, 70, 0.8)["passed"]
+
+
+def test_a_hidden_trial_holds_from_the_press_start():
+    # told to hold 5 s from the press (by the clock), the student ramps for 0.5 s and releases
+    # on the cue 5 s after the press: complete when counted from the press, not from the band
+    t, f = trace((1.0, 0, 0), (1.0, 0, 30), (4.7, 30, 30), (1.0, 0, 0))
+    by_band, by_press = score(t, f), score(t, f, hold_from="press")
+    assert by_press.press_start_s == pytest.approx(1.6, abs=0.01)  # 18 N at 30 N/s
+    assert by_press.hold_completed and by_press.completion == pytest.approx(1.0)
+    assert not by_band.hold_completed  # band entry at 1.9 s, released 6.7 s: 4.8 of 5 s
+    assert by_band.completion == pytest.approx(0.96, abs=0.005)
+    # the 0.3 s from 18 N to 27 N count in the window: 0.1 s of partial credit (24-27 N)
+    assert by_press.accuracy == pytest.approx((4.7 + 0.05) / 5, abs=0.01)
+    # the ramp is not unsteadiness: CV counts from the band entry (27 N), S stays 1
+    assert by_press.cv < 0.02 and by_press.steadiness == 1.0
+    assert by_press.score == pytest.approx(100 * 4.75 / 5, abs=0.5)
+    with pytest.raises(ValueError, match="hold_from"):
+        score(t, f, hold_from="cue")

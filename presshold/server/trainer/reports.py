@@ -16,14 +16,14 @@ from typing import Any
 from presshold.server.trainer.svg import scores_svg, trace_svg
 
 FORMULA = (
-    "score = 100 × A × (0.6 + 0.4 × mean(S, C[, R])). "
+    "score = 100 × A × (0.6 + 0.4 × mean(S, C)), × (0.5 + 0.5 × R) when a rate is asked. "
     "A (accuracy): time-weighted credit over the hold window — 1 inside the band, falling "
     "linearly to 0 one more half-width outside it, 0 after release (against the reference's "
     "curve when the step has one). S (steadiness): 1 at CV ≤ 5 %, 0 at CV ≥ 15 %. "
-    "C (completion): share of the hold time held before releasing. R (rate, only when a rate "
-    "is asked): 1 at the asked rate, 0 at 100 % off. A trial passes at the protocol's pass "
-    "score (default 70); the protocol passes when its stated share of trials pass (default "
-    "4 of 5)."
+    "C (completion): share of the hold time held before releasing. R (rate of application "
+    "from 20 % to 80 % of the target): 1 at the asked rate, 0 at 100 % off. A trial passes "
+    "at the protocol's pass score (default 70); the protocol passes when its stated share of "
+    "trials pass (default 4 of 5)."
 )
 MAX_TRACES = 12  # a student report shows the latest trials' traces; the CSV has every trial
 
@@ -34,7 +34,8 @@ def _fmt(v: Any, nd: int = 1, unit: str = "") -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float | int):
-        return f"{v:.{nd}f}{unit}"
+        text = f"{v:.{nd}f}"
+        return ("0" + text[2:] if text.startswith("-0") and float(text) == 0 else text) + unit
     return escape(str(v))
 
 
@@ -67,7 +68,7 @@ TRIAL_HEAD = (
 )
 
 
-def _trial_row(n: int, t: dict[str, Any]) -> str:
+def _trial_row(n: int, t: dict[str, Any], when: slice) -> str:
     m = t["metrics"]
     rate = "—"
     if m.get("rate_n_per_s") is not None:
@@ -78,7 +79,7 @@ def _trial_row(n: int, t: dict[str, Any]) -> str:
     verdict = '<span class="pass">pass</span>' if t["passed"] else '<span class="fail">fail</span>'
     rms = m.get("reference_rms_n") if m.get("reference_rms_n") is not None else m["rms_error_n"]
     return (
-        f"<tr><td>{n}</td><td>{escape(t['started_at'][:19].replace('T', ' '))}</td>"
+        f"<tr><td>{n}</td><td>{escape(t['started_at'][when].replace('T', ' '))}</td>"
         f"<td>{t['target_n']:g} N</td><td>{fb}</td>"
         f"<td class=num>{t['score']:.1f}</td><td>{verdict}</td>"
         f"<td class=num>{_fmt(m['time_in_band_pct'], 0, ' %')}</td>"
@@ -92,8 +93,9 @@ def _trial_row(n: int, t: dict[str, Any]) -> str:
     )
 
 
-def trials_table(trials: Sequence[dict[str, Any]]) -> str:
-    rows = "".join(_trial_row(i + 1, t) for i, t in enumerate(trials))
+def trials_table(trials: Sequence[dict[str, Any]], *, time_only: bool = False) -> str:
+    when = slice(11, 19) if time_only else slice(5, 16)  # "13:38:22" or "11-29 13:38"
+    rows = "".join(_trial_row(i + 1, t, when) for i, t in enumerate(trials))
     if not rows:
         return "<p>No trials yet.</p>"
     return f'<table class="trials">{TRIAL_HEAD}{rows}</table>'
@@ -275,7 +277,7 @@ def run_html(
         f'<p class="verdict">{_verdict(res)}'
         + (f" · mean score {_fmt(res.get('mean_score'))}" if res else "")
         + "</p><section><h2>Scores</h2>"
-        + trials_table(trials)
+        + trials_table(trials, time_only=True)
         + "</section><section><h2>Traces</h2>"
         + '<p class="meta">Shaded: the band; dashed line: the target'
         + ("; dashed grey: the reference, aligned on the press start" if ghosts else "")

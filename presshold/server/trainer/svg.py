@@ -53,7 +53,7 @@ def trace_svg(
             f"{fv:g}</text>"
         )
     step = max(1, round(t_max / 8))
-    for s in range(0, int(t_max) + 1, step):
+    for s in range(0, int(t_max - 0.5 * step) + 1, step):  # room for the unit at the end
         parts.append(
             f'<text class="tick" x="{x(s):.1f}" y="{H - 8}" text-anchor="middle">{s}</text>'
         )
