@@ -73,7 +73,10 @@ export class RunPanel {
     this.result = el("div", "run-result");
     this.result.id = "run-result";
     this.result.setAttribute("aria-live", "polite");
-    this.root.append(this.head, this.cue, this.hiddenNote, this.chartBox, this.result);
+    this.formula = el("details", "run-formula");
+    this.formula.append(el("summary", null, "How is the score computed?"), el("p", "run-note"));
+    this.formula.addEventListener("toggle", () => this.loadFormula());
+    this.root.append(this.head, this.cue, this.hiddenNote, this.chartBox, this.result, this.formula);
     before.parentNode.insertBefore(this.root, before);
     this.run = null; this.samples = []; this.refs = new Map(); this.lastTrialT = null; this.chartAt = 0;
   }
@@ -101,6 +104,12 @@ export class RunPanel {
       const now = performance.now();
       if (now - this.chartAt > 200) { this.chartAt = now; this.drawLive(r); } // 5 Hz is plenty here
     }
+  }
+
+  async loadFormula() {
+    const p = this.formula.querySelector("p");
+    if (!this.formula.open || p.textContent) return;
+    try { p.textContent = (await api("/api/score-formula")).formula; } catch (e) { p.textContent = String(e.message || e); }
   }
 
   // Opened after the run ended (or reloaded): the results come from the API, not the event.

@@ -155,6 +155,8 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
         assert live.locator(".run-table tr").count() == 6  # header + 5 trials
         assert "Protocol" in live.locator("#run-result").inner_text()
         live.wait_for_function("document.body.dataset.feedback === 'shown'")
+        live.get_by_text("How is the score computed?").click()  # the formula, on request
+        live.locator(".run-formula p", has_text="score = 100 × A").wait_for()
         live.screenshot(path=str(artifacts_dir / "trainer-live-results.png"))
         assert not live_console.errors, live_console.errors
         live.close()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from presshold.server.deps import Registry, TrainerDep
+from presshold.server.trainer.reports import FORMULA
 from presshold.server.trainer.tables import trials_csv
 
 router = APIRouter(tags=["trainer"])
@@ -55,3 +56,9 @@ async def run_trials_csv(run_id: str, trainer: TrainerDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="trials-{run_id}.csv"'},
     )
+
+
+@router.get("/api/score-formula")
+def score_formula() -> dict[str, str]:
+    """The trial score's formula in words (the live page shows it on request)."""
+    return {"formula": FORMULA}
