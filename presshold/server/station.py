@@ -39,6 +39,9 @@ class TrainerHook(Protocol):
 
     student_id: str | None
 
+    @property
+    def running(self) -> bool: ...
+
     def on_block(self, batch: ReadingBatch, result: BlockResult) -> None: ...
 
     def tick(self, now: float) -> None: ...
@@ -199,6 +202,8 @@ class Station:
     # --- settings and identity -------------------------------------------------------------
     async def update_settings(self, patch: SettingsPatch) -> TreatmentSettings:
         """Apply a settings patch live and save it for this station's next start."""
+        if self.trainer is not None and self.trainer.running:
+            raise Conflict(f"{self.name}: a protocol run sets the target; stop the run first")
         try:
             new = self.settings.patched(patch)
         except ValidationError as exc:

@@ -132,6 +132,8 @@ async def test_blind_run_frames_carry_no_force(
         assert r.status_code == 201, r.text
         run_id = r.json()["id"]
         assert r.json()["student_id"] == sid
+        busy = await c.put("/api/settings?station=fake", json={"target_n": 40})
+        assert busy.status_code == 409 and "stop the run first" in busy.json()["detail"]
         again = await c.post("/api/stations/fake/run", json={"protocol_id": pid})
         assert again.status_code == 409 and "in progress" in again.json()["detail"]
         student: list[dict[str, Any]] = []

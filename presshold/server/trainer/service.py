@@ -103,6 +103,11 @@ class StationTrainer:
         self.run: ActiveRun | None = None
         self._block_hidden = False  # the block being ingested began during a hidden trial
 
+    @property
+    def running(self) -> bool:
+        """A run is in progress here (its steps own the station's target)."""
+        return self.run is not None and not self.run.done
+
     # --- the station's hook ---------------------------------------------------------------
     def on_block(self, batch: ReadingBatch, result: BlockResult) -> None:
         run = self.run
