@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +102,20 @@ async def test_protocols_builtins_validation_and_round_trip(tmp_path: Path) -> N
 
 
 async def _student_presses(app: InProcess, station_id: str, stop: asyncio.Event) -> None:
-    """A student at the fake sensor: presses 20 N when cued, lets go otherwise (100 Hz)."""
+    """A student at the fake sensor: presses 20 N when cued, lets go otherwise. Readings are
+    stamped 10 ms apart with no holes, however late the loop wakes this task (a hole longer
+    than 50 ms would be a gap, which ends a press)."""
     fake = app.fakes[station_id]
     station = app.stations.get(station_id)
+    t_next = time.monotonic()
     while not stop.is_set():
         tr = station.trainer
         phase = tr.run.machine.phase if tr and tr.run else "rest"
         force = 20.0 if phase in ("press", "hold") else 0.0
-        fake.push(np.full(2, force) + np.array([0.0, 0.05]))
+        t = np.arange(t_next, time.monotonic(), 0.01)
+        if t.size:
+            fake.push(force + 0.05 * (np.arange(t.size) % 2), t)
+            t_next = t[-1] + 0.01
         await asyncio.sleep(0.02)
 
 
@@ -189,3 +196,49 @@ async def test_blind_run_frames_carry_no_force(
         assert student_doc["progress"]["by_feedback"][0]["feedback"] == "hidden"
         report = (await c.get(f"/runs/{run_id}/report")).text
         assert "Quick blind 20 N × 2" in report and "Ada" in report and "<svg" in report
+
+
+async def test_full_then_after_feedback_reveals_after_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shown trial streams the force; an "after" trial hides it, then its trial_end brings
+    the trace, the band and the error to the student's screen."""
+    monkeypatch.setattr("presshold.server.trainer.service.LEAD_IN_S", 0.2)
+    body = {
+        "name": "Seen then after",
+        "steps": [
+            {"target_n": 20, "tolerance_pct": 15, "hold_s": 2.0, "rest_s": 0.3, "reps": 1},
+            {"target_n": 20, "tolerance_pct": 15, "hold_s": 1.0, "rest_s": 0.3, "reps": 1,
+             "feedback": "after"},
+        ],
+    }  # fmt: skip
+    async with running(tmp_path) as app:
+        c = app.client
+        pid = (await c.post("/api/protocols", json=body)).json()["id"]
+        station = app.stations.get("fake")
+        student_view = station.add_viewer()
+        stop = asyncio.Event()
+        presser = asyncio.create_task(_student_presses(app, "fake", stop))
+        run_id = (await c.post("/api/stations/fake/run", json={"protocol_id": pid})).json()["id"]
+        got: list[dict[str, Any]] = []
+        async with asyncio.timeout(15):
+            while not any(m.get("kind") == "run_end" for m in got):
+                await asyncio.sleep(0.05)
+                got += await _drain(student_view)
+        stop.set()
+        await presser
+        frames = [m for m in got if m["type"] == "frame" and m.get("run")]
+        shown = [f for f in frames if f["run"]["trial"] == 1 and f["run"]["phase"] == "hold"]
+        hidden = [f for f in frames if f["run"]["trial"] == 2 and f["run"]["phase"] == "hold"]
+        assert shown and hidden
+        assert any(f["force_n"] and f["force_n"] > 15 and f["samples"] for f in shown)
+        assert all(f["force_n"] is None and not f["samples"] for f in hidden)
+        assert all(f["run"]["feedback"] == "after" for f in hidden)
+        ends = [m for m in got if m.get("kind") == "trial_end"]
+        assert [e["reveal"] for e in ends] == ["live", "after"]
+        after = ends[1]
+        assert after["band_n"] == pytest.approx([17.0, 23.0])
+        assert after["metrics"]["mean_error_n"] is not None and len(after["trace"]) > 10
+        assert max(p[1] for p in after["trace"]) > 15  # the force the student could not see
+        run = (await c.get(f"/api/runs/{run_id}")).json()
+        assert [t["shown"] for t in run["trials"]] == [True, False]

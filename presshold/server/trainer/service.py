@@ -428,6 +428,8 @@ class TrainerService:
             "result": None,
         }
         run = ActiveRun(record, protocol, RunMachine(protocol, time.monotonic(), refs, LEAD_IN_S))
+        if tr.run is not None:  # the station's previous run is read back from the store now
+            self._runs.pop(tr.run.id, None)
         self._runs[run.id] = run
         if student is not None:
             tr.student_id, tr.student_name = student_id, student["name"]
