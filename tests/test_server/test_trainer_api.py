@@ -101,7 +101,9 @@ async def test_protocols_builtins_validation_and_round_trip(tmp_path: Path) -> N
         assert (await c.delete(f"/api/protocols/{pid}-2")).status_code == 200
 
 
-async def _student_presses(app: InProcess, station_id: str, stop: asyncio.Event) -> None:
+async def _student_presses(
+    app: InProcess, station_id: str, stop: asyncio.Event, press_n: float = 20.0
+) -> None:
     """A student at the fake sensor: presses 20 N when cued, lets go otherwise. Readings are
     stamped 10 ms apart with no holes, however late the loop wakes this task (a hole longer
     than 50 ms would be a gap, which ends a press)."""
@@ -111,7 +113,7 @@ async def _student_presses(app: InProcess, station_id: str, stop: asyncio.Event)
     while not stop.is_set():
         tr = station.trainer
         phase = tr.run.machine.phase if tr and tr.run else "rest"
-        force = 20.0 if phase in ("press", "hold") else 0.0
+        force = press_n if phase in ("press", "hold") else 0.0
         t = np.arange(t_next, time.monotonic(), 0.01)
         if t.size:
             fake.push(force + 0.05 * (np.arange(t.size) % 2), t)
@@ -242,3 +244,43 @@ async def test_full_then_after_feedback_reveals_after_release(
         assert max(p[1] for p in after["trace"]) > 15  # the force the student could not see
         run = (await c.get(f"/api/runs/{run_id}")).json()
         assert [t["shown"] for t in run["trials"]] == [True, False]
+
+
+async def test_a_step_with_a_reference_scores_against_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("presshold.server.trainer.service.LEAD_IN_S", 0.2)
+    async with running(tmp_path) as app:
+        c = app.client
+        sid = (await c.post("/api/sessions", json={"label": "expert"})).json()["id"]
+        t0 = time.monotonic()
+        t = t0 + np.arange(0, 6, 0.01)
+        app.fakes["fake"].push(np.interp(t - t0, [0, 1, 1.5, 4, 4.5, 6], [0, 0, 30, 30, 0, 0]), t)
+        await app.settle()
+        await c.post("/api/sessions/current/stop")
+        ref = await c.post(
+            "/api/references", json={"session_id": sid, "from_s": 0, "to_s": 6, "name": "Expert"}
+        )
+        assert ref.status_code == 201, ref.text
+        step = {"target_n": 30, "tolerance_pct": 10, "hold_s": 2.0, "rest_s": 0.3, "reps": 1}
+        bad = await c.post(
+            "/api/protocols", json={"name": "r", "steps": [{**step, "reference_id": "ref-nope"}]}
+        )
+        assert bad.status_code == 422 and "steps.0.reference_id" in bad.json()["detail"]
+        body = {"name": "Like the expert", "steps": [{**step, "reference_id": ref.json()["id"]}]}
+        pid = (await c.post("/api/protocols", json=body)).json()["id"]
+        stop = asyncio.Event()
+        presser = asyncio.create_task(_student_presses(app, "fake", stop, press_n=32.0))
+        run_id = (await c.post("/api/stations/fake/run", json={"protocol_id": pid})).json()["id"]
+        async with asyncio.timeout(15):
+            while (await c.get(f"/api/runs/{run_id}")).json()["status"] == "running":
+                await asyncio.sleep(0.1)
+        stop.set()
+        await presser
+        m = (await c.get(f"/api/runs/{run_id}")).json()["trials"][0]["metrics"]
+        # 32 N against the expert's 30 N plateau (2 N off), plus a step where the expert ramped
+        # and the release times differing: a few newtons, and no longer the flat-target error
+        assert 1.5 < m["reference_rms_n"] < 6.0
+        assert m["reference_rms_n"] != m["rms_error_n"]
+        report = (await c.get(f"/runs/{run_id}/report")).text
+        assert 'class="ghost"' in report and "the reference, aligned on the press start" in report
