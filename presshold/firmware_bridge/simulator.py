@@ -74,10 +74,11 @@ class HandModel:
         self._cue: str | None = None
 
     def cue(self, what: str | None) -> None:
-        """Follow a trainer run's cues (``"press"``, ``"release"``, ``"rest"``; ``None`` = free
-        running again): rest until asked to press, press after a reaction time, release soon
-        after being asked. Called from another thread: one attribute write at a time, and the
-        worst a race does is shift one press by one batch."""
+        """Follow a trainer run's cues (``"press"``, ``"hold"``, ``"release"``, ``"rest"``;
+        ``None`` = free running again): rest until asked to press, press after a reaction time,
+        release soon after being asked, never press again uncued. Called from another thread:
+        one attribute write at a time, and the worst a race does is shift one press by one
+        batch."""
         self._cue = what
         r = self._rng
         if what == "press" and self._phase == "rest":

@@ -126,6 +126,8 @@ class TrainerRepository:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA foreign_keys=ON")
             con.executescript(SCHEMA)
+            # runs the server was stopped during: their stored trials stand, the run is over
+            con.execute("UPDATE runs SET status='interrupted' WHERE status='running'")
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open {self.path}: {exc}") from None
         self._con = con

@@ -46,8 +46,10 @@ T = TypeVar("T")
 
 TRACE_HZ = 25.0  # stored trial traces: plenty for reports, references and the reveal
 HIDDEN_FRAME_FIELDS = ("force_n", "in_band", "pressing", "hold_s", "holds_completed", "alert")
-SAFE_WHILE_HIDDEN = {"session_start", "session_end", "mark", "gap", "trial_start", "run_start"}
-TRAINER_EVENTS = {"trial_start", "trial_end", "run_start", "run_end"}
+SHOWN_WHILE_HIDDEN = frozenset(
+    {"session_start", "session_end", "mark", "gap", "run_start", "trial_start", "trial_end",
+     "run_end"}
+)  # fmt: skip
 
 
 def decimate(t: np.ndarray, f: np.ndarray, t0: float, hz: float = TRACE_HZ) -> list[list[float]]:
@@ -153,17 +155,17 @@ class StationTrainer:
             return {k: msg[k] for k in ("type", "kind", "t_s", "run_id", "trial", "step", "rep")}
         if self.run is None:
             return msg
-        quiet = SAFE_WHILE_HIDDEN | TRAINER_EVENTS
-        if kind == "event" and self._block_hidden and msg.get("kind") not in quiet:
-            return None  # the detector's events of the block that ended the hidden trial
-        if not self.run.machine.hidden:
+        hidden = self.run.machine.hidden
+        if kind == "event" and msg.get("kind") not in SHOWN_WHILE_HIDDEN:
+            # the detector's events: withheld while hidden, and also those of the block that
+            # ended a hidden trial (they describe its press) even when the next one is shown
+            return None if hidden or self._block_hidden else msg
+        if not hidden:
             return msg
         if kind == "frame":
             return {**msg, **dict.fromkeys(HIDDEN_FRAME_FIELDS), "samples": []}
         if kind == "history":
             return {**msg, "samples": [], "withheld": True}
-        if kind == "event" and msg.get("kind") not in SAFE_WHILE_HIDDEN | TRAINER_EVENTS:
-            return None
         return msg
 
     def run_field(self) -> dict[str, Any] | None:
@@ -249,7 +251,7 @@ class StationTrainer:
             )
         if out.phase_changed and not out.started:
             phase = run.machine.phase
-            self._cue("release" if phase == "release" else "rest" if phase == "rest" else None)
+            self._cue(phase if phase in ("hold", "release", "rest") else None)
         if out.done:
             self._cue(None)
             run.record.update(
