@@ -1,6 +1,8 @@
 // Trainer mode on the overview: each tile's student, run step and latest score; the class panel
 // (assign a student, start or stop a protocol at each station) and the comparison table of the
-// class for the protocols being run. Controls live outside the tiles (a tile is a link).
+// class for the protocols being run. Controls live outside the tiles (a tile is a link). The
+// panel stays hidden until there is a student or a run, so a clinic that never uses trainer
+// mode keeps its overview as it was (twelve tiles on one screen).
 import { api } from "/static/ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,6 +25,7 @@ export async function setupClass() {
   panel = el("section", "class-panel");
   panel.id = "class-panel";
   panel.setAttribute("aria-label", "Class");
+  panel.hidden = true;
   panel.append(el("h2", null, "Class: students and protocols"));
   const table = el("table", "class-table");
   table.id = "class-controls";
@@ -43,6 +46,7 @@ async function refreshLists() {
     [students, protocols] = await Promise.all([api("/api/students"), api("/api/protocols")]);
   } catch (e) { $("class-error").textContent = String(e.message || e); return; }
   for (const r of rows.values()) { options(r.student, students, "— no student —"); options(r.protocol, protocols); }
+  if (students.length) panel.hidden = false;
 }
 
 function makeRow(st) {
@@ -94,6 +98,7 @@ export function decorateTile(tileEl, st) {
 
 export function onClassOverview(m) {
   if (!panel) return;
+  if (panel.hidden && m.stations.some((s) => s.trainer?.run || s.trainer?.student)) panel.hidden = false;
   const seen = new Set();
   for (const st of m.stations) {
     seen.add(st.id);

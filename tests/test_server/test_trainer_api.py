@@ -44,6 +44,7 @@ async def test_students_crud_and_formula_safe_csv(tmp_path: Path) -> None:
         assert r.status_code == 201
         sid = r.json()["id"]
         assert (await c.post("/api/students", json={"name": ""})).status_code == 422
+        assert (await c.post("/api/students", json={"name": "   "})).status_code == 422
         assert (await c.post("/api/students", json={"nom": "x"})).status_code == 422
         r = await c.patch(f"/api/students/{sid}", json={"notes": "-2+3 presses too hard"})
         assert r.json()["notes"] == "-2+3 presses too hard"

@@ -7,7 +7,7 @@ from typing import Any, Self
 
 import numpy as np
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from presshold.errors import ConfigError
 from presshold.server.deps import ArchiveDep, TrainerDep
@@ -19,7 +19,9 @@ router = APIRouter(prefix="/api/references", tags=["trainer"])
 MAX_REFERENCE_S = 600.0
 
 
-class ReferenceBody(BaseModel, extra="forbid"):
+class ReferenceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
     session_id: str = Field(min_length=1, max_length=64)
     from_s: float = Field(ge=0)
     to_s: float = Field(gt=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from presshold.server.deps import TrainerDep
 from presshold.server.trainer.tables import trials_csv
@@ -14,13 +14,15 @@ from presshold.training.progress import summary
 router = APIRouter(prefix="/api/students", tags=["trainer"])
 
 
-class StudentBody(BaseModel, extra="forbid"):
+class StudentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # "  " is no name
     name: str = Field(min_length=1, max_length=80)
     group: str | None = Field(None, max_length=80)
     notes: str | None = Field(None, max_length=4000)
 
 
-class StudentPatch(BaseModel, extra="forbid"):
+class StudentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str | None = Field(None, min_length=1, max_length=80)
     group: str | None = Field(None, max_length=80)
     notes: str | None = Field(None, max_length=4000)
@@ -28,8 +30,7 @@ class StudentPatch(BaseModel, extra="forbid"):
 
 @router.post("", status_code=201)
 async def add_student(body: StudentBody, trainer: TrainerDep) -> dict[str, Any]:
-    name = body.name.strip()
-    return await trainer.call(trainer.repo.add_student, name or body.name, body.group, body.notes)
+    return await trainer.call(trainer.repo.add_student, body.name, body.group, body.notes)
 
 
 @router.get("")

@@ -101,7 +101,9 @@ def trials_table(trials: Sequence[dict[str, Any]], *, time_only: bool = False) -
     return f'<table class="trials">{TRIAL_HEAD}{rows}</table>'
 
 
-def _traces(trials: Sequence[dict[str, Any]], ghosts: dict[str, list[list[float]]]) -> str:
+def _traces(
+    trials: Sequence[dict[str, Any]], ghosts: dict[str, list[list[float]]], dated: bool = False
+) -> str:
     out = []
     for t in trials:
         if not t.get("trace"):
@@ -111,6 +113,8 @@ def _traces(trials: Sequence[dict[str, Any]], ghosts: dict[str, list[list[float]
         ref_id = (t.get("reference_id") or "") if t.get("reference_id") else ""
         ghost = ghosts.get(ref_id)
         title = f"Trial {t['index'] + 1}: {t['target_n']:g} N, score {t['score']:.0f}"
+        if dated:  # a student's trials come from several runs
+            title = f"{t['started_at'][5:16].replace('T', ' ')} · {title}"
         shift = (m.get("press_start_s") or 0.0) if ghost else 0.0
         out.append(
             f'<div class="trace"><h3>{escape(title)}</h3>'
@@ -218,7 +222,9 @@ def student_html(
         + trials_table(trials)
         + "</section>"
         + (
-            "<section><h2>Latest traces</h2>" + _traces(trials[-MAX_TRACES:], {}) + "</section>"
+            "<section><h2>Latest traces</h2>"
+            + _traces(trials[-MAX_TRACES:], {}, dated=True)
+            + "</section>"
             if printable
             else ""
         )
