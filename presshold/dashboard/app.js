@@ -8,7 +8,7 @@ import { SITES } from "/static/sites.js";
 import { Sound } from "/static/sound.js";
 import { LiveTrace } from "/static/trace.js";
 import { forStation, setupStationPicker } from "/static/stations.js";
-import { RunPanel } from "/static/trainer.js";
+import { RunPanel, liveView } from "/static/trainer.js";
 
 const $ = (id) => document.getElementById(id);
 // Per-frame writes go through these: an unchanged value costs no style or layout work.
@@ -240,7 +240,7 @@ function setConn(kind, text) { $("status").dataset.state = kind; $("conn-text").
 const MAX_BACKOFF = 4000;
 let backoff = 250, lastMessageAt = 0, socket = null;
 function connect() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${forStation("/ws/live")}`);
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${liveView(forStation("/ws/live"))}`);
   socket = ws;
   ws.onopen = () => { lastMessageAt = performance.now(); };
   ws.onmessage = (e) => {

@@ -58,6 +58,9 @@ function makeRow(st) {
   const button = el("button", null, "Start run"); button.type = "button";
   const status = el("td", "class-status");
   const report = el("a", null, ""); report.hidden = true;
+  const watch = el("a", null, "Trainer view");
+  watch.href = `/?station=${encodeURIComponent(st.id)}&view=trainer`;
+  watch.title = "This station's live view, unmasked during hidden trials";
   options(student, students, "— no student —"); options(protocol, protocols);
   student.addEventListener("change", () => act(() => api(`/api/stations/${encodeURIComponent(st.id)}`,
     { method: "PATCH", body: { student_id: student.value || null } })));
@@ -67,7 +70,7 @@ function makeRow(st) {
     return api(path, { method: "POST", body: running ? undefined : { protocol_id: protocol.value, student_id: student.value || null } });
   }));
   const cells = [name, el("td"), el("td"), el("td"), status, el("td")];
-  cells[1].append(student); cells[2].append(protocol); cells[3].append(button); cells[5].append(report);
+  cells[1].append(student); cells[2].append(protocol); cells[3].append(button); cells[5].append(watch, " ", report);
   tr.append(...cells);
   $("class-controls").append(tr);
   return { tr, name, student, protocol, button, status, report };

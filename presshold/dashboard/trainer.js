@@ -11,6 +11,13 @@ const FEEDBACK_WORD = {
   faded: "Faded feedback",
 };
 const SVG_NS = "http://www.w3.org/2000/svg";
+// ?view=trainer: the trainer's view of a station, which hidden trials do not mask.
+export const TRAINER_VIEW = new URLSearchParams(location.search).get("view") === "trainer";
+
+/** The live websocket path for this page's view (adds view=trainer for the trainer's view). */
+export function liveView(path) {
+  return TRAINER_VIEW ? `${path}${path.includes("?") ? "&" : "?"}view=trainer` : path;
+}
 const W = 480, H = 150;
 
 function el(tag, cls, text) {
@@ -67,7 +74,9 @@ export class RunPanel {
     this.cue = el("div", "run-cue");
     this.cue.setAttribute("aria-live", "assertive");
     this.cue.id = "run-cue";
-    this.hiddenNote = el("p", "run-hidden", "Force hidden for this trial — press, hold and release on the cues.");
+    this.hiddenNote = el("p", "run-hidden", TRAINER_VIEW
+      ? "Trainer's view: the student's screen does not show the force during this trial."
+      : "Force hidden for this trial — press, hold and release on the cues.");
     this.hiddenNote.hidden = true;
     this.chartBox = el("div", "run-chart");
     this.result = el("div", "run-result");
@@ -84,7 +93,7 @@ export class RunPanel {
   onFrame(f) {
     const r = f.run;
     this.run = r || null;
-    document.body.dataset.feedback = r && r.shown === false ? "hidden" : "shown";
+    document.body.dataset.feedback = r && r.shown === false && !TRAINER_VIEW ? "hidden" : "shown";
     if (!r) { if (!this.keep) this.root.hidden = true; return; }
     this.root.hidden = false;
     this.title.textContent = r.protocol;

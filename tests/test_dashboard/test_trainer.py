@@ -119,6 +119,20 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
         )
         assert not live.locator(".readouts-panel").is_visible()
         live.screenshot(path=str(artifacts_dir / "trainer-live-blind.png"))
+        # the trainer's view of the same station (linked from the Class panel) is not masked
+        href = page.locator("#class-controls tr", has_text="Simulated hand 1").get_by_role(
+            "link", name="Trainer view"
+        )
+        watch = browser.new_page(viewport={"width": 1280, "height": 900})
+        watch.goto(server.url + str(href.get_attribute("href")))
+        watch.get_by_text("Trainer's view: the student's screen does not show the force").wait_for(
+            timeout=30_000
+        )
+        assert watch.locator(".readouts-panel").is_visible()
+        watch.wait_for_function(
+            "parseFloat(document.getElementById('value').textContent) > 10", timeout=30_000
+        )
+        watch.close()
 
         # 4. both stations on the overview: students, steps, the comparison table
         tiles = page.locator(".tile-trainer")
@@ -170,9 +184,11 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
     leaked = [f for f in during if f["force_n"] is not None or f["samples"] or f["in_band"]]
     assert not leaked, leaked[:2]
     events = [m for m in tap.messages if m["type"] == "event"]
-    starts = [i for i, m in enumerate(events) if m["kind"] == "run_start"]
-    assert starts, "no run_start on the student's socket"
-    kinds = {m["kind"] for m in events[starts[0] :]}  # before the run the hand pressed freely
+    kinds_in_order = [m["kind"] for m in events]
+    assert "run_start" in kinds_in_order and "run_end" in kinds_in_order
+    # before and after the run the hand presses freely, and the events say so
+    start, end = kinds_in_order.index("run_start"), kinds_in_order.index("run_end")
+    kinds = set(kinds_in_order[start : end + 1])
     assert {"trial_start", "trial_end", "run_end"} <= kinds
     assert not {"hold_start", "hold_end", "alert_start"} & kinds
 
