@@ -9,6 +9,7 @@ import { Sound } from "/static/sound.js";
 import { LiveTrace } from "/static/trace.js";
 import { forStation, setupStationPicker } from "/static/stations.js";
 import { deviceName } from "/static/format.js";
+import { RunPanel, liveView } from "/static/trainer.js";
 
 const $ = (id) => document.getElementById(id);
 // Per-frame writes go through these: an unchanged value costs no style or layout work.
@@ -27,6 +28,7 @@ const state = {
   windowS: WINDOWS_S.includes(prefs.windowS) ? prefs.windowS : 30,
 };
 const sound = new Sound(prefs.muted !== false);
+const runPanel = new RunPanel({ sound, before: document.querySelector(".readouts-panel") }); // trainer mode
 // Two minutes at 1 kHz (the longest window); values are stored in the display unit (ringK per N).
 const ring = new Ring(150000);
 let ringK = 1;
@@ -177,10 +179,11 @@ function onFrame(f) {
     state.band = f.band_n; drawBand();
   }
   state.frame = f; trace.dirty = true;
+  runPanel.onFrame(f);
 }
 function tick() {
   const f = state.frame;
-  if (f && f.seq !== renderedSeq && !offline) {
+  if (f && f.seq !== renderedSeq && !offline && f.force_n != null) { // null: a hidden trial
     renderedSeq = f.seq;
     renderGauge(f.force_n, f.state); renderTimer(f); renderAlert(f.alert); renderRecording(f);
   }
@@ -253,7 +256,7 @@ function setConn(kind, text) { $("status").dataset.state = kind; $("conn-text").
 const MAX_BACKOFF = 4000;
 let backoff = 250, lastMessageAt = 0, socket = null;
 function connect() {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${forStation("/ws/live")}`);
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${liveView(forStation("/ws/live"))}`);
   socket = ws;
   ws.onopen = () => { lastMessageAt = performance.now(); };
   ws.onmessage = (e) => {
@@ -302,6 +305,7 @@ setInterval(() => {
 }, 1000);
 
 function onEvent(e) {
+  runPanel.onEvent(e);
   if (e.kind === "hold_complete") holdComplete();
   // (No ring.clear(): session times restart at 0, and Ring.push starts over when time steps back.)
   else if (e.kind === "session_start") { trace.clearMarks(); holdsSeen = null; }

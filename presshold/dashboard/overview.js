@@ -2,6 +2,7 @@
 // timer, alert, recording dot). Clicking a tile opens that station's live view.
 import { setupThemeButtons } from "/static/ui.js";
 import { fmt, unitOf } from "/static/units.js";
+import { decorateTile, onClassOverview, setupClass } from "/static/overview_trainer.js";
 
 const ALERTS = { over: "Too much pressure", under: "Pressure slipping" };
 const RING = 263.9; // 2π·42, the ring's circumference in the SVG
@@ -75,10 +76,12 @@ function onOverview(m) {
     if (!tile) { tile = makeTile(st); tiles.set(st.id, tile); }
     if (tile.el.parentNode !== box) box.appendChild(tile.el);
     render(tile, st);
+    decorateTile(tile.el, st);
   }
   for (const [id, tile] of tiles) if (!seen.has(id)) { tile.el.remove(); tiles.delete(id); }
   const connected = m.stations.filter((s) => s.connected).length;
   $("count-text").textContent = `${m.stations.length} stations · ${connected} connected`;
+  onClassOverview(m);
 }
 
 function setConn(kind, text) { $("status").dataset.state = kind; $("conn-text").textContent = text; }
@@ -101,4 +104,5 @@ function connect() {
 }
 
 setupThemeButtons();
+setupClass();
 connect();

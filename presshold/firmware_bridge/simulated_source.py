@@ -51,6 +51,10 @@ class SimulatedSource(ThreadedSource):
         """The simulated therapist aims at what the dashboard shows."""
         self.model.target = HandTarget(target_n, tolerance_n, hold_s)
 
+    def follow_cue(self, what: str | None) -> None:
+        """The simulated student follows a trainer run's press / release / rest cues."""
+        self.model.cue(what)
+
     def _run(self) -> None:
         self._set_status(connected=True)
         rate = self.model.rate_hz

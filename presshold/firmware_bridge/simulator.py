@@ -101,6 +101,22 @@ class HandModel:
         self._wander_f = 0.5
         self._drift = 0.0  # N/s the aim wanders by, corrected by the hand
         self._offset = 0.0
+        self._cue: str | None = None
+
+    def cue(self, what: str | None) -> None:
+        """Follow a trainer run's cues (``"press"``, ``"hold"``, ``"release"``, ``"rest"``;
+        ``None`` = free running again): rest until asked to press, press after a reaction time,
+        release soon after being asked, never press again uncued. Called from another thread:
+        one attribute write at a time, and the worst a race does is shift one press by one
+        batch."""
+        self._cue = what
+        r = self._rng
+        if what == "press" and self.phase == "rest":
+            self._left = r.uniform(0.3, 0.9)  # reaction time to the cue
+        elif what == "release" and self.phase in ("ramp", "overshoot", "hold", "slip", "recover"):
+            self.phase = "hold"  # finish the hold a moment later, then release
+            self._cycle.slip_n = None  # no slip planned after the cue to let go
+            self._left = min(self._left, r.uniform(0.2, 0.5))
 
     @property
     def target(self) -> HandTarget:
@@ -146,7 +162,7 @@ class HandModel:
         elif phase in ("overshoot", "slip"):
             self._left = c.event_s
         elif phase == "hold":
-            self._left = c.hold_s
+            self._left = c.hold_s if self._cue != "release" else min(c.hold_s, 0.3)
         elif phase == "recover":
             self._left = r.uniform(1.5, 3.0)
         elif phase == "rest":
@@ -160,7 +176,7 @@ class HandModel:
         if ph == "rest":
             self._set = 0.0
             self._left -= dt
-            if self._left <= 0:
+            if self._left <= 0 and self._cue in (None, "press"):  # a run's hand waits for its cue
                 self._enter("ramp")
         elif ph == "ramp":
             peak = c.overshoot_n if c.overshoot_n is not None else c.aim_n

@@ -44,6 +44,7 @@ class StationView(BaseModel):
     session_id: str | None
     settings: dict[str, Any]
     sample_rate_hz: float | None
+    student_id: str | None = Field(None, description="the student assigned (trainer mode)")
 
 
 class CalibrationView(OpenModel):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from presshold import __version__
+from presshold.errors import StorageError
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import AUTO, SourceSpec, expand, open_source
 from presshold.server import http_errors, trace_import
@@ -23,9 +25,27 @@ from presshold.server.access import AccessGuard, access_options
 from presshold.server.config import ServerSettings
 from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
-from presshold.server.routes import calibration, health, live, pages, sessions, settings, stations
+from presshold.server.routes import (
+    calibration,
+    health,
+    live,
+    pages,
+    protocols,
+    references,
+    runs,
+    sessions,
+    settings,
+    stations,
+    students,
+    trainer_pages,
+)
 from presshold.server.stations import StationRegistry
 from presshold.server.store import SessionStore
+from presshold.server.trainer.library import ProtocolLibrary
+from presshold.server.trainer.repository import TrainerRepository
+from presshold.server.trainer.service import TrainerService
+
+log = logging.getLogger("presshold.server")
 
 MAX_BODY = 64 * 1024  # the largest legitimate body (session notes) is a few kB
 
@@ -84,12 +104,19 @@ def create_app(
             rate_hz=config.sim_rate_hz,
         )
         state.store, state.stations, state.analyses = store, registry, analyses
+        trainer_repo = TrainerRepository(data_dir)
+        try:
+            await asyncio.to_thread(trainer_repo.open)
+        except StorageError as exc:  # live feedback still works; trainer routes answer 503
+            log.warning("%s", exc)
+        state.trainer = TrainerService(trainer_repo, ProtocolLibrary(data_dir))
         await registry.start(opened, auto=auto)
         try:
             yield
         finally:
             analyses.close()  # a session ended below is analysed at the next start
             await registry.stop()
+            await asyncio.to_thread(state.trainer.close)
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing
 
     # no /docs or /redoc: they load scripts from a CDN into the origin that holds the token
@@ -105,6 +132,9 @@ def create_app(
     app.state.presshold = state
     http_errors.install(app)
     app.mount("/static", StaticFiles(directory=pages.dashboard_dir()), name="static")
-    for module in (pages, health, stations, settings, sessions, calibration, live):
+    for module in (
+        pages, health, stations, settings, sessions, calibration, live,
+        students, protocols, runs, references, trainer_pages,
+    ):  # fmt: skip
         app.include_router(module.router)
     return app

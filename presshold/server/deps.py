@@ -20,6 +20,7 @@ from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.station import Station
 from presshold.server.stations import StationRegistry
 from presshold.server.store import SessionStore
+from presshold.server.trainer.service import TrainerService
 
 
 @dataclass
@@ -31,6 +32,7 @@ class AppState:
     stations: StationRegistry | None = None
     store: SessionStore | None = None
     analyses: MetricsWorker | None = None
+    trainer: TrainerService | None = None
 
 
 def app_state(conn: HTTPConnection) -> AppState:
@@ -77,3 +79,13 @@ def session_archive(conn: HTTPConnection) -> SessionArchive:
 
 
 ArchiveDep = Annotated[SessionArchive, Depends(session_archive)]
+
+
+def trainer_service(conn: HTTPConnection) -> TrainerService:
+    trainer = app_state(conn).trainer
+    if trainer is None:
+        raise RuntimeError("trainer mode is not running")
+    return trainer
+
+
+TrainerDep = Annotated[TrainerService, Depends(trainer_service)]

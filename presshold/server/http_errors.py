@@ -99,7 +99,21 @@ ERRORS_BY_OPERATION: list[tuple[str, dict[int, str]]] = [
     ("PUT /api/settings", {507: "settings applied but not saved"}),
     ("POST /api/tare", {409: "no sensor, or not steady", 507: "calibration not saved"}),
     ("POST /api/calibration/*", {409: "no sensor, or not steady", 507: "calibration not saved"}),
-    ("* /api/stations/{station_id}", {404: "no such station"}),
+    ("* /api/stations/{station_id}*", {404: "no such station"}),
+    ("* /api/students*", {503: "the trainer store cannot be read or written"}),
+    ("* /api/students/{student_id}*", {404: "no such student"}),
+    ("* /api/protocols/{protocol_id}*", {404: "no such protocol"}),
+    ("POST /api/protocols/import", {422: "not a valid protocol file (the field and why)"}),
+    ("PUT /api/protocols/{protocol_id}", {409: "a built-in protocol is read-only"}),
+    ("DELETE /api/protocols/{protocol_id}", {409: "a built-in protocol is read-only"}),
+    ("* /api/runs/{run_id}*", {404: "no such run", 503: "the trainer store cannot be read"}),
+    (
+        "POST /api/stations/{station_id}/run*",
+        {409: "a run is (or is not) in progress, or no sensor", 503: "the trainer store failed"},
+    ),
+    ("* /api/references*", {503: "the trainer store cannot be read or written"}),
+    ("* /api/references/{ref_id}", {404: "no such reference"}),
+    ("POST /api/references", {404: "no such session"}),
     ("PATCH /api/stations/{station_id}", {507: "renamed but not saved"}),
 ]
 STATION_SCOPED = {404: "no such station (`?station=`)"}

@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -49,6 +49,16 @@ def merge(batches: list[ReadingBatch]) -> ReadingBatch:
         raw=np.concatenate([b.raw for b in batches]),
         force_n=np.concatenate([b.force_n for b in batches]),
     )
+
+
+class FeedGate(Protocol):
+    """What a running trainer protocol does to this feed's messages (presshold.server.trainer):
+    ``annotate`` adds the ``run`` field to frames for everyone; ``mask`` is what the station's
+    own viewers get — the same message, a copy without the force, or ``None`` (withheld)."""
+
+    def annotate(self, msg: dict[str, Any]) -> dict[str, Any]: ...
+
+    def mask(self, msg: dict[str, Any]) -> dict[str, Any] | None: ...
 
 
 class Inbox:
@@ -90,6 +100,8 @@ class LiveFeed:
         self.history: deque[list[float]] = deque(maxlen=int(HISTORY_S * 2000))
         self.pending: list[list[float]] = []
         self.viewers: set[Viewer] = set()
+        self.full_viewers: set[Viewer] = set()  # the trainer's view: never masked by the gate
+        self.gate: FeedGate | None = None
         self.seq = 0
         self.last_frame = 0.0
         self._flush: asyncio.TimerHandle | None = None
@@ -179,12 +191,21 @@ class LiveFeed:
         samples = [p for p in itertools.islice(self.history, 0, max(sent, 0)) if p[0] >= cutoff]
         return {"type": "history", "samples": samples}
 
-    def add_viewer(self, status: dict[str, Any]) -> Viewer:
-        """A new viewer starts with ``status`` and the last 30 s, then live messages."""
+    def add_viewer(self, status: dict[str, Any], full: bool = False) -> Viewer:
+        """A new viewer starts with ``status`` and the last 30 s, then live messages; while a
+        trainer's gate hides the force, only ``full`` viewers (the trainer's) see them whole."""
         v = Viewer()
-        v.put(Outgoing.of(status))
-        v.put(self._history_outgoing())
+        if self.gate is None:
+            v.put(Outgoing.of(status))
+            v.put(self._history_outgoing())
+        for msg in (status, self.history_message()) if self.gate is not None else ():
+            shown: dict[str, Any] | None = self.gate.annotate(msg)
+            shown = shown if full else self.gate.mask(shown)
+            if shown is not None:
+                v.put(Outgoing.of(shown))
         self.viewers.add(v)
+        if full:
+            self.full_viewers.add(v)
         return v
 
     def _history_outgoing(self) -> Outgoing:
@@ -196,26 +217,32 @@ class LiveFeed:
             self._history_cache = (key, Outgoing.of(self.history_message()))
         return self._history_cache[1]
 
-    def _history_outgoing(self) -> Outgoing:
-        """The history message, encoded once per tick however many viewers join in it (a
-        classroom reloading at once must not stall the frame loop with 30 s encodings)."""
-        h = self.history
-        key = (self.t0, len(h), len(self.pending), id(h[-1]) if h else 0)  # t0: a new session
-        cached = getattr(self, "_history_cache", None)
-        if cached is None or cached[0] != key:
-            cached = (key, Outgoing.of(self.history_message()))
-            self._history_cache = cached
-        return cached[1]
-
     def remove_viewer(self, v: Viewer) -> None:
         self.viewers.discard(v)
+        self.full_viewers.discard(v)
 
     def broadcast(self, msg: dict[str, Any]) -> None:
         if not self.viewers:
             return
+        if self.gate is not None:
+            msg = self.gate.annotate(msg)
+            masked = self.gate.mask(msg)
+            if masked is not msg:
+                self._broadcast_masked(msg, masked)
+                return
         out = Outgoing.of(msg)
         for v in self.viewers:  # never waits: a slow viewer only loses its own oldest frames
             v.put(out)
+
+    def _broadcast_masked(self, msg: dict[str, Any], masked: dict[str, Any] | None) -> None:
+        full = Outgoing.of(msg) if self.full_viewers else None
+        out = Outgoing.of(masked) if masked is not None else None
+        for v in self.viewers:
+            if v in self.full_viewers:
+                assert full is not None
+                v.put(full)
+            elif out is not None:
+                v.put(out)
 
     def viewer_stats(self) -> tuple[int, int]:
         return len(self.viewers), sum(1 for v in self.viewers if v.dropped_frames)

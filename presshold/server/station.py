@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -27,9 +27,26 @@ from presshold.server.recorder import Recorder
 from presshold.server.station_book import StationBook
 from presshold.server.store import SessionStore
 from presshold.server.viewers import Viewer
+from presshold.signal.pipeline import BlockResult
 from presshold.treatment import SettingsPatch, TreatmentSettings, describe
 
 log = logging.getLogger("presshold.server")
+
+
+class TrainerHook(Protocol):
+    """Trainer mode at this station (presshold.server.trainer.service.StationTrainer): it sees
+    every processed block and clock tick, and adds the student and run to the tile."""
+
+    student_id: str | None
+
+    @property
+    def running(self) -> bool: ...
+
+    def on_block(self, batch: ReadingBatch, result: BlockResult) -> None: ...
+
+    def tick(self, now: float) -> None: ...
+
+    def tile(self) -> dict[str, Any]: ...
 
 
 class Station:
@@ -62,6 +79,7 @@ class Station:
         self._last_ingest = 0.0
         self._deferred: asyncio.TimerHandle | None = None
         self._storage_seen = (store.ok, store.error)
+        self.trainer: TrainerHook | None = None
         self._follow_settings()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -109,6 +127,8 @@ class Station:
         if self.recorder.recording:
             self.feed.t0 = self.recorder.t0  # it may start at its first sample (Recorder.ingest)
         result = self.feed.process(batch)
+        if self.trainer is not None:  # before the events go out: a run may withhold them
+            self.trainer.on_block(batch, result)
         for ev in result.events:
             self.recorder.event(ev.t_s, ev.kind, ev.data)
             self.feed.broadcast(
@@ -184,6 +204,8 @@ class Station:
     # --- settings and identity -------------------------------------------------------------
     async def update_settings(self, patch: SettingsPatch) -> TreatmentSettings:
         """Apply a settings patch live and save it for this station's next start."""
+        if self.trainer is not None and self.trainer.running:
+            raise Conflict(f"{self.name}: a protocol run sets the target; stop the run first")
         try:
             new = self.settings.patched(patch)
         except ValidationError as exc:
@@ -269,10 +291,11 @@ class Station:
         }
 
     # --- viewers and messages ------------------------------------------------------------
-    def add_viewer(self) -> Viewer:
-        """A new viewer starts with the current status and the last 30 s, then live messages."""
+    def add_viewer(self, full: bool = False) -> Viewer:
+        """A new viewer starts with the current status and the last 30 s, then live messages.
+        ``full``: the trainer's view, which a hidden trial does not mask."""
         self.ingest_parked()
-        return self.feed.add_viewer(self.status_message())
+        return self.feed.add_viewer(self.status_message(), full)
 
     def remove_viewer(self, viewer: Viewer) -> None:
         self.feed.remove_viewer(viewer)
@@ -327,6 +350,7 @@ class Station:
             "session_id": session["id"] if session else None,
             "settings": self.settings.model_dump(),
             "sample_rate_hz": self.status.rate_hz,
+            "student_id": self.trainer.student_id if self.trainer else None,
         }
 
     def overview(self) -> dict[str, Any]:
@@ -347,6 +371,7 @@ class Station:
             "band_n": list(self.feed.pipeline.params.band),
             "unit": self.settings.unit,
             "probe_area_cm2": self.settings.probe_area_cm2,
+            "trainer": self.trainer.tile() if self.trainer else None,
         }
 
     # --- periodic ------------------------------------------------------------------------
@@ -360,4 +385,6 @@ class Station:
         if storage != self._storage_seen:  # a failure, a recovery, or samples lost for good
             self._storage_seen = storage
             self.broadcast_status()
+        if self.trainer is not None:
+            self.trainer.tick(now)
         self.feed.heartbeat(now)

@@ -43,7 +43,10 @@ def test_status_history_then_frames_on_the_simulator(tmp_path: Path) -> None:
     with ServerProcess(tmp_path) as srv:
         settings = httpx.get(f"{srv.url}/api/settings").json()
         msgs = asyncio.run(
-            _collect(srv.ws_url, lambda m: sum(x["type"] == "frame" for x in m) >= 15)
+            _collect(  # frames go out as samples arrive: count samples, not frames
+                srv.ws_url,
+                lambda m: sum(len(x["samples"]) for x in m if x["type"] == "frame") >= 40,
+            )
         )
     status, history, *rest = msgs
     assert status["type"] == "status" and history["type"] == "history"

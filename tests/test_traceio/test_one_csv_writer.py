@@ -13,7 +13,12 @@ ROOT = Path(presshold.__file__).parent
 # Modules allowed to assemble CSV text: the writer itself and the session CSV built on it.
 WRITERS = {"traceio/csv_safe.py", "traceio/session_csv.py"}
 # Modules that send CSV produced by those writers.
-SENDERS = {"server/exports.py", "server/routes/sessions.py"}
+SENDERS = {
+    "server/exports.py",
+    "server/routes/sessions.py",
+    "server/routes/runs.py",
+    "server/routes/students.py",
+}
 
 
 def _csv_writing(tree: ast.AST) -> list[str]:

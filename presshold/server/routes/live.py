@@ -24,7 +24,7 @@ async def _pump(ws: WebSocket, viewer: Viewer) -> None:
 @router.websocket("/ws/live")
 async def live(ws: WebSocket) -> None:
     """Status, the last 30 s, then frames and events (docs/protocol.md). An unknown station:
-    the socket closes with 1008 and the reason."""
+    the socket closes with 1008 and the reason. ``view=trainer``: unmasked during hidden trials."""
     stations = registry(ws)
     try:
         station = stations.get(ws.query_params.get("station"))
@@ -32,7 +32,8 @@ async def live(ws: WebSocket) -> None:
         await ws.close(code=POLICY_VIOLATION, reason=str(exc)[:120])
         return
     await ws.accept()
-    viewer = station.add_viewer()
+    # the trainer's view of a station is never masked by a hidden trial (docs/trainer.md)
+    viewer = station.add_viewer(full=ws.query_params.get("view") == "trainer")
     try:
         await _pump(ws, viewer)
     finally:

@@ -8,13 +8,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from presshold.server.api_models import StationView
-from presshold.server.deps import Registry
+from presshold.server.deps import Registry, TrainerDep
 
 router = APIRouter(prefix="/api/stations", tags=["stations"])
 
 
 class StationPatch(BaseModel, extra="forbid"):
     name: str | None = Field(None, min_length=1, max_length=60, description='e.g. "Table 3"')
+    student_id: str | None = Field(None, max_length=64, description="trainer mode; null = none")
 
 
 @router.get("", response_model=list[StationView])
@@ -28,9 +29,13 @@ def get_station(station_id: str, stations: Registry) -> dict[str, Any]:
 
 
 @router.patch("/{station_id}", response_model=StationView)
-async def patch_station(station_id: str, body: StationPatch, stations: Registry) -> dict[str, Any]:
-    """Rename a station; the name is remembered for this sensor across restarts."""
+async def patch_station(
+    station_id: str, body: StationPatch, stations: Registry, trainer: TrainerDep
+) -> dict[str, Any]:
+    """Rename a station (remembered for this sensor across restarts) or assign a student."""
     station = stations.get(station_id)
+    if "student_id" in body.model_fields_set:
+        await trainer.assign(station, body.student_id)
     if body.name is not None:
         await station.rename(body.name.strip() or station.name)
     return station.describe()
