@@ -18,7 +18,8 @@ Each flag falls back to an environment variable, then to its default:
   PRESSHOLD_TOLERANCE, PRESSHOLD_HOLD, PRESSHOLD_OPEN_BROWSER=0|1, PRESSHOLD_SIM_RATE (Hz),
   PRESSHOLD_TOKEN (access token to use), PRESSHOLD_REQUIRE_TOKEN=1 (even on 127.0.0.1),
   PRESSHOLD_STORE_MAX_MB (cap the session store's size; past it, recording stops as if the disk
-  were full and the live view says so).
+  were full and the live view says so), PRESSHOLD_STORE (postgresql://…), PRESSHOLD_BROKER
+  (mqtt://…), PRESSHOLD_BROKER_USERNAME, PRESSHOLD_BROKER_PASSWORD.
 Listening on an interface other than loopback prints a URL with an access token; only
 browsers that opened it (or send "Authorization: Bearer TOKEN") are served."""
 
@@ -62,10 +63,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--tolerance", default=None, help="initial band half-width: 10%% or 3N")
         p.add_argument("--hold", type=float, default=None, help="initial hold time in seconds")
         p.add_argument("--no-browser", action="store_true", help="do not open the dashboard")
+        if name == "serve":
+            from presshold.cli.network_options import add_hub_options
+
+            add_hub_options(p)
         p.set_defaults(handler=_run, demo=name == "demo")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from presshold.cli.network_options import hub_settings
     from presshold.server.config import load_settings
 
     settings = load_settings(
@@ -78,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
             "tolerance": args.tolerance,
             "hold_s": args.hold,
             "open_browser": False if args.no_browser else None,
+            **hub_settings(args),
         }
     )
     return serve(settings)

@@ -25,7 +25,7 @@ from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.routes import calibration, health, live, pages, sessions, settings, stations
 from presshold.server.stations import StationRegistry
-from presshold.server.store import SessionStore
+from presshold.server.store_factory import open_store
 
 MAX_BODY = 64 * 1024  # the largest legitimate body (session notes) is a few kB
 
@@ -71,9 +71,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        quota = config.store_max_mb
-        store = SessionStore(data_dir, None if quota is None else int(quota * 1024 * 1024))
-        store.open()
+        store = open_store(config, data_dir)
         analyses = MetricsWorker(store)  # time in band of each session as soon as it ends
         analyses.start()
         registry = StationRegistry(

@@ -68,6 +68,12 @@ class ServerSettings:
     """``None``: a token is required exactly when binding to a non-loopback interface."""
     token: str | None = None
     """The access token; generated when one is required and none was given."""
+    store: str | None = None
+    """``postgresql://USER@HOST/DB`` records sessions there; ``None``: SQLite in the data dir."""
+    broker: str | None = None
+    """``mqtt://HOST:PORT`` / ``mqtts://…``: remote stations arrive through this broker."""
+    broker_username: str | None = None
+    broker_password: str | None = None
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -178,6 +184,12 @@ def _validate(s: ServerSettings) -> None:
         raise ConfigError(f"simulator rate {s.sim_rate_hz:g} Hz: use 10-1000")
     if s.store_max_mb is not None and not s.store_max_mb >= 0.05:
         raise ConfigError(f"store size limit {s.store_max_mb:g} MB: use at least 0.05")
+    from presshold import urls
+
+    if s.store is not None and s.store != "sqlite":
+        urls.split(s.store, ("postgresql", "postgres"), "--store")
+    if s.broker is not None:
+        urls.split(s.broker, ("mqtt", "mqtts"), "--broker")
     if s.token is not None and len(s.token) < 16:
         raise ConfigError("access token too short: use at least 16 characters")
     patch = s.treatment_patch()  # parses target/tolerance: clear errors before anything starts

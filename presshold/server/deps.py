@@ -18,7 +18,7 @@ from presshold.server.archive import SessionArchive
 from presshold.server.config import ServerSettings
 from presshold.server.station import Station
 from presshold.server.stations import StationRegistry
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 
 
 @dataclass
@@ -28,7 +28,7 @@ class AppState:
     settings: ServerSettings
     data_dir: Path
     stations: StationRegistry | None = None
-    store: SessionStore | None = None
+    store: SessionStoreAPI | None = None
 
 
 def app_state(conn: HTTPConnection) -> AppState:
@@ -43,7 +43,7 @@ def registry(conn: HTTPConnection) -> StationRegistry:
     return reg
 
 
-def session_store(conn: HTTPConnection) -> SessionStore:
+def session_store(conn: HTTPConnection) -> SessionStoreAPI:
     store = app_state(conn).store
     if store is None:
         raise RuntimeError("the session store is not open")
@@ -51,7 +51,7 @@ def session_store(conn: HTTPConnection) -> SessionStore:
 
 
 Registry = Annotated[StationRegistry, Depends(registry)]
-StoreDep = Annotated[SessionStore, Depends(session_store)]
+StoreDep = Annotated[SessionStoreAPI, Depends(session_store)]
 
 
 def station(

@@ -25,7 +25,7 @@ from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
 from presshold.server.live import MIN_INGEST_INTERVAL_S, Inbox, LiveFeed
 from presshold.server.recorder import Recorder
 from presshold.server.station_book import StationBook
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 from presshold.server.viewers import Viewer
 from presshold.treatment import SettingsPatch, TreatmentSettings, describe
 
@@ -43,7 +43,7 @@ class Station:
         spec: str,
         source: Source,
         settings: TreatmentSettings,
-        store: SessionStore,
+        store: SessionStoreAPI,
         book: StationBook,
         loop: asyncio.AbstractEventLoop,
         on_session_end: Callable[[str], None] | None = None,

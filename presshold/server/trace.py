@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 
 IN_MEMORY_MAX = 500_000  # samples read at once (12 MB of float64 for t, force and raw)
 
 
 def read_trace(
-    store: SessionStore, sid: str, from_s: float | None, to_s: float | None, max_points: int
+    store: SessionStoreAPI, sid: str, from_s: float | None, to_s: float | None, max_points: int
 ) -> dict[str, Any]:
     upper, first, last = store.extent(sid, from_s, to_s)
     if upper <= IN_MEMORY_MAX:
