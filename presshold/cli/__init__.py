@@ -15,7 +15,7 @@ from presshold.errors import PressHoldError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from presshold.cli import analyze, device, migrate, serve, sessions
+    from presshold.cli import analyze, device, migrate, serve, sessions, station
 
     parser = argparse.ArgumentParser(
         prog="presshold",
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.register(sub)
     sessions.register(sub)
     migrate.register(sub)
+    station.register(sub)
     return parser
 
 

@@ -25,7 +25,7 @@ from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.routes import calibration, health, live, pages, sessions, settings, stations
 from presshold.server.stations import StationRegistry
-from presshold.server.store_factory import open_store
+from presshold.server.store_factory import open_store, start_remote_stations
 
 MAX_BODY = 64 * 1024  # the largest legitimate body (session notes) is a few kB
 
@@ -39,7 +39,7 @@ def open_sources(config: ServerSettings) -> tuple[list[tuple[SourceSpec, Source]
         from presshold.firmware_bridge.ports import list_ports
 
         specs += [p.device for p in list_ports() if p.likely and p.device not in specs]
-    elif not specs:
+    elif not specs and not config.broker:  # with --broker, stations may all be remote
         from presshold.firmware_bridge.ports import choose_default_source
 
         specs = [choose_default_source()]
@@ -83,9 +83,12 @@ def create_app(
         )
         state.store, state.stations = store, registry
         await registry.start(opened, auto=auto)
+        remote = await start_remote_stations(config, registry)  # --broker: stations over MQTT
         try:
             yield
         finally:
+            if remote is not None:
+                await remote.stop()
             analyses.close()  # a session ended below is analysed at the next start
             await registry.stop()
             await asyncio.to_thread(store.close)  # flush: Ctrl-C / SIGTERM lose nothing

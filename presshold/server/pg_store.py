@@ -35,6 +35,7 @@ from psycopg.rows import dict_row
 from presshold import urls
 from presshold.errors import StorageError
 from presshold.server import pg_schema
+from presshold.server.hub_id import hub_identity
 from presshold.server.pg_ops import Op, OpSpool
 from presshold.server.store import (
     COUNTED_EVENTS,
@@ -76,22 +77,6 @@ def connect(url: str, **kw: Any) -> psycopg.Connection[Any]:
 def describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return urls.mask(text[0] if text else type(exc).__name__)
-
-
-def hub_identity(data_dir: Path) -> str:
-    """A stable id of this hub (kept in its data dir): at start it closes only the sessions
-    *it* left open, so several hubs can share one database."""
-    path = Path(data_dir) / "hub-id"
-    try:
-        return path.read_text().strip()
-    except OSError:
-        hub = uuid.uuid4().hex[:12]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(hub + "\n")
-        except OSError:
-            pass
-        return hub
 
 
 class PgSessionStore:

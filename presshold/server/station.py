@@ -79,6 +79,19 @@ class Station:
     def on_readings(self, batch: ReadingBatch) -> None:
         self.inbox.put(batch)
 
+    def on_catchup(self, batch: ReadingBatch) -> None:
+        """Readings sent late (a remote station catching up after an outage): recorded in
+        order, not shown as live (``presshold.server.remote_source``)."""
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
+            self.loop.call_soon_threadsafe(self._record_late, batch)
+
+    def _record_late(self, batch: ReadingBatch) -> None:
+        self.ingest_parked()  # anything parked before it is older
+        was_recording = self.recorder.recording
+        self.recorder.ingest(batch, True, self.session_meta)
+        if self.recorder.recording and not was_recording:
+            self._session_started()
+
     def on_status(self, status: SourceStatus) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
             self.loop.call_soon_threadsafe(self._set_status, status)
