@@ -86,7 +86,9 @@ def make_client(
     return c
 
 
-def connect(c: paho.Client, broker: Broker, persistent: bool = False) -> None:
+def connect(
+    c: paho.Client, broker: Broker, persistent: bool = False, keepalive_s: int = KEEPALIVE_S
+) -> None:
     """Start connecting in the background (paho's thread); it keeps reconnecting by itself.
     ``persistent``: the broker keeps the session (subscriptions, QoS 1 messages) for 5 minutes
     while the client is away (MQTT 5 session expiry), so a restarted hub receives what was
@@ -96,7 +98,7 @@ def connect(c: paho.Client, broker: Broker, persistent: bool = False) -> None:
     c.connect_async(
         broker.host,
         broker.port,
-        keepalive=KEEPALIVE_S,
+        keepalive=keepalive_s,
         clean_start=not persistent,
         properties=props,
     )

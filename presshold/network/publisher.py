@@ -32,7 +32,7 @@ from presshold import __version__
 from presshold.errors import PressHoldError
 from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
 from presshold.network import codec, topics
-from presshold.network.mqtt import Broker, connect, make_client
+from presshold.network.mqtt import KEEPALIVE_S, Broker, connect, make_client
 from presshold.network.spool import Spool, SpoolFull
 
 log = logging.getLogger("presshold.station")
@@ -48,9 +48,16 @@ class StationPublisher:
     """Publishes one source as station ``station_id`` (see module docstring)."""
 
     def __init__(
-        self, station_id: str, name: str, source: Source, broker: Broker, spool: Spool
+        self,
+        station_id: str,
+        name: str,
+        source: Source,
+        broker: Broker,
+        spool: Spool,
+        keepalive_s: int = KEEPALIVE_S,
     ) -> None:
         self.id = station_id
+        self.keepalive_s = keepalive_s
         self.name = name
         self.source = source
         self.broker = broker
@@ -84,7 +91,7 @@ class StationPublisher:
     def start(self) -> None:
         self._status = self.source.status
         self.source.start(self)
-        connect(self.client, self.broker)
+        connect(self.client, self.broker, keepalive_s=self.keepalive_s)
         for target, name in ((self._send_loop, "sender"), (self._command_loop, "commands")):
             t = threading.Thread(target=target, name=f"presshold-{name}", daemon=True)
             t.start()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
@@ -125,7 +126,10 @@ class RemoteStations:
             if leaf == "samples":
                 source = self._source(sid)
                 if source is not None:
-                    source.on_batch(codec.decode(msg.payload))
+                    batch = codec.decode(msg.payload)
+                    if msg.dup:  # a retransmission after a reconnect: late by definition
+                        batch = dataclasses.replace(batch, replay=True)
+                    source.on_batch(batch)
             elif leaf == "status" and msg.payload:
                 status = json.loads(msg.payload)
                 source = self._source(sid) if status.get("online") else self.sources.get(sid)

@@ -6,7 +6,7 @@ sequence order: numbers below the next expected one are duplicates; numbers abov
 the gap is filled (the station keeps every batch until the hub acknowledges it, so the gap
 always fills). ``first`` in each batch — the oldest the station still holds — means the hub
 never waits for a batch the station no longer has. Batches the station sent late (the *replay*
-flag) are recorded but not shown as live (``Station.on_catchup``); meanwhile the station shows
+flag) are recorded but not shown as live (``Station.on_remote_batch``); meanwhile the station shows
 as disconnected and "catching up".
 
 Station time: the wire carries the station's wall clock (NTP-synchronised machines agree to a
@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -34,6 +35,10 @@ from presshold.network.codec import Batch
 MAX_WAITING = 20_000
 """Out-of-order batches held for a gap to fill (~17 min of 50 ms batches)."""
 COMMAND_TIMEOUT_S = 8.0
+LATE_S = 1.0
+"""A batch arriving this much later than the station's usual lag is not shown as live."""
+LAG_WINDOW = 400
+"""Batches (~20 s) over which the usual lag is the minimum."""
 
 
 class CommandLink(Protocol):
@@ -72,10 +77,13 @@ class RemoteSource(Source):
         self.delivered: tuple[int, int] | None = cursor
         self._waiting: dict[int, Batch] = {}
         self.duplicates = 0
+        self.replayed = 0
+        """Samples that arrived late (recorded, not shown live)."""
         self._last_t = -math.inf
         self._wall_to_mono = time.time() - time.monotonic()
         self._remote_points: list[dict[str, float]] = []
         self.announced_name: str | None = None
+        self._lags: deque[float] = deque(maxlen=LAG_WINDOW)
 
     # --- Source interface ----------------------------------------------------------------
     def start(self, sink: SourceSink) -> None:
@@ -128,14 +136,27 @@ class RemoteSource(Source):
             t += self._last_t - t[0] + 1e-6
         self._last_t = float(t[-1])
         batch = ReadingBatch(t_s=t, raw=np.array(b.raw), force_n=np.array(b.force_n))
-        if b.replay != self.catching_up:
-            self.catching_up = b.replay
+        late = b.replay or self._late(b)
+        if late != self.catching_up:
+            self.catching_up = late
             self._publish_status()
-        late: Callable[[ReadingBatch], None] | None = getattr(sink, "on_catchup", None)
-        if b.replay and late is not None:
-            late(batch)
+        if late:
+            self.replayed += len(batch)
+        ordered: Callable[[ReadingBatch, bool], None] | None = getattr(
+            sink, "on_remote_batch", None
+        )
+        if ordered is not None:
+            ordered(batch, not late)
         else:
             sink.on_readings(batch)
+
+    def _late(self, b: Batch) -> bool:
+        """Sent late without the station knowing (its MQTT client retransmits what it had
+        published into a dead connection): arrival lag well above this station's recent
+        floor. The floor absorbs any offset between the two machines' clocks."""
+        lag = time.time() - float(b.t[-1])
+        self._lags.append(lag)
+        return lag > min(self._lags) + LATE_S
 
     def on_station_status(self, d: dict[str, Any]) -> None:
         """The station's retained status (or its last will: ``{"online": false}``)."""

@@ -79,14 +79,18 @@ class Station:
     def on_readings(self, batch: ReadingBatch) -> None:
         self.inbox.put(batch)
 
-    def on_catchup(self, batch: ReadingBatch) -> None:
-        """Readings sent late (a remote station catching up after an outage): recorded in
-        order, not shown as live (``presshold.server.remote_source``)."""
+    def on_remote_batch(self, batch: ReadingBatch, live: bool) -> None:
+        """A remote station's batch (``presshold.server.remote_source``), in sequence order;
+        ``live=False``: sent late after an outage, recorded but not shown as live. One FIFO
+        for both kinds keeps them in order on the loop."""
         with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-            self.loop.call_soon_threadsafe(self._record_late, batch)
+            self.loop.call_soon_threadsafe(self._remote_batch, batch, live)
 
-    def _record_late(self, batch: ReadingBatch) -> None:
-        self.ingest_parked()  # anything parked before it is older
+    def _remote_batch(self, batch: ReadingBatch, live: bool) -> None:
+        if live:
+            self.inbox.put(batch)
+            return
+        self.ingest_parked()  # what was parked before it is older
         was_recording = self.recorder.recording
         self.recorder.ingest(batch, True, self.session_meta)
         if self.recorder.recording and not was_recording:
