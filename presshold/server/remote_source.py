@@ -73,7 +73,8 @@ class RemoteSource(Source):
         self._online = False
         self._sensor_connected = False
         self.catching_up = False
-        self._stream, self._next = cursor if cursor else (None, 0)
+        self._stream: int | None = cursor[0] if cursor else None
+        self._next = cursor[1] + 1 if cursor else 0
         self.delivered: tuple[int, int] | None = cursor
         self._waiting: dict[int, Batch] = {}
         self.duplicates = 0

@@ -23,7 +23,17 @@ from pathlib import Path
 import pytest
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-PG_BIN = Path(os.environ.get("PRESSHOLD_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _pg_bin() -> Path:
+    """``$PRESSHOLD_PG_BIN``, else the newest Debian ``/usr/lib/postgresql/<version>/bin``."""
+    if os.environ.get("PRESSHOLD_PG_BIN"):
+        return Path(os.environ["PRESSHOLD_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 
 
 def require(binary: str | Path, what: str) -> None:
