@@ -27,6 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--data-dir", type=Path, default=None, help="calibrations and the spool")
     p.add_argument("--rate", type=float, default=None, help="simulator rate in Hz")
+    p.add_argument(
+        "--batch-ms",
+        type=float,
+        default=20.0,
+        help="send readings every N ms (default 20: lower latency, more messages)",
+    )
     p.set_defaults(handler=_run)
 
 
@@ -59,7 +65,9 @@ def _run(args: argparse.Namespace) -> int:
     data_dir = (args.data_dir or default_data_dir()).expanduser()
     source = open_source(args.source, data_dir=data_dir, rate_hz=args.rate)
     spool = Spool(data_dir / f"station-{sid}.spool.sqlite3")
-    publisher = StationPublisher(sid, name, source, broker, spool)
+    if not 5 <= args.batch_ms <= 1000:
+        raise ConfigError(f"--batch-ms {args.batch_ms:g}: use 5-1000")
+    publisher = StationPublisher(sid, name, source, broker, spool, batch_s=args.batch_ms / 1000)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

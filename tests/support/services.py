@@ -66,12 +66,15 @@ def wait_port(port: int, timeout_s: float = 10.0) -> None:
 class Mosquitto:
     """One broker on 127.0.0.1:``port``; :meth:`kill` / :meth:`start` keep the port."""
 
-    def __init__(self, root: Path, port: int | None = None) -> None:
+    def __init__(self, root: Path, port: int | None = None, secure: str | None = None) -> None:
+        """``secure``: configuration lines (TLS files, password and ACL files) that replace
+        anonymous access."""
         self.port = port or free_port()
         self.conf = root / "mosquitto.conf"
         self.log = root / "mosquitto.log"
+        access = secure if secure is not None else "allow_anonymous true\n"
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"listener {self.port} 127.0.0.1\n{access}persistence false\n"
             "max_queued_messages 100000\n"
         )
         self.proc: subprocess.Popen[bytes] | None = None
