@@ -140,6 +140,41 @@ def wait_stations(port: int, n: int, timeout_s: float = 60) -> list[str]:
     raise TimeoutError(f"fewer than {n} stations live after {timeout_s} s")
 
 
+def run_stations(n: int, broker_url: str, work: Path) -> None:
+    """``--run-stations``: the 32 stations in a process of their own (so their threads do not
+    starve the viewers that measure), until a line arrives on stdin; then drain and report."""
+    sensors = [VirtualSensor() for _ in range(n)]
+    broker = parse_broker(broker_url)
+    pubs = [
+        StationPublisher(f"v{i:02d}", f"V{i}", s, broker, Spool(work / f"v{i:02d}.sqlite3"))
+        for i, s in enumerate(sensors)
+    ]
+    pacer = Pacer(sensors)
+    for p in pubs:
+        p.start()
+    pacer.start()
+    backlog: list[float] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.5):
+            backlog.append(sum(p.spool.pending for p in pubs) / n)
+
+    threading.Thread(target=watch, daemon=True).start()
+    sys.stdin.readline()
+    stop.set()
+    pacer.stop_event.set()
+    pacer.join()
+    for p in pubs:
+        p.stop(drain_s=30)
+    report = {
+        "produced": sum(s.produced for s in sensors),
+        "unacknowledged": sum(p.spool.pending for p in pubs),
+        "unacked_batches_per_station_mean": round(float(np.mean(backlog)), 1),
+    }
+    print(json.dumps(report), flush=True)
+
+
 def run_store(store_url: str, label: str, n: int, seconds: float, broker: Mosquitto) -> dict:
     work = Path(tempfile.mkdtemp(prefix="presshold-bench-"))
     port = free_port()
@@ -150,51 +185,40 @@ def run_store(store_url: str, label: str, n: int, seconds: float, broker: Mosqui
          store_url, "--http-port", str(port), "--no-browser"],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
-    sensors = [VirtualSensor() for _ in range(n)]
-    broker_url = parse_broker(broker.url)
-    pubs = [
-        StationPublisher(f"v{i:02d}", f"V{i}", s, broker_url, Spool(work / f"v{i:02d}.sqlite3"))
-        for i, s in enumerate(sensors)
-    ]
-    pacer = Pacer(sensors)
+    stations = subprocess.Popen(
+        [sys.executable, __file__, "--run-stations", str(n), "--broker", broker.url,
+         "--work", str(work)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
     try:
-        for p in pubs:
-            p.start()
-        pacer.start()
         ids = wait_stations(port, n)
         time.sleep(2.0)  # warm-up
         lat: list[float] = []
-        produced0 = sum(s.produced for s in sensors)
         c0, w0 = cpu_seconds(hub.pid), time.monotonic()
         asyncio.run(viewers(port, ids, time.monotonic() + seconds, lat))
         cpu = (cpu_seconds(hub.pid) - c0) / (time.monotonic() - w0)
-        rate = (sum(s.produced for s in sensors) - produced0) / (time.monotonic() - w0)
-        pacer.stop_event.set()
-        pacer.join()
-        for p in pubs:
-            p.stop(drain_s=20)
-        left = sum(p.spool.pending for p in pubs)
+        out, _ = stations.communicate("stop\n", timeout=120)
+        report = json.loads(out.strip().splitlines()[-1])
     finally:
-        pacer.stop_event.set()
+        if stations.poll() is None:
+            stations.kill()
         hub.terminate()
         hub.wait(30)
         log.close()
-    produced = sum(s.produced for s in sensors)
     stored, blocks, span = count_store(store_url, work / "hub")
     lat.sort()
     return {
         "store": label,
         "stations": n,
-        "samples_per_s": round(rate),
         "p50_ms": round(lat[len(lat) // 2], 1),
         "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
         "max_ms": round(lat[-1], 1),
+        "live_samples_seen": len(lat),
         "hub_cpu_pct": round(100 * cpu),
         "rows_per_s": round(blocks / span) if span else None,
         "samples_written_per_s": round(stored / span) if span else None,
-        "produced": produced,
         "stored": stored,
-        "unacknowledged": left,
+        **report,
     }
 
 
@@ -261,7 +285,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--stores", default="postgresql,sqlite")
     ap.add_argument("--codec", action="store_true")
+    ap.add_argument("--run-stations", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--broker", help=argparse.SUPPRESS)
+    ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.run_stations:
+        run_stations(args.run_stations, args.broker, args.work)
+        return
     if args.codec:
         codec_costs()
         return
