@@ -138,8 +138,14 @@ class RemoteSource(Source):
         self._last_t = float(t[-1])
         batch = ReadingBatch(t_s=t, raw=np.array(b.raw), force_n=np.array(b.force_n))
         late = b.replay or self._late(b)
-        if late != self.catching_up:
+        streaming = self._online and self._sensor_connected
+        if late != self.catching_up or not streaming:
+            # data flowing proves the station and its sensor are up, even before the retained
+            # status arrives: the station must count as connected *before* this batch is
+            # ingested, or its session would not start and the batch would be acknowledged
+            # without being recorded
             self.catching_up = late
+            self._online = self._sensor_connected = True
             self._publish_status()
         if late:
             self.replayed += len(batch)

@@ -175,3 +175,14 @@ def test_replayed_batches_are_recorded_not_live_and_the_station_shows_catching_u
     assert [live for _, live in sink.got] == [True, True, False, False, True, True]
     src.on_station_status({"online": False})
     assert not sink.statuses[-1].connected and "offline" in (sink.statuses[-1].message or "")
+
+
+def test_samples_before_the_status_count_as_connected() -> None:
+    """The retained status may arrive after the first batches: those must not be ingested while
+    the station counts as disconnected (no session would start; they would be acknowledged
+    without being recorded)."""
+    src, sink = RemoteSource("t", NoLink()), Sink()
+    src.start(sink)
+    assert not sink.statuses[-1].connected
+    src.on_batch(batch(1))
+    assert sink.statuses[-1].connected and len(sink.got) == 2
