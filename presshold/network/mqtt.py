@@ -91,8 +91,8 @@ def connect(
 ) -> None:
     """Start connecting in the background (paho's thread); it keeps reconnecting by itself.
     ``persistent``: the broker keeps the session (subscriptions, QoS 1 messages) for 5 minutes
-    while the client is away (MQTT 5 session expiry), so a restarted hub receives what was
-    published meanwhile."""
+    while the client is away (MQTT 5 session expiry): a station that reconnects receives the
+    acknowledgements sent meanwhile instead of resending what is already stored."""
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 300 if persistent else 0
     c.connect_async(

@@ -95,7 +95,8 @@ class StationPublisher:
     def start(self) -> None:
         self._status = self.source.status
         self.source.start(self)
-        connect(self.client, self.broker, keepalive_s=self.keepalive_s)
+        # persistent: acks and commands sent while the link is briefly down wait at the broker
+        connect(self.client, self.broker, persistent=True, keepalive_s=self.keepalive_s)
         for target, name in ((self._send_loop, "sender"), (self._command_loop, "commands")):
             t = threading.Thread(target=target, name=f"presshold-{name}", daemon=True)
             t.start()

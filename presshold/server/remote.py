@@ -10,8 +10,8 @@ Acknowledgement = recorded. Every ``ACK_S`` the hub records what each remote sta
 those samples in the session store, and waits for the store's barrier; only then does it
 publish ``…/ack``, and only then may the station forget those batches. The cursor is read back
 when the hub starts, so a hub killed with ``kill -9`` recognises what it already stored and
-records every resent batch once. The hub's MQTT session persists at the broker (MQTT 5 session
-expiry), so what stations publish while the hub restarts waits for it there.
+records every resent batch once; its retained status carries a new ``boot`` id, on which every
+station resends what is not acknowledged.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class RemoteStations:
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        connect(self.client, self.broker, persistent=True)
+        connect(self.client, self.broker)
         self._task = asyncio.create_task(self._acknowledge(), name="mqtt-acks")
         log.info("hub %s: stations over %s", self.hub, self.broker.shown)
 
