@@ -75,12 +75,13 @@ class Spool:
         if seq <= self.acked:
             return False
         with self._lock, self._con as con:
+            freed = con.execute(  # only the acknowledged range: cheap with a day of backlog
+                "SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM batches WHERE seq <= ?", (seq,)
+            ).fetchone()[0]
             con.execute("DELETE FROM batches WHERE seq <= ?", (seq,))
             con.execute("UPDATE meta SET value = ? WHERE key = 'acked'", (seq,))
             self.acked = seq
-            self.bytes = con.execute(
-                "SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM batches"
-            ).fetchone()[0]
+            self.bytes -= freed
         return True
 
     def after(self, seq: int, limit: int) -> list[tuple[int, bytes]]:

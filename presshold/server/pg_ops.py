@@ -99,11 +99,14 @@ class OpSpool:
         with self._lock:
             con = self._db()
             with con:
+                size = con.execute(  # the removed range only: a full spool stays cheap
+                    "SELECT COALESCE(SUM(LENGTH(head) + LENGTH(blob)), 0) FROM ops WHERE seq <= ?",
+                    (seq,),
+                ).fetchone()[0]
                 con.execute("DELETE FROM ops WHERE seq <= ?", (seq,))
-            n, size = con.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(head) + LENGTH(blob)), 0) FROM ops"
-            ).fetchone()
-            self.count, self.bytes = int(n), int(size)
+            lo, hi = con.execute("SELECT MIN(seq), MAX(seq) FROM ops").fetchone()
+            self.count = 0 if lo is None else hi - lo + 1  # appended in order, removed as a prefix
+            self.bytes = max(0, self.bytes - int(size)) if self.count else 0
 
     def close(self) -> None:
         if self._con is not None:

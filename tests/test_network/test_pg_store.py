@@ -147,7 +147,11 @@ def test_hub_killed_during_an_outage_loses_nothing_and_duplicates_nothing(
             first.add_event("s1", float(t[0]), "hold_start", {})
         assert first.sync(5)  # True: safe in the spool file, though not in the database
         assert first.spool.count == 60
-        # kill -9: the writer thread simply stops existing; its spool file remains
+        # "kill -9": the writer stops while the database is down (its last attempt fails);
+        # the spool file remains for the next start
+        first._ops.put(None)
+        assert first._thread is not None
+        first._thread.join(15)
         ops, _ = first.spool.head()
     finally:
         postgres_server.start()
