@@ -12,7 +12,10 @@ from presshold.firmware_bridge.source import Source, SourceSink, SourceStatus
 
 
 class CountingSource(Source):
-    def __init__(self, rate_hz: float = 80.0, per_read: int = 1) -> None:
+    def __init__(
+        self, rate_hz: float = 80.0, per_read: int = 1, steady: float | None = None
+    ) -> None:
+        """``steady``: every raw value is this instead of k (a sensor at rest, for a tare)."""
         super().__init__(None)
         self.rate_hz, self.per_read = rate_hz, per_read
         self._status = SourceStatus(
@@ -20,6 +23,7 @@ class CountingSource(Source):
             rate_hz=rate_hz, unit="N",
         )  # fmt: skip
         self.produced = 0
+        self.steady = steady
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.paused = threading.Event()
@@ -47,6 +51,8 @@ class CountingSource(Source):
             if self.paused.is_set():
                 continue
             k = np.arange(self.produced, self.produced + self.per_read, dtype=float)
+            if self.steady is not None:
+                k[:] = self.steady
             now = time.monotonic()
             t = now - (self.per_read - 1 - np.arange(self.per_read)) / self.rate_hz
             batch = self._make_batch(t, k)

@@ -18,9 +18,14 @@ from support.counting_source import CountingSource
 
 @asynccontextmanager
 async def station(
-    url: str, tmp_path: Path, sid: str = "table-1", rate_hz: float = 80.0, keepalive_s: int = 5
+    url: str,
+    tmp_path: Path,
+    sid: str = "table-1",
+    rate_hz: float = 80.0,
+    keepalive_s: int = 5,
+    steady: float | None = None,
 ) -> AsyncIterator[tuple[StationPublisher, CountingSource]]:
-    source = CountingSource(rate_hz)
+    source = CountingSource(rate_hz, steady=steady)
     spool = Spool(tmp_path / f"{sid}.spool.sqlite3")
     pub = StationPublisher(
         sid, f"Table {sid}", source, parse_broker(url), spool, keepalive_s=keepalive_s

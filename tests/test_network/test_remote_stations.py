@@ -3,6 +3,7 @@ readings are recorded exactly once, and commands reach it."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,32 @@ async def test_remote_station_is_a_station_and_records_everything_once(
         await until(lambda: source.produced > 150)
         await finish(pub, source)
         assert_exactly_once(hub.stations.store, "table-1", source.produced)
+
+
+@pytest.mark.anyio
+async def test_tare_and_calibration_are_done_at_the_station(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    async with (
+        running(tmp_path / "hub", names=(), broker=broker.url) as hub,
+        station(broker.url, tmp_path, sid="table-2", steady=1234.0) as (_, source),
+    ):
+        await until(lambda: "table-2" in hub.stations.stations)
+        st = hub.stations.get("table-2")
+        await until(lambda: st.status.connected and len(st.feed.history) > 80)
+        r = await hub.client.post("/api/tare?station=table-2", json={"window_s": 0.5})
+        assert r.status_code == 200, r.text
+        assert source.calibration.offset_raw == 1234.0  # the station's own sensor was zeroed
+        view = (await hub.client.get("/api/calibration?station=table-2")).json()
+        assert view["offset_raw"] == 1234.0  # and the hub shows the station's answer
+        source.steady = 2234.0  # a 10 N weight on the station's sensor
+        await asyncio.sleep(1.0)
+        r = await hub.client.post(
+            "/api/calibration/points?station=table-2", json={"known_n": 10.0, "window_s": 0.5}
+        )
+        assert r.status_code == 201, r.text
+        assert [p["known_n"] for p in source.calibration_points] == [0.0, 10.0]
+        r = await hub.client.post("/api/calibration/fit?station=table-2")
+        assert r.status_code == 200, r.text
+        assert source.calibration.scale_n_per_raw == pytest.approx(0.01)
+        assert r.json()["scale_n_per_raw"] == pytest.approx(0.01)
