@@ -137,7 +137,10 @@ class RemoteStations:
                 status = json.loads(msg.payload)
                 source = self._source(sid) if status.get("online") else self.sources.get(sid)
                 if source is not None:
+                    came_online = status.get("online") and not source.online
                     source.on_station_status(status)
+                    if came_online and self._loop is not None:  # its simulated hand, if any,
+                        self._loop.call_soon_threadsafe(self._send_settings, sid)  # aims here
                     if status.get("name") and self._loop is not None:
                         self._loop.call_soon_threadsafe(self._adopt_name, sid, status["name"])
             elif leaf == "events":
@@ -190,6 +193,14 @@ class RemoteStations:
         self.registry.book.set_name(station.id, name)
         station.broadcast_status()
         self._save_book()
+
+    def _send_settings(self, sid: str) -> None:
+        station = self.stations.get(sid)
+        if station is not None:
+            s = station.settings
+            self.send(sid, "settings", {
+                "target_n": s.target_n, "tolerance_n": s.tolerance_n, "hold_s": s.hold_s
+            })  # fmt: skip
 
     def _save_book(self) -> None:
         assert self._loop is not None

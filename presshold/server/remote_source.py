@@ -187,6 +187,11 @@ class RemoteSource(Source):
                 self._status.message = "station offline (network or station down)"
             self._publish_status()
 
+    @property
+    def online(self) -> bool:
+        """The station is connected to the broker (its status says so, or data flows)."""
+        return self._online
+
     def _take_calibration(self, d: dict[str, Any]) -> None:
         if isinstance(d.get("calibration"), dict):
             self._calibration = Calibration.from_dict(d["calibration"])

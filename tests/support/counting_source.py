@@ -24,6 +24,7 @@ class CountingSource(Source):
         )  # fmt: skip
         self.produced = 0
         self.steady = steady
+        self.followed: list[tuple[float, float, float]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.paused = threading.Event()
@@ -41,6 +42,10 @@ class CountingSource(Source):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+
+    def follow_settings(self, target_n: float, tolerance_n: float, hold_s: float) -> None:
+        """What a simulated hand does with the hub's settings: here, remember them."""
+        self.followed.append((target_n, tolerance_n, hold_s))
 
     def _run(self, sink: SourceSink) -> None:
         period = self.per_read / self.rate_hz

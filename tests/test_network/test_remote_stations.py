@@ -64,3 +64,18 @@ async def test_tare_and_calibration_are_done_at_the_station(
         assert r.status_code == 200, r.text
         assert source.calibration.scale_n_per_raw == pytest.approx(0.01)
         assert r.json()["scale_n_per_raw"] == pytest.approx(0.01)
+
+
+@pytest.mark.anyio
+async def test_settings_reach_the_station(broker: Mosquitto, tmp_path: Path) -> None:
+    """A simulated hand at a remote station aims at the hub's settings: sent when the station
+    comes online and on every change."""
+    async with (
+        running(tmp_path / "hub", names=(), broker=broker.url, target="25") as hub,
+        station(broker.url, tmp_path, sid="table-4") as (_, source),
+    ):
+        await until(lambda: "table-4" in hub.stations.stations)
+        await until(lambda: any(f[0] == 25.0 for f in source.followed))
+        r = await hub.client.put("/api/settings?station=table-4", json={"target_n": 40})
+        assert r.status_code == 200, r.text
+        await until(lambda: source.followed[-1][0] == 40.0)
