@@ -11,19 +11,22 @@ import argparse
 from typing import Any
 
 
-def add_broker_options(p: argparse.ArgumentParser, required: bool = False) -> None:
+def add_broker_options(p: argparse.ArgumentParser, hub: bool = True) -> None:
+    what = " (remote stations arrive through it)" if hub else " (or PRESSHOLD_BROKER)"
     p.add_argument(
         "--broker",
         default=None,
-        required=required,
-        help="MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS"
-        + ("" if required else " (remote stations arrive through it)"),
+        metavar="URL",
+        help=f"MQTT broker: mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS{what}",
     )
-    p.add_argument("--username", dest="broker_username", default=None, help="broker user")
+    p.add_argument(
+        "--username", dest="broker_username", default=None, metavar="USER", help="broker user"
+    )
     p.add_argument(
         "--password",
         dest="broker_password",
         default=None,
+        metavar="PASSWORD",
         help="broker password (better: PRESSHOLD_BROKER_PASSWORD)",
     )
 
@@ -32,6 +35,7 @@ def add_hub_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
         default=None,
+        metavar="URL",
         help="record sessions in PostgreSQL: postgresql://USER@HOST/DB (default: SQLite in "
         "the data dir)",
     )

@@ -18,9 +18,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from presshold.cli.network_options import add_broker_options
 
     help_ = "publish a sensor to a PressHold hub through an MQTT broker"
-    p = sub.add_parser("station", help=help_, description=__doc__.split("\n\n")[0])
+    p = sub.add_parser(
+        "station",
+        help=help_,
+        description="Publish this machine's sensor, read exactly as 'presshold serve' reads "
+        "it, to a PressHold hub through an MQTT broker (docs/deploy.md). Tare and calibration "
+        "arrive from the hub; unsent readings wait in a spool file in the data dir.",
+    )
     p.add_argument("--source", required=True, help="sim, a serial port, a pyserial URL or a CSV")
-    add_broker_options(p, required=False)
+    add_broker_options(p, hub=False)
     p.add_argument("--name", default=None, help='shown on the hub (default: "<host> <source>")')
     p.add_argument(
         "--id", dest="station_id", default=None, help="topic/URL id (default: from the name)"
