@@ -51,6 +51,19 @@ def test_migrate_copies_everything_once_and_masks_the_password(pg_url: str, tmp_
         assert [s["id"] for s in central.list_sessions()] == [
             s["id"] for s in laptop.list_sessions()
         ]
+        # the terminal commands read the central store too
+        listed = subprocess.run(
+            [sys.executable, "-m", "presshold", "sessions", "--store", secret],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert listed.returncode == 0 and listed.stdout.count("Table 1") == 3, listed.stderr
+        exported = subprocess.run(
+            [sys.executable, "-m", "presshold", "export", "s1", "--store", pg_url],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert exported.returncode == 0, exported.stderr
+        rows = [r for r in exported.stdout.splitlines() if r and not r.startswith(("#", "t_s"))]
+        assert len(rows) == 160
     finally:
         laptop.close()
 
