@@ -68,12 +68,13 @@ class ServerSettings:
     """``None``: a token is required exactly when binding to a non-loopback interface."""
     token: str | None = None
     """The access token; generated when one is required and none was given."""
-    store: str | None = None
+    # URLs and passwords may carry secrets: kept out of repr() (a logged settings object)
+    store: str | None = dataclasses.field(default=None, repr=False)
     """``postgresql://USER@HOST/DB`` records sessions there; ``None``: SQLite in the data dir."""
-    broker: str | None = None
+    broker: str | None = dataclasses.field(default=None, repr=False)
     """``mqtt://HOST:PORT`` / ``mqtts://…``: remote stations arrive through this broker."""
     broker_username: str | None = None
-    broker_password: str | None = None
+    broker_password: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def resolved_data_dir(self) -> Path:

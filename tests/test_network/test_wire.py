@@ -186,3 +186,14 @@ def test_samples_before_the_status_count_as_connected() -> None:
     assert not sink.statuses[-1].connected
     src.on_batch(batch(1))
     assert sink.statuses[-1].connected and len(sink.got) == 2
+
+
+def test_settings_repr_shows_no_secret() -> None:
+    from presshold.server.config import load_settings
+
+    settings = load_settings(
+        {"store": "postgresql://u:pw1@db/x", "broker": "mqtt://a:pw2@b", "broker_password": "pw3"},
+        env={},
+    )
+    assert not {"pw1", "pw2", "pw3"} & set(repr(settings).replace("'", " ").split())
+    assert "pw" not in repr(settings)
