@@ -79,3 +79,20 @@ async def test_settings_reach_the_station(broker: Mosquitto, tmp_path: Path) -> 
         r = await hub.client.put("/api/settings?station=table-4", json={"target_n": 40})
         assert r.status_code == 200, r.text
         await until(lambda: source.followed[-1][0] == 40.0)
+
+
+@pytest.mark.anyio
+async def test_local_sources_work_beside_remote_stations(broker: Mosquitto, tmp_path: Path) -> None:
+    async with (
+        running(tmp_path / "hub", names=("desk",), broker=broker.url) as hub,
+        station(broker.url, tmp_path, sid="table-5") as _,
+    ):
+        await until(lambda: "table-5" in hub.stations.stations)
+        hub.fakes["desk"].push([10.0, 11.0, 12.0])
+        desk = hub.stations.get("desk")
+        await until(lambda: len(desk.feed.history) == 3)
+        listed = {s["id"]: s for s in (await hub.client.get("/api/stations")).json()}
+        assert listed.keys() == {"desk", "table-5"}
+        assert listed["table-5"]["source"] == "mqtt:table-5"
+        overview = hub.stations.overview_message()["stations"]
+        assert [t["id"] for t in overview] == ["desk", "table-5"]
