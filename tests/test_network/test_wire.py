@@ -197,3 +197,14 @@ def test_settings_repr_shows_no_secret() -> None:
     )
     assert not {"pw1", "pw2", "pw3"} & set(repr(settings).replace("'", " ").split())
     assert "pw" not in repr(settings)
+
+
+def test_missing_engines_skip_or_fail_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from support.services import require
+
+    monkeypatch.delenv("PRESSHOLD_REQUIRE_SERVICES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install mosquitto"):
+        require("/nonexistent/mosquitto", "mosquitto")
+    monkeypatch.setenv("PRESSHOLD_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="PRESSHOLD_REQUIRE_SERVICES=1"):
+        require("/nonexistent/mosquitto", "mosquitto")
