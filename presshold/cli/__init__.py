@@ -15,7 +15,7 @@ from presshold.errors import PressHoldError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from presshold.cli import analyze, device, serve, sessions
+    from presshold.cli import analyze, device, migrate, serve, sessions, station
 
     parser = argparse.ArgumentParser(
         prog="presshold",
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     device.register(sub)
     analyze.register(sub)
     sessions.register(sub)
+    migrate.register(sub)
+    station.register(sub)
     return parser
 
 

@@ -19,7 +19,8 @@ Each flag falls back to an environment variable, then to its default:
   PRESSHOLD_TOKEN (access token to use; giving one turns it on), PRESSHOLD_REQUIRE_TOKEN=1
   (even on 127.0.0.1), PRESSHOLD_INSECURE_NO_TOKEN=1 (same as --insecure-no-token),
   PRESSHOLD_STORE_MAX_MB (cap the session store's size; past it, recording stops as if the disk
-  were full and the live view says so).
+  were full and the live view says so), PRESSHOLD_STORE (postgresql://…), PRESSHOLD_BROKER
+  (mqtt://…), PRESSHOLD_BROKER_USERNAME, PRESSHOLD_BROKER_PASSWORD.
 Listening on an interface other than loopback prints a URL with an access token; only
 browsers that opened it (or send "Authorization: Bearer TOKEN") are served."""
 
@@ -75,10 +76,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             help="with --host other than loopback: serve without an access token, so anyone on "
             "the network can watch, record and change settings (refused without this flag)",
         )
+        if name == "serve":
+            from presshold.cli.network_options import add_hub_options
+
+            add_hub_options(p)
         p.set_defaults(handler=_run, demo=name == "demo")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from presshold.cli.network_options import hub_settings
     from presshold.server.config import load_settings
 
     settings = load_settings(
@@ -92,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
             "hold_s": args.hold,
             "open_browser": False if args.no_browser else None,
             "insecure_no_token": True if args.insecure_no_token else None,
+            **hub_settings(args),
         }
     )
     return serve(settings)

@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--data-dir", type=Path, default=None, help=data_help)
     p.add_argument("--station", default=None, help="only this station's sessions (its id)")
+    p.add_argument(
+        "--store", default=None, metavar="URL", help="postgresql://… (or PRESSHOLD_STORE)"
+    )
     p.set_defaults(handler=_list)
     e = sub.add_parser(
         "export",
@@ -45,18 +48,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     e.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
     e.add_argument("--data-dir", type=Path, default=None, help=data_help)
+    e.add_argument(
+        "--store", default=None, metavar="URL", help="postgresql://… (or PRESSHOLD_STORE)"
+    )
     e.set_defaults(handler=_export)
 
 
-def _store(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _store(data_dir: Path | None, url: str | None = None):  # type: ignore[no-untyped-def]
+    """The data dir's SQLite store, or the PostgreSQL one ``--store``/``PRESSHOLD_STORE`` names."""
     from presshold.server.config import default_data_dir
-    from presshold.server.store import SessionStore
+    from presshold.server.store_factory import make_store
 
-    return SessionStore(data_dir or default_data_dir())
+    return make_store(url or os.environ.get("PRESSHOLD_STORE"), data_dir or default_data_dir())
 
 
 @contextlib.contextmanager
-def _reading(store_path: Path) -> Iterator[None]:
+def _reading(store_path: Path | str) -> Iterator[None]:
     """A damaged or unreadable store is a one-line error, not a traceback; a reader that left
     the pipe (``… | head``) is not an error at all."""
     try:
@@ -68,8 +75,8 @@ def _reading(store_path: Path) -> Iterator[None]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store(args.data_dir)
-    with _reading(store.path):
+    store = _store(args.data_dir, args.store)
+    with _reading(store.location):
         sessions = store.list_sessions()
         if args.station is not None:
             sessions = [s for s in sessions if s.get("station_id") == args.station]
@@ -93,11 +100,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    store = _store(args.data_dir)
-    with _reading(store.path):
+    store = _store(args.data_dir, args.store)
+    with _reading(store.location):
         meta = store.get_session(args.session_id)
         if meta is None:
-            raise StorageError(f"no session {args.session_id!r} in {store.path}")
+            raise StorageError(f"no session {args.session_id!r} in {store.location}")
         if args.output is None:
             _write_export(args, store, meta, sys.stdout.buffer)
             sys.stdout.buffer.flush()

@@ -27,7 +27,7 @@ from presshold.firmware_bridge.calibration import (
     robust_mean,
 )
 
-SourceKind = Literal["sim", "serial", "replay"]
+SourceKind = Literal["sim", "serial", "replay", "remote"]
 DEVICE_MESSAGES = 10
 """How many recent ``#`` lines from the device a status carries."""
 

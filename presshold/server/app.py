@@ -40,7 +40,7 @@ from presshold.server.routes import (
     trainer_pages,
 )
 from presshold.server.stations import StationRegistry
-from presshold.server.store import SessionStore
+from presshold.server.store_factory import open_store, start_remote_stations
 from presshold.server.trainer.library import ProtocolLibrary
 from presshold.server.trainer.repository import TrainerRepository
 from presshold.server.trainer.service import TrainerService
@@ -59,7 +59,7 @@ def open_sources(config: ServerSettings) -> tuple[list[tuple[SourceSpec, Source]
         from presshold.firmware_bridge.ports import list_ports
 
         specs += [p.source for p in list_ports() if p.likely and p.source not in specs]
-    elif not specs:
+    elif not specs and not config.broker:  # with --broker, stations may all be remote
         from presshold.firmware_bridge.ports import choose_default_source
 
         specs = [choose_default_source()]
@@ -91,9 +91,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        quota = config.store_max_mb
-        store = SessionStore(data_dir, None if quota is None else int(quota * 1024 * 1024))
-        store.open()
+        store = open_store(config, data_dir)
         analyses = MetricsWorker(store)  # time in band of each session as soon as it ends
         analyses.start()
         registry = StationRegistry(
@@ -111,9 +109,12 @@ def create_app(
             log.warning("%s", exc)
         state.trainer = TrainerService(trainer_repo, ProtocolLibrary(data_dir))
         await registry.start(opened, auto=auto)
+        remote = await start_remote_stations(config, registry)  # --broker: stations over MQTT
         try:
             yield
         finally:
+            if remote is not None:
+                await remote.stop()
             analyses.close()  # a session ended below is analysed at the next start
             await registry.stop()
             await asyncio.to_thread(state.trainer.close)

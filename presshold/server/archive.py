@@ -14,14 +14,15 @@ from presshold.errors import Conflict, NotFound
 from presshold.server.session_metrics import session_metrics
 from presshold.server.station import Station
 from presshold.server.stations import StationRegistry
-from presshold.server.store import SessionStore, StoreMissing
+from presshold.server.store import StoreMissing
+from presshold.server.store_api import SessionStoreAPI
 from presshold.server.trace import read_trace
 
 
 class SessionArchive:
     def __init__(
         self,
-        store: SessionStore,
+        store: SessionStoreAPI,
         stations: StationRegistry,
         analyse: Callable[[str], None] | None = None,
     ) -> None:

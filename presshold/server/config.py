@@ -76,6 +76,13 @@ class ServerSettings:
     """``--insecure-no-token``: serve a non-loopback interface without a token (anyone on the
     network may watch and record). Off loopback, refusing a token needs this flag; the Host
     allow-list still applies."""
+    # URLs and passwords may carry secrets: kept out of repr() (a logged settings object)
+    store: str | None = dataclasses.field(default=None, repr=False)
+    """``postgresql://USER@HOST/DB`` records sessions there; ``None``: SQLite in the data dir."""
+    broker: str | None = dataclasses.field(default=None, repr=False)
+    """``mqtt://HOST:PORT`` / ``mqtts://…``: remote stations arrive through this broker."""
+    broker_username: str | None = None
+    broker_password: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -211,6 +218,12 @@ def _validate(s: ServerSettings) -> None:
         raise ConfigError(f"simulator rate {s.sim_rate_hz:g} Hz: use 10-1000")
     if s.store_max_mb is not None and not s.store_max_mb >= 0.05:
         raise ConfigError(f"store size limit {s.store_max_mb:g} MB: use at least 0.05")
+    from presshold import urls
+
+    if s.store is not None and s.store != "sqlite":
+        urls.split(s.store, ("postgresql", "postgres"), "--store")
+    if s.broker is not None:
+        urls.split(s.broker, ("mqtt", "mqtts"), "--broker")
     if s.token is not None and len(s.token) < 16:
         raise ConfigError("access token too short: use at least 16 characters")
     if s.token is not None and not set(s.token) <= URL_SAFE:

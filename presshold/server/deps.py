@@ -19,7 +19,7 @@ from presshold.server.config import ServerSettings
 from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.station import Station
 from presshold.server.stations import StationRegistry
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 from presshold.server.trainer.service import TrainerService
 
 
@@ -30,7 +30,7 @@ class AppState:
     settings: ServerSettings
     data_dir: Path
     stations: StationRegistry | None = None
-    store: SessionStore | None = None
+    store: SessionStoreAPI | None = None
     analyses: MetricsWorker | None = None
     trainer: TrainerService | None = None
 
@@ -47,7 +47,7 @@ def registry(conn: HTTPConnection) -> StationRegistry:
     return reg
 
 
-def session_store(conn: HTTPConnection) -> SessionStore:
+def session_store(conn: HTTPConnection) -> SessionStoreAPI:
     store = app_state(conn).store
     if store is None:
         raise RuntimeError("the session store is not open")
@@ -55,7 +55,7 @@ def session_store(conn: HTTPConnection) -> SessionStore:
 
 
 Registry = Annotated[StationRegistry, Depends(registry)]
-StoreDep = Annotated[SessionStore, Depends(session_store)]
+StoreDep = Annotated[SessionStoreAPI, Depends(session_store)]
 
 
 def station(

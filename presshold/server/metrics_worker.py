@@ -13,7 +13,7 @@ import threading
 
 from presshold.errors import StorageError
 from presshold.server.session_metrics import session_metrics
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 
 log = logging.getLogger("presshold.server")
 
@@ -25,7 +25,7 @@ class MetricsWorker:
     pipeline (seconds for an 8 h session) happen here, after :meth:`SessionStore.sync` so the
     session's last samples and end are committed."""
 
-    def __init__(self, store: SessionStore) -> None:
+    def __init__(self, store: SessionStoreAPI) -> None:
         self.store = store
         self._ids: queue.Queue[str | None] = queue.Queue()
         self._stopping = threading.Event()

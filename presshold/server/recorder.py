@@ -16,7 +16,7 @@ from typing import Any
 
 from presshold.firmware_bridge.source import ReadingBatch
 from presshold.server.live import merge
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 
 BLOCK_S = 0.05
 
@@ -48,7 +48,7 @@ class Recorder:
 
     def __init__(
         self,
-        store: SessionStore,
+        store: SessionStoreAPI,
         auto_start: bool = True,
         on_end: Callable[[str], None] | None = None,
     ) -> None:

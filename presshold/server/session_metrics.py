@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from presshold.server.jsonsafe import plain
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 from presshold.signal import Analysis, HoldParams, LivePipeline
 from presshold.signal.pipeline import BlockResult
 from presshold.treatment import hold_params
@@ -65,7 +65,9 @@ def replay(
             yield (t[start:], f[start:], raw[start:]), pipe.process(t[start:], f[start:])
 
 
-def session_metrics(store: SessionStore, meta: dict[str, Any], recording: bool) -> dict[str, Any]:
+def session_metrics(
+    store: SessionStoreAPI, meta: dict[str, Any], recording: bool
+) -> dict[str, Any]:
     """``{"metrics": flat summary (counts, times, peak), "analysis": Analysis.to_dict()}``."""
     sid, n = meta["id"], int(meta.get("samples") or 0)
     cached = store.cached_metrics(sid, n)

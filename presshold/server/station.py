@@ -25,7 +25,7 @@ from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
 from presshold.server.live import MIN_INGEST_INTERVAL_S, Inbox, LiveFeed
 from presshold.server.recorder import Recorder
 from presshold.server.station_book import StationBook
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 from presshold.server.viewers import Viewer
 from presshold.signal.pipeline import BlockResult
 from presshold.treatment import SettingsPatch, TreatmentSettings, describe
@@ -60,7 +60,7 @@ class Station:
         spec: str,
         source: Source,
         settings: TreatmentSettings,
-        store: SessionStore,
+        store: SessionStoreAPI,
         book: StationBook,
         loop: asyncio.AbstractEventLoop,
         on_session_end: Callable[[str], None] | None = None,
@@ -96,6 +96,23 @@ class Station:
     # --- reader thread -> loop -----------------------------------------------------------
     def on_readings(self, batch: ReadingBatch) -> None:
         self.inbox.put(batch)
+
+    def on_remote_batch(self, batch: ReadingBatch, live: bool) -> None:
+        """A remote station's batch (``presshold.server.remote_source``), in sequence order;
+        ``live=False``: sent late after an outage, recorded but not shown as live. One FIFO
+        for both kinds keeps them in order on the loop."""
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
+            self.loop.call_soon_threadsafe(self._remote_batch, batch, live)
+
+    def _remote_batch(self, batch: ReadingBatch, live: bool) -> None:
+        if live:
+            self.inbox.put(batch)
+            return
+        self.ingest_parked()  # what was parked before it is older
+        was_recording = self.recorder.recording
+        self.recorder.ingest(batch, True, self.session_meta)
+        if self.recorder.recording and not was_recording:
+            self._session_started()
 
     def on_status(self, status: SourceStatus) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed during shutdown

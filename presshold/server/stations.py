@@ -23,7 +23,7 @@ from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import SourceSpec, identity_of, open_source
 from presshold.server.station import Station
 from presshold.server.station_book import StationBook
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 from presshold.server.viewers import Outgoing, Viewer
 from presshold.treatment import SettingsPatch, TreatmentSettings, describe
 
@@ -48,7 +48,7 @@ class StationRegistry:
 
     def __init__(
         self,
-        store: SessionStore,
+        store: SessionStoreAPI,
         data_dir: Path,
         *,
         initial_patch: dict[str, Any] | None = None,

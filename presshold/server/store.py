@@ -71,6 +71,7 @@ ADDED_COLUMNS = {
         "station_name": "TEXT",
     }
 }
+CURSORS = "CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 COUNTED_EVENTS = {"holds": "hold_end", "holds_completed": "hold_complete", "alerts": "alert_start"}
 
 
@@ -90,6 +91,7 @@ def is_transient(exc: BaseException) -> bool:
 def migrate(con: sqlite3.Connection) -> None:
     """Schema plus columns added since the first release (stores from older versions open)."""
     con.executescript(SCHEMA)
+    con.execute(CURSORS)
     for table, cols in ADDED_COLUMNS.items():
         have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
         for name, kind in cols.items():
@@ -158,6 +160,11 @@ class SessionStore:
         self._ops: queue.Queue[_Write | _Barrier | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._con: sqlite3.Connection | None = None
+
+    @property
+    def location(self) -> str:
+        """Where sessions are kept (``SessionStoreAPI``)."""
+        return str(self.path)
 
     # --- lifecycle
     def open(self) -> None:
@@ -390,6 +397,22 @@ class SessionStore:
             c.execute("DELETE FROM sessions WHERE id=?", (sid,))
 
         self.submit(op, sid=sid, grows=False, deletes=True)
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """A position in an input stream (a remote station's sequence number), committed in
+        order with the samples before it: once it is committed, they are."""
+        self.submit(
+            lambda c: c.execute("INSERT OR REPLACE INTO cursors VALUES (?, ?)", (name, value))
+        )
+
+    def cursor(self, name: str) -> str | None:
+        """The last committed :meth:`set_cursor` value (``None``: none, or no store yet)."""
+        try:
+            with self._read() as con:
+                r = con.execute("SELECT value FROM cursors WHERE name=?", (name,)).fetchone()
+        except StoreMissing:
+            return None
+        return None if r is None else str(r[0])
 
     # --- reads (own connection each call; WAL lets them run beside the writer)
     @contextmanager

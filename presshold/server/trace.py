@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from presshold.server.session_metrics import hold_params, settings_changes
-from presshold.server.store import SessionStore
+from presshold.server.store_api import SessionStoreAPI
 from presshold.signal.filters import GlitchGuard, glitch_threshold
 
 IN_MEMORY_MAX = 500_000  # samples read at once (12 MB of float64 for t, force and raw)
@@ -33,7 +33,7 @@ Block = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def read_trace(
-    store: SessionStore, sid: str, from_s: float | None, to_s: float | None, max_points: int
+    store: SessionStoreAPI, sid: str, from_s: float | None, to_s: float | None, max_points: int
 ) -> dict[str, Any]:
     meta = store.get_session(sid) or {}
     upper, first, last = store.extent(sid, from_s, to_s)

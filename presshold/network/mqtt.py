@@ -1,0 +1,113 @@
+"""A paho-mqtt client (MQTT 5) from a broker URL: ``mqtt://HOST[:1883]`` or
+``mqtts://HOST[:8883]`` (TLS, verified against the system's CAs or ``PRESSHOLD_BROKER_CA``).
+
+Why paho-mqtt and not aiomqtt: both stations and the hub hand data between threads (a sensor's
+reader thread, the store's writer), and paho's own network thread fits that directly; aiomqtt
+is a wrapper over paho for asyncio code and measured about twice paho's CPU per message
+(``bench/bench_clients.py``). Credentials: ``--username/--password`` or
+``PRESSHOLD_BROKER_USERNAME`` / ``PRESSHOLD_BROKER_PASSWORD`` or the URL's user info; the URL
+is only ever shown masked.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from presshold import urls
+
+KEEPALIVE_S = 5
+"""Short: a cut network is noticed within ~1.5 keep-alives, so the hub shows a station as
+disconnected (its last will) and the station starts spooling quickly."""
+
+
+@dataclass(frozen=True, slots=True)
+class Broker:
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+    url: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The URL for logs and status lines (no password)."""
+        return urls.mask(self.url)
+
+
+def parse_broker(
+    url: str, username: str | None = None, password: str | None = None, env: dict | None = None
+) -> Broker:
+    """``mqtt(s)://[user[:password]@]host[:port]``; flags, then ``PRESSHOLD_BROKER_*``, then the
+    URL's user info provide the credentials."""
+    env = dict(os.environ) if env is None else env
+    parts = urls.split(url, ("mqtt", "mqtts"), "--broker")
+    tls = parts.scheme == "mqtts"
+    user = username or env.get("PRESSHOLD_BROKER_USERNAME") or _unq(parts.username)
+    pw = password or env.get("PRESSHOLD_BROKER_PASSWORD") or _unq(parts.password)
+    host = parts.hostname or ""
+    return Broker(host, parts.port or (8883 if tls else 1883), tls, user, pw, url)
+
+
+def _unq(text: str | None) -> str | None:
+    return unquote(text) if text else None
+
+
+def make_client(
+    broker: Broker,
+    client_id: str,
+    *,
+    will: tuple[str, bytes] | None = None,
+) -> paho.Client:
+    """A configured client, not yet connected; ``will`` = (topic, payload), retained."""
+    c = paho.Client(
+        paho.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=paho.MQTTv5,
+        reconnect_on_failure=True,
+    )
+    c.reconnect_delay_set(0.2, 2)
+    c.max_inflight_messages_set(200)
+    c.max_queued_messages_set(0)
+    if broker.username:
+        c.username_pw_set(broker.username, broker.password)
+    if broker.tls:
+        ctx = ssl.create_default_context(cafile=os.environ.get("PRESSHOLD_BROKER_CA") or None)
+        c.tls_set_context(ctx)
+    if will is not None:
+        c.will_set(will[0], will[1], qos=1, retain=True)
+    return c
+
+
+def connect(
+    c: paho.Client, broker: Broker, persistent: bool = False, keepalive_s: int = KEEPALIVE_S
+) -> None:
+    """Start connecting in the background (paho's thread); it keeps reconnecting by itself.
+    ``persistent``: the broker keeps the session (subscriptions, QoS 1 messages) for 5 minutes
+    while the client is away (MQTT 5 session expiry): a station that reconnects receives the
+    acknowledgements sent meanwhile instead of resending what is already stored."""
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 300 if persistent else 0
+    c.connect_async(
+        broker.host,
+        broker.port,
+        keepalive=keepalive_s,
+        clean_start=not persistent,
+        properties=props,
+    )
+    c.loop_start()
+
+
+def expiring(seconds: int) -> Properties:
+    """Publish properties: the broker drops the message if it is not delivered in time (a tare
+    must not happen minutes later, when a station reconnects)."""
+    props = Properties(PacketTypes.PUBLISH)
+    props.MessageExpiryInterval = seconds
+    return props

@@ -1,0 +1,452 @@
+"""Session store in PostgreSQL: the central record of a school or a clinic chain.
+
+Same promises as the SQLite store (``docs/storage.md``), kept the same way: writes are queued
+as :class:`~presshold.server.pg_ops.Op` data and one writer thread commits them at most
+``FLUSH_S`` apart (a killed hub loses at most the last second), sample blocks in bulk with
+``COPY``. When the database is unreachable the live path never notices: ``ok``/``error`` say
+so on the dashboard, each flush round moves what it holds into a local spool file
+(``postgres-spool.sqlite3`` in the data dir, bounded) — so memory stays bounded and even a hub
+killed during the outage keeps it — and when the database answers again the spool is written
+first, in order, then the new writes. Reads open short connections of their own.
+
+Why psycopg 3 (not asyncpg): the writer is a thread, as in the SQLite store, and psycopg's
+synchronous API with binary ``COPY`` fits it without an event loop of its own; measured in
+``bench/bench_clients.py`` (README's dependency table).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg.rows import dict_row
+
+from presshold import urls
+from presshold.errors import StorageError
+from presshold.server import pg_schema
+from presshold.server.hub_id import hub_identity
+from presshold.server.pg_ops import Op, OpSpool
+from presshold.server.store import (
+    COUNTED_EVENTS,
+    FLUSH_S,
+    MAX_BACKLOG,
+    SYNC_TIMEOUT_S,
+    StoreUnreadable,
+    _Barrier,
+    _bounds,
+    _join,
+)
+
+log = logging.getLogger("presshold.store")
+
+SPOOL_MAX_BYTES = 1 << 30  # ~2 h of 32 stations at 80 Hz while the database is away
+RETRY_S = 1.0
+CONNECT = {
+    "connect_timeout": 3,
+    "application_name": "presshold",
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,  # ms: a write to a vanished server fails instead of hanging
+}
+
+
+class DatabaseDown(Exception):
+    """The server cannot be reached or dropped the connection: keep the ops, retry later."""
+
+
+def connect(url: str, **kw: Any) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(url, **CONNECT, **kw)
+    except psycopg.Error as exc:
+        raise DatabaseDown(describe(exc)) from None
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return urls.mask(text[0] if text else type(exc).__name__)
+
+
+class PgSessionStore:
+    """:class:`~presshold.server.store_api.SessionStoreAPI` on PostgreSQL."""
+
+    def __init__(self, url: str, data_dir: Path, spool_max_bytes: int = SPOOL_MAX_BYTES) -> None:
+        urls.split(url, ("postgresql", "postgres"), "--store")
+        self.url = url
+        self.data_dir = Path(data_dir)
+        self.hub = hub_identity(self.data_dir)
+        self.ok = True
+        self.error: str | None = None
+        self.spool = OpSpool(self.data_dir / "postgres-spool.sqlite3", spool_max_bytes)
+        self._ops: queue.Queue[Op | _Barrier | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._con: psycopg.Connection[Any] | None = None
+        self._backlog: list[Op] = []  # only when even the spool file cannot be written
+        self._retry_at = 0.0
+        self._migrated = False
+        self._why = ""
+
+    @property
+    def location(self) -> str:
+        return urls.mask(self.url)
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def open(self) -> None:
+        """Migrate the schema and close what this hub left open; a database that is down now
+        is reported (``ok`` False) and retried by the writer, never raised."""
+        try:
+            waiting = self.spool.load()
+        except (OSError, Exception) as exc:  # sqlite3.Error: a damaged spool file
+            self._fail(f"outage spool unreadable: {exc}")
+            waiting = 0
+        if waiting:
+            log.warning("%d writes from an earlier outage wait for %s", waiting, self.location)
+        self._ops.put(Op("recover", (self.hub,)))  # after the spool, before this run's writes
+        try:
+            self._connection()
+        except DatabaseDown as exc:
+            self._fail(str(exc))
+        self._thread = threading.Thread(target=self._run, name="presshold-store", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Write everything queued (or spool it if the database is away), then close."""
+        if self._thread is not None:
+            self._ops.put(None)
+            self._thread.join(15)
+        if self._con is not None:
+            self._con.close()
+        self.spool.close()
+
+    def _fail(self, why: str) -> None:
+        self.ok, self._why = False, why
+        waiting = self.spool.count + len(self._backlog)
+        kept = f"; {waiting} writes kept until it returns" if waiting else ""
+        self.error = f"cannot write sessions to {self.location}: {why}{kept}"
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._con is None or self._con.closed:
+            con = connect(self.url)
+            try:
+                if not self._migrated:
+                    found = pg_schema.migrate(con)
+                    if found < pg_schema.SCHEMA_VERSION:
+                        log.info("store schema %d → %d", found, pg_schema.SCHEMA_VERSION)
+                    self._migrated = True
+            except psycopg.OperationalError as exc:
+                con.close()
+                raise DatabaseDown(describe(exc)) from None
+            self._con = con
+        return self._con
+
+    # --- queueing (event loop) -----------------------------------------------------------
+    def submit(self, op: Op) -> None:
+        if self._ops.qsize() < MAX_BACKLOG:
+            self._ops.put(op)
+        else:
+            self.ok = False
+            self.error = "write backlog full; newest samples are not being saved"
+
+    def sync(self, timeout_s: float = SYNC_TIMEOUT_S) -> bool:
+        """Block until every earlier write is committed or safe in the spool file."""
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        barrier = _Barrier()
+        self._ops.put(barrier)
+        return barrier.done.wait(timeout_s) and barrier.ok
+
+    # --- writer thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            ops: list[Op] = []
+            barriers: list[_Barrier] = []
+            deadline = time.monotonic() + FLUSH_S
+            while time.monotonic() < deadline:
+                try:
+                    item = self._ops.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                if isinstance(item, _Barrier):
+                    barriers.append(item)
+                    break
+                ops.append(item)
+            self._write_out(ops, final=stop)
+            for b in barriers:
+                b.release(not self._backlog)
+
+    def _write_out(self, ops: list[Op], final: bool = False) -> None:
+        ops, self._backlog = self._backlog + ops, []
+        if self._drain_spool(force=final):
+            if not ops:
+                return
+            try:
+                self._commit(ops)
+                self.ok, self.error = True, None
+                return
+            except DatabaseDown as exc:
+                self._drop_connection()
+                self._fail(str(exc))
+        if ops:
+            try:
+                self.spool.append(ops)
+                self._fail(self._why)  # the count of writes kept changed
+            except Exception as exc:  # OSError, sqlite3.Error: the local disk fails too
+                self._backlog = ops[-MAX_BACKLOG:]
+                self._fail(f"database down and outage spool failing ({exc})")
+
+    def _drain_spool(self, force: bool = False) -> bool:
+        """Write the spool to the database, oldest first; True when it is empty."""
+        if not self.spool.count:
+            return True
+        if not force and time.monotonic() < self._retry_at:
+            return False
+        while self.spool.count:
+            try:
+                ops, last = self.spool.head()
+                self._commit(ops)
+                self.spool.remove_through(last)
+            except DatabaseDown as exc:
+                self._drop_connection()
+                self._retry_at = time.monotonic() + RETRY_S
+                self._fail(str(exc))
+                return False
+            except Exception as exc:  # the spool file itself fails: keep trying later
+                self._retry_at = time.monotonic() + RETRY_S
+                self._fail(f"outage spool unreadable: {exc}")
+                return False
+        log.info("outage spool written to %s", self.location)
+        self.ok, self.error = True, None
+        return True
+
+    def _drop_connection(self) -> None:
+        if self._con is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._con.close()
+        self._con = None
+
+    def _commit(self, ops: list[Op]) -> None:
+        """One transaction; an op the database rejects as invalid (not an outage) is logged
+        and skipped, so one bad write cannot hold every later one back forever."""
+        con = self._connection()
+        try:
+            with con.transaction():
+                pg_schema.apply(con, ops)
+            return
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise DatabaseDown(describe(exc)) from None
+        except psycopg.Error:
+            pass
+        for op in ops:  # find the bad one(s)
+            try:
+                with con.transaction():
+                    pg_schema.apply(con, [op])
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                raise DatabaseDown(describe(exc)) from None
+            except psycopg.Error as exc:
+                log.error("store op %s rejected by the database: %s", op.kind, describe(exc))
+
+    # --- write helpers (event loop) ------------------------------------------------------
+    def create_session(self, meta: dict[str, Any]) -> None:
+        self.submit(
+            Op(
+                "session",
+                (
+                    meta["id"],
+                    meta["started_at"],
+                    meta.get("label"),
+                    meta.get("notes"),
+                    meta.get("sensor"),
+                    json.dumps(meta.get("settings")),
+                    json.dumps(meta.get("calibration")),
+                    meta.get("station_id"),
+                    meta.get("station_name"),
+                    self.hub,
+                ),
+            )
+        )
+
+    def add_block(self, sid: str, t_s: np.ndarray, force_n: np.ndarray, raw: np.ndarray) -> None:
+        blob = b"".join(np.ascontiguousarray(a, "<f8").tobytes() for a in (t_s, force_n, raw))
+        self.submit(Op("block", (sid, float(t_s[0]), float(t_s[-1]), len(t_s)), blob))
+
+    def add_event(self, sid: str, t_s: float, kind: str, data: dict[str, Any]) -> None:
+        self.submit(Op("event", (uuid.uuid4().hex, sid, float(t_s), kind, json.dumps(data))))
+
+    def end_session(self, sid: str, ended_at: str) -> None:
+        self.submit(Op("end", (sid, ended_at)))
+
+    def update_session(self, sid: str, fields: dict[str, Any]) -> None:
+        unknown = set(fields) - pg_schema.SESSION_COLUMNS
+        if unknown:
+            raise StorageError(f"cannot update session fields {sorted(unknown)}")
+        self.submit(Op("update", (sid, dict(fields))))
+
+    def delete_session(self, sid: str) -> None:
+        self.submit(Op("delete", (sid,)))
+
+    def save_metrics(self, sid: str, samples: int, metrics: dict[str, Any]) -> None:
+        self.submit(Op("metrics", (sid, samples, json.dumps(metrics))))
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Written in order with the samples before it: committed only once they are."""
+        self.submit(Op("cursor", (name, value)))
+
+    # --- reads ---------------------------------------------------------------------------
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            con = connect(self.url, row_factory=dict_row, autocommit=True)
+        except DatabaseDown as exc:
+            raise StoreUnreadable(f"session store unreadable: {self.location}: {exc}") from None
+        try:
+            yield con
+        except psycopg.Error as exc:
+            raise StoreUnreadable(
+                f"session store unreadable: {self.location}: {describe(exc)}"
+            ) from None
+        finally:
+            con.close()
+
+    def cursor(self, name: str) -> str | None:
+        with self._read() as con:
+            r = con.execute("SELECT value FROM cursors WHERE name = %s", (name,)).fetchone()
+        return None if r is None else str(r["value"])
+
+    def cached_metrics(self, sid: str, samples: int) -> dict[str, Any] | None:
+        with self._read() as con:
+            r = con.execute(
+                "SELECT metrics, metrics_samples FROM sessions WHERE id = %s", (sid,)
+            ).fetchone()
+        if r is None or r["metrics"] is None or r["metrics_samples"] != samples:
+            return None
+        return json.loads(r["metrics"])  # type: ignore[no-any-return]
+
+    def list_sessions(self) -> list[dict[str, Any]]:
+        counts = ", ".join(
+            f"(SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = '{kind}') "
+            f"AS {name}"
+            for name, kind in COUNTED_EVENTS.items()
+        )
+        with self._read() as con:
+            rows = con.execute(
+                f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
+                "WHERE b.session_id = s.id) AS samples FROM sessions s"
+                " ORDER BY started_at DESC, created DESC"
+            ).fetchall()
+        out = []
+        for r in rows:
+            meta = _meta(r)
+            fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
+            cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
+            meta.update({name: int(r[name]) for name in COUNTED_EVENTS})
+            meta["samples"] = int(r["samples"])
+            meta["time_in_band_s"] = cached.get("time_in_band_s")
+            out.append(meta)
+        return out
+
+    def get_session(self, sid: str) -> dict[str, Any] | None:
+        with self._read() as con:
+            r = con.execute("SELECT * FROM sessions WHERE id = %s", (sid,)).fetchone()
+            if r is None:
+                return None
+            meta = _meta(r)
+            meta["samples"] = int(
+                con.execute(
+                    "SELECT COALESCE(SUM(n), 0) AS n FROM blocks WHERE session_id = %s", (sid,)
+                ).fetchone()["n"]
+            )
+            meta["events"] = [
+                {"t_s": e["t_s"], "kind": e["kind"], **json.loads(e["data"] or "{}")}
+                for e in con.execute(
+                    "SELECT t_s, kind, data FROM events WHERE session_id = %s"
+                    " ORDER BY t_s, created",
+                    (sid,),
+                ).fetchall()
+            ]
+            meta["marks"] = [e for e in meta["events"] if e["kind"] == "mark"]
+            return meta
+
+    def samples(
+        self, sid: str, from_s: float | None = None, to_s: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        parts = [p for p in self.iter_samples(sid, 1 << 62, from_s, to_s)]
+        if not parts:
+            empty = np.zeros(0)
+            return empty, empty, empty
+        return parts[0]
+
+    def extent(
+        self, sid: str, from_s: float | None = None, to_s: float | None = None
+    ) -> tuple[int, float | None, float | None]:
+        lo, hi = _bounds(from_s, to_s)
+        with self._read() as con:
+            r = con.execute(
+                "SELECT COALESCE(SUM(n), 0) AS n, MIN(t_first) AS t0, MAX(t_last) AS t1"
+                " FROM blocks WHERE session_id = %s AND t_last >= %s AND t_first <= %s",
+                (sid, lo, hi),
+            ).fetchone()
+        return int(r["n"]), r["t0"], r["t1"]
+
+    def iter_samples(
+        self,
+        sid: str,
+        chunk: int = 50_000,
+        from_s: float | None = None,
+        to_s: float | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Time-ordered, ``chunk``-ish at a time, through a server-side cursor: an 8 h export
+        never sits in memory."""
+        lo, hi = _bounds(from_s, to_s)
+        with (
+            self._read() as con,
+            con.transaction(),
+            con.cursor(name="presshold_samples", row_factory=psycopg.rows.tuple_row) as cur,
+        ):
+            cur.itersize = 2000
+            cur.execute(
+                "SELECT t_s, force_n, raw FROM blocks WHERE session_id = %s AND t_last >= %s"
+                " AND t_first <= %s ORDER BY t_first",
+                (sid, lo, hi),
+            )
+            parts: list[tuple[bytes, bytes, bytes]] = []
+            have = 0
+            for row in cur:
+                parts.append((bytes(row[0]), bytes(row[1]), bytes(row[2])))
+                have += len(row[0]) // 8
+                if have >= chunk:
+                    yield _join(parts, lo, hi)
+                    parts, have = [], 0
+            if parts:
+                yield _join(parts, lo, hi)
+
+
+def _meta(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "started_at": r["started_at"],
+        "ended_at": r["ended_at"],
+        "duration_s": r["duration_s"] or 0.0,
+        "label": r["label"],
+        "notes": r["notes"],
+        "sensor": r["sensor"],
+        "settings": json.loads(r["settings"] or "null"),
+        "calibration": json.loads(r["calibration"] or "null"),
+        "station_id": r["station_id"],
+        "station_name": r["station_name"],
+    }
