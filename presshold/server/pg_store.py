@@ -346,17 +346,26 @@ class PgSessionStore:
         with self._read() as con:
             rows = con.execute(
                 f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
-                "WHERE b.session_id = s.id) AS samples FROM sessions s"
+                "WHERE b.session_id = s.id) AS samples, (SELECT e.data FROM events e "
+                "WHERE e.session_id = s.id AND e.kind = 'imported' LIMIT 1) AS imported, "
+                "(SELECT json_agg(DISTINCT e.data::json ->> 'label') FROM events e "
+                "WHERE e.session_id = s.id AND e.kind = 'mark') AS points FROM sessions s"
                 " ORDER BY started_at DESC, created DESC"
             ).fetchall()
         out = []
-        for r in rows:
+        for r in rows:  # the same answers as the SQLite store's list (tests/support/store_checks)
             meta = _meta(r)
             fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
             cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
-            meta.update({name: int(r[name]) for name in COUNTED_EVENTS})
+            # one computation everywhere: the analysis' counts once there is one (issue 11)
+            meta.update({name: int(cached.get(name, r[name])) for name in COUNTED_EVENTS})
             meta["samples"] = int(r["samples"])
             meta["time_in_band_s"] = cached.get("time_in_band_s")
+            imported = r["imported"]
+            if isinstance(imported, str):
+                imported = json.loads(imported)
+            meta["imported_from"] = (imported or {}).get("source") if imported else None
+            meta["points"] = sorted(p for p in (r["points"] or []) if p)
             out.append(meta)
         return out
 
@@ -380,6 +389,8 @@ class PgSessionStore:
                 ).fetchall()
             ]
             meta["marks"] = [e for e in meta["events"] if e["kind"] == "mark"]
+            imported = [e for e in meta["events"] if e["kind"] == "imported"]
+            meta["imported_from"] = imported[0].get("source") if imported else None
             return meta
 
     def samples(

@@ -41,7 +41,7 @@ def same_view(a: SessionStoreAPI, b: SessionStoreAPI, sid: str) -> None:
     assert ga is not None and gb is not None
     for meta in (ga, gb):  # same t_s: SQLite's order is its index's (by kind), not insertion
         meta["events"].sort(key=lambda e: (e["t_s"], e["kind"]))
-    assert _json_equal(ga, gb)
+    assert _json_equal(ga, gb), sorted(ga.keys() ^ gb.keys())
     for lo, hi in ((None, None), (0.3, 0.9), (5.0, None)):
         for x, y in zip(a.samples(sid, lo, hi), b.samples(sid, lo, hi), strict=True):
             assert np.array_equal(x, y)

@@ -318,8 +318,8 @@ def test_history_of_a_session_with_a_glitch(rig: dict[str, Any], artifacts_dir: 
     row = page.locator("tr", has=page.locator(f"a[href='/sessions/{sid}']"))
     row.wait_for()
     cells = row.locator("td").all_text_contents()
-    assert cells[2] == "upper trapezius"  # no label: the points name it
-    assert cells[3] == f"{complete} complete"
+    assert cells[3] == "upper trapezius"  # no label: the points name it (after the station)
+    assert cells[4] == f"{complete} complete"
     assert holds_on_page == int(complete.split(" of ")[1]) >= 2
     api.put("/api/settings", json={"hold_s": 30}).raise_for_status()
     page.close()

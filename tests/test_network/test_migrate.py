@@ -62,7 +62,7 @@ def test_migrate_copies_everything_once_and_masks_the_password(pg_url: str, tmp_
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert exported.returncode == 0, exported.stderr
-        rows = [r for r in exported.stdout.splitlines() if r and not r.startswith(("#", "t_s"))]
+        rows = [r for r in exported.stdout.splitlines() if r and not r.startswith(("#", '"t_s"'))]
         assert len(rows) == 160
     finally:
         laptop.close()
