@@ -6,9 +6,10 @@ any viewer saw it. Here the reader thread parks a batch and asks the loop for *o
 (further batches that arrive before the loop runs it ride along), so a sample is processed and
 sent within a loop turn. Two caps keep a fast sensor cheap:
 
-- ingest at most every ``MIN_INGEST_INTERVAL_S`` (4 ms): at 1 kHz a serial read often holds a
-  single line, and one pipeline call per line would cost more than the samples are worth; at
-  80 Hz (12.5 ms apart) nothing ever waits;
+- ingest at most every ``MIN_INGEST_INTERVAL_S`` (1/120 s, the frame cap: a sample ingested
+  sooner would only wait for the next frame): at 1 kHz a serial read often holds a single
+  line, and one pipeline call per line would cost more than the samples are worth; at 80 Hz
+  (12.5 ms apart) nothing ever waits;
 - a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (120 Hz, the fastest common display refresh):
   the page paints once per animation frame, so more messages than that only cost CPU and
   bandwidth. Samples in between ride in the next frame, so nothing is lost, only grouped.
@@ -36,8 +37,8 @@ from presshold.signal import HoldParams, LivePipeline
 from presshold.signal.pipeline import BlockResult
 
 HISTORY_S = 30.0
-MIN_INGEST_INTERVAL_S = 0.004
 MAX_FRAME_RATE_HZ = 120.0
+MIN_INGEST_INTERVAL_S = 1 / MAX_FRAME_RATE_HZ  # ingesting more often would only queue samples
 HEARTBEAT_S = 1.0
 
 
