@@ -44,6 +44,7 @@ class StationView(BaseModel):
     session_id: str | None
     settings: dict[str, Any]
     sample_rate_hz: float | None
+    client_id: str | None = Field(None, description="the client on the table (PATCH to set)")
 
 
 class CalibrationView(OpenModel):
@@ -80,6 +81,7 @@ class SessionMeta(OpenModel):
     samples: int
     station_id: str | None = Field(None, description="null for sessions from before stations")
     station_name: str | None = None
+    client_id: str | None = Field(None, description="the client (GET /api/clients/{id})")
 
 
 class SessionListItem(SessionMeta):
@@ -126,6 +128,7 @@ class RecordingSession(OpenModel):
     label: str | None
     notes: str | None
     point: str | None = Field(description="the current point label")
+    client_id: str | None = None
 
 
 class SessionPatched(BaseModel):

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from presshold import __version__
+from presshold.clinic.repository import ClientRepository
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import AUTO, SourceSpec, expand, open_source
 from presshold.server import http_errors
@@ -23,7 +24,16 @@ from presshold.server.access import AccessGuard
 from presshold.server.config import ServerSettings, is_loopback
 from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
-from presshold.server.routes import calibration, health, live, pages, sessions, settings, stations
+from presshold.server.routes import (
+    calibration,
+    clients,
+    health,
+    live,
+    pages,
+    sessions,
+    settings,
+    stations,
+)
 from presshold.server.stations import StationRegistry
 from presshold.server.store import SessionStore
 
@@ -101,8 +111,9 @@ def create_app(
         local_names_only=token is None and is_loopback(config.host),
     )
     app.state.presshold = state
+    app.state.clients = ClientRepository(data_dir)  # the practice's client book (issue 15)
     http_errors.install(app)
     app.mount("/static", StaticFiles(directory=pages.dashboard_dir()), name="static")
-    for module in (pages, health, stations, settings, sessions, calibration, live):
+    for module in (pages, health, stations, settings, sessions, calibration, live, clients):
         app.include_router(module.router)
     return app

@@ -62,6 +62,7 @@ class Station:
         self._last_ingest = 0.0
         self._deferred: asyncio.TimerHandle | None = None
         self._storage_ok = store.ok
+        self.client_id: str | None = None  # the client on the table (presshold.clinic)
         self._follow_settings()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -133,9 +134,12 @@ class Station:
             "calibration": calibration,
             "station_id": self.id,
             "station_name": self.name,
+            "client_id": self.client_id,
         }
 
     def _session_started(self) -> None:
+        if self.recorder.session is not None:
+            self.recorder.session["client_id"] = self.client_id
         self.feed.restart_time_base(self.recorder.t0)
         self.feed.broadcast({"type": "event", "kind": "session_start", "t_s": 0.0})
         self.broadcast_status()
@@ -172,6 +176,20 @@ class Station:
         self.feed.broadcast({"type": "event", "kind": "mark", "t_s": round(t, 4), **data})
         self.broadcast_status()
         return {"t_s": t, "kind": "mark", **data}
+
+    def set_client(self, client_id: str | None, claim_recording: bool = True) -> None:
+        """The client on the table; their sessions carry ``client_id``. With ``claim_recording``
+        the recording session becomes theirs: one without a client is claimed, one of another
+        client ends and a new one starts (a session belongs to one person)."""
+        self.client_id = client_id
+        current = self.recorder.session
+        if claim_recording and client_id is not None and current is not None:
+            if current.get("client_id") is None:
+                current["client_id"] = client_id
+                self.recorder.store.update_session(current["id"], {"client_id": client_id})
+            elif current["client_id"] != client_id:
+                self.start_session()
+        self.broadcast_status()
 
     def session_edited(self, sid: str, fields: dict[str, Any]) -> None:
         """The store was updated; the recording session's viewers see the new label at once."""
@@ -297,6 +315,7 @@ class Station:
             "settings": self.settings.model_dump(),
             "calibration": self.calibration_summary(),
             "session": self.recorder.session,
+            "client_id": self.client_id,
             "storage": {"ok": self.recorder.store.ok, "error": self.recorder.store.error},
         }
 
@@ -324,6 +343,7 @@ class Station:
             "session_id": session["id"] if session else None,
             "settings": self.settings.model_dump(),
             "sample_rate_hz": self.status.rate_hz,
+            "client_id": self.client_id,
         }
 
     def overview(self) -> dict[str, Any]:
