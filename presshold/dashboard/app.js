@@ -8,6 +8,7 @@ import { SITES } from "/static/sites.js";
 import { Sound } from "/static/sound.js";
 import { LiveTrace } from "/static/trace.js";
 import { forStation, setupStationPicker } from "/static/stations.js";
+import { ClinicPanel } from "/static/clinic.js";
 
 const $ = (id) => document.getElementById(id);
 // Per-frame writes go through these: an unchanged value costs no style or layout work.
@@ -245,12 +246,12 @@ function connect() {
     backoff = 250; // only a socket that delivers counts as healthy (a refused one opens, then closes)
     const m = JSON.parse(e.data);
     if (m.type === "frame") onFrame(m);
-    else if (m.type === "status") onStatus(m);
+    else if (m.type === "status") { onStatus(m); clinic.status(m); }
     else if (m.type === "history") {
       ring.clear();
       for (const [t, v] of m.samples) ring.push(t, v * ringK);
       trace.dirty = true;
-    } else if (m.type === "event") onEvent(m);
+    } else if (m.type === "event") { onEvent(m); clinic.event(m); }
     else if (m.type === "dropped") showDropped(m.frames);
   };
   ws.onclose = (e) => {
@@ -500,6 +501,7 @@ function wireControls() {
   addEventListener("presshold-theme", () => trace.build());
 }
 
+const clinic = new ClinicPanel(document.getElementById("clinic-panel"));
 setupThemeButtons();
 renderMute();
 wireControls();

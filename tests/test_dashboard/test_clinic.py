@@ -1,0 +1,65 @@
+"""The practice in a real Chromium on the simulator: clients added, chosen at the table (their
+presets applied), deleted after confirmation with their sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from support.browser import ConsoleErrors, launch_browser
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
+    with launch_browser() as browser, ServerProcess(tmp_path_factory.mktemp("clinic")) as server:
+        yield browser, server
+
+
+def test_add_choose_and_delete_a_client(
+    sim: tuple[Any, ServerProcess], artifacts_dir: Path
+) -> None:
+    browser, server = sim
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    console = ConsoleErrors(page)
+    page.goto(server.url + "/clients")
+    page.get_by_text("No clients yet").wait_for()
+    page.get_by_label("Name or code").fill("Bea Smith")
+    page.get_by_label("Sensitivity").select_option("sensitive")
+    page.get_by_label("Start target (N)").fill("12")
+    page.get_by_role("button", name="Add client").click()
+    row = page.locator("#clients tbody tr", has_text="Bea Smith")
+    row.wait_for()
+    assert "sensitive" in row.text_content() and "target 12 N" in row.text_content()
+    page.screenshot(path=str(artifacts_dir / "clinic-clients.png"))
+    # the live page: choose Bea at this table; her preset target shows in the target field
+    page.goto(server.url + "/")
+    page.locator("#status[data-state='simulated']").wait_for()
+    page.get_by_label("On the table").select_option(label="Bea Smith")
+    page.wait_for_function("parseFloat(document.getElementById('target').value) === 12")
+    page.get_by_text("Bea Smith: their sessions and presets apply here.").wait_for()
+    page.screenshot(path=str(artifacts_dir / "clinic-live-client.png"))
+    client_id = httpx.get(server.url + "/api/clients").json()[0]["id"]
+    assert httpx.get(server.url + "/api/stations").json()[0]["client_id"] == client_id
+    sessions = httpx.get(f"{server.url}/api/sessions?client={client_id}").json()
+    assert len(sessions) == 1  # the simulator's auto-started session became hers
+    # delete: the dialog names what goes; Cancel keeps everything, the red button deletes
+    httpx.post(server.url + "/api/sessions/current/stop")
+    page.goto(server.url + "/clients")
+    row.get_by_role("button", name="Delete…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Delete Bea Smith and 1 recorded session of theirs?").wait_for()
+    page.screenshot(path=str(artifacts_dir / "clinic-delete-confirm.png"))
+    dialog.get_by_role("button", name="Cancel").click()
+    assert httpx.get(f"{server.url}/api/clients/{client_id}").status_code == 200
+    row.get_by_role("button", name="Delete…").click()
+    dialog.get_by_role("button", name="Delete client and sessions").click()
+    page.get_by_text("Deleted Bea Smith and 1 session.").wait_for()
+    assert httpx.get(f"{server.url}/api/clients/{client_id}").status_code == 404
+    assert httpx.get(f"{server.url}/api/sessions?client={client_id}").status_code == 404
+    assert console.errors == []
