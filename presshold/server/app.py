@@ -26,6 +26,7 @@ from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.routes import (
     calibration,
+    client_signal,
     clients,
     health,
     live,
@@ -114,6 +115,8 @@ def create_app(
     app.state.clients = ClientRepository(data_dir)  # the practice's client book (issue 15)
     http_errors.install(app)
     app.mount("/static", StaticFiles(directory=pages.dashboard_dir()), name="static")
-    for module in (pages, health, stations, settings, sessions, calibration, live, clients):
+    for module in (pages, health, stations, settings, sessions, calibration, live):
+        app.include_router(module.router)
+    for module in (clients, client_signal):  # the practice (issue 15)
         app.include_router(module.router)
     return app

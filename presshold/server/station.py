@@ -84,6 +84,12 @@ class Station:
         with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
             self.loop.call_soon_threadsafe(self._set_status, status)
 
+    def on_button(self, t_s: float, pressed: bool) -> None:
+        """The patient button changed (reader thread; ``t_s`` on the host monotonic clock)."""
+        if pressed:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self.patient_signal, t_s - self.feed.t0)
+
     def _wake(self) -> None:
         wait = self._last_ingest + MIN_INGEST_INTERVAL_S - time.monotonic()
         if wait <= 0:
@@ -190,6 +196,32 @@ class Station:
             elif current["client_id"] != client_id:
                 self.start_session()
         self.broadcast_status()
+
+    # --- the client's own signal (presshold.clinic) ----------------------------------------
+    def patient_signal(self, t_s: float | None = None, source: str = "button") -> dict[str, Any]:
+        """The client pressed their button (or the therapist relayed it): recorded on the
+        recording session, and every viewer shows the cue at once, recording or not."""
+        self.ingest_parked()  # the samples before the press are on the trace first
+        t = self.feed.now_s() if t_s is None else t_s
+        event = {"t_s": round(t, 4), "kind": "patient_signal", "source": source}
+        self.recorder.event(t, "patient_signal", {"source": source})
+        self.feed.broadcast({"type": "event", **event})
+        return event
+
+    def discomfort(
+        self, sid: str, level: int, site: str | None, side: str | None, t_s: float | None
+    ) -> dict[str, Any]:
+        """What the client reports, 0-10, on the recording session; the site defaults to the
+        current point label (what is being treated)."""
+        current = self.recorder.session
+        if current is None or current["id"] != sid:
+            raise Conflict("discomfort can only be recorded on the recording session")
+        self.ingest_parked()
+        t = self.feed.now_s() if t_s is None else t_s
+        data = {"level": level, "site": site or current.get("point"), "side": side}
+        self.recorder.event(t, "discomfort", data)
+        self.feed.broadcast({"type": "event", "kind": "discomfort", "t_s": round(t, 4), **data})
+        return {"t_s": t, "kind": "discomfort", **data}
 
     def session_edited(self, sid: str, fields: dict[str, Any]) -> None:
         """The store was updated; the recording session's viewers see the new label at once."""

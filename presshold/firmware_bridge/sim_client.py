@@ -1,0 +1,54 @@
+"""The client on the simulated table: holds the patient button and presses it when the pressure
+reaches their threshold, as a client does in a pressure-pain-threshold test.
+
+Used by ``--source sim`` and ``presshold simulate --pty --button-at N``, so the button path
+(protocol field, station, dashboard cue, threshold capture) can be tried without hardware. Pure:
+forces in, button changes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RELEASE_FRACTION = 0.5
+"""The button is let go once the force falls below half the threshold (the probe comes off):
+hysteresis, so a force hovering at the threshold gives one press, not a chatter of them."""
+TAP_S = 0.3
+"""How long a requested tap (:meth:`SimulatedClient.tap`) holds the button down."""
+
+
+@dataclass
+class SimulatedClient:
+    threshold_n: float | None = None
+    """Press when the force reaches this; None: only taps."""
+    pressed: bool = False
+    _at_threshold: bool = False
+    _tap_until: float | None = None
+    _tap_requested: bool = False
+
+    def tap(self) -> None:
+        """Press briefly at the next sample (the client signalling "stop")."""
+        self._tap_requested = True
+
+    def feed(self, t_s: np.ndarray, force_n: np.ndarray) -> list[tuple[float, bool]]:
+        """Button changes caused by these samples: ``(t_s of the sample, pressed)``."""
+        changes: list[tuple[float, bool]] = []
+        thr = self.threshold_n
+        for t, f in zip(t_s.tolist(), force_n.tolist(), strict=True):
+            if self._tap_requested:
+                self._tap_requested, self._tap_until = False, t + TAP_S
+            if self._tap_until is not None and t >= self._tap_until:
+                self._tap_until = None
+            if thr is None:
+                self._at_threshold = False
+            elif f >= thr:
+                self._at_threshold = True
+            elif f < thr * RELEASE_FRACTION:
+                self._at_threshold = False
+            want = self._at_threshold or self._tap_until is not None
+            if want != self.pressed:
+                self.pressed = want
+                changes.append((t, want))
+        return changes
