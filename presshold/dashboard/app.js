@@ -501,7 +501,7 @@ function wireControls() {
   addEventListener("presshold-theme", () => trace.build());
 }
 
-const clinic = new ClinicPanel(document.getElementById("clinic-panel"));
+const clinic = new ClinicPanel($("clinic-panel"), { addMark: (t, text) => trace.addMark(t, text) });
 setupThemeButtons();
 renderMute();
 wireControls();

@@ -63,3 +63,41 @@ def test_add_choose_and_delete_a_client(
     assert httpx.get(f"{server.url}/api/clients/{client_id}").status_code == 404
     assert httpx.get(f"{server.url}/api/sessions?client={client_id}").status_code == 404
     assert console.errors == []
+
+
+def test_discomfort_keys_and_the_client_signal_cue(
+    sim: tuple[Any, ServerProcess], artifacts_dir: Path
+) -> None:
+    browser, server = sim
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    console = ConsoleErrors(page)
+    page.goto(server.url + "/")
+    page.locator("#status[data-state='simulated']").wait_for()
+    sid = httpx.post(server.url + "/api/sessions", json={"label": "visit"}).json()["id"]
+    page.wait_for_function("window.presshold.state.session?.recording === true")
+    httpx.post(f"{server.url}/api/sessions/{sid}/marks", json={"label": "SCM", "side": "R"})
+    page.get_by_text("Point: SCM R").wait_for()
+    page.keyboard.press("7")  # a digit key records what the client says
+    page.get_by_text("Recorded 7/10 at SCM R.").wait_for()
+    page.get_by_role("button", name="Discomfort 10").click()
+    page.get_by_text("Recorded 10/10 at SCM R.").wait_for()
+    assert page.locator("#patient-cue").count() == 0
+    # the client presses their button: a banner that stays until acknowledged
+    httpx.post(server.url + "/api/stations/sim/patient-signal")
+    cue = page.get_by_role("alert").filter(has_text="Client signalled")
+    cue.wait_for()
+    page.wait_for_timeout(5500)
+    assert cue.is_visible()  # never clears by itself (≥ 5 s)
+    page.screenshot(path=str(artifacts_dir / "clinic-client-signalled.png"))
+    cue.get_by_role("button", name="Acknowledge").click()
+    assert page.locator("#patient-cue").count() == 0
+    httpx.post(server.url + "/api/sessions/current/stop")
+    events = httpx.get(f"{server.url}/api/sessions/{sid}").json()["events"]
+    assert [(e["level"], e["site"]) for e in events if e["kind"] == "discomfort"] == [
+        (7, "SCM R"),
+        (10, "SCM R"),
+    ]
+    assert [e["source"] for e in events if e["kind"] == "patient_signal"] == ["relayed"]
+    page.keyboard.press("3")  # not recording: nothing is sent, the page says why
+    page.get_by_text("Start a session to record discomfort.").wait_for()
+    assert console.errors == []
