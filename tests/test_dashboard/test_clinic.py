@@ -100,4 +100,9 @@ def test_discomfort_keys_and_the_client_signal_cue(
     assert [e["source"] for e in events if e["kind"] == "patient_signal"] == ["relayed"]
     page.keyboard.press("3")  # not recording: nothing is sent, the page says why
     page.get_by_text("Start a session to record discomfort.").wait_for()
+    # the session page lists them and marks them on its trace
+    page.goto(f"{server.url}/sessions/{sid}")
+    page.get_by_role("cell", name="7/10 at SCM R").wait_for()
+    assert page.get_by_role("cell", name="relayed by the therapist").count() == 1
+    page.screenshot(path=str(artifacts_dir / "clinic-session-events.png"), full_page=True)
     assert console.errors == []
