@@ -34,6 +34,7 @@ from presshold.server.routes import (
     sessions,
     settings,
     stations,
+    thresholds,
 )
 from presshold.server.stations import StationRegistry
 from presshold.server.store import SessionStore
@@ -117,6 +118,6 @@ def create_app(
     app.mount("/static", StaticFiles(directory=pages.dashboard_dir()), name="static")
     for module in (pages, health, stations, settings, sessions, calibration, live):
         app.include_router(module.router)
-    for module in (clients, client_signal):  # the practice (issue 15)
+    for module in (clients, client_signal, thresholds):  # the practice (issue 15)
         app.include_router(module.router)
     return app

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from presshold.errors import CalibrationError, ConfigError, Conflict, NotSaved
@@ -214,14 +215,28 @@ class Station:
         """What the client reports, 0-10, on the recording session; the site defaults to the
         current point label (what is being treated)."""
         current = self.recorder.session
-        if current is None or current["id"] != sid:
-            raise Conflict("discomfort can only be recorded on the recording session")
+        point = current.get("point") if current is not None else None
+        data = {"level": level, "site": site or point, "side": side}
+        return self.client_event(sid, "discomfort", data, t_s)
+
+    def client_event(
+        self, sid: str, kind: str, data: dict[str, Any], t_s: float | None
+    ) -> dict[str, Any]:
+        """Record a practice event (a rating, a threshold) on the recording session ``sid`` at
+        ``t_s`` (default: now) and show it to every viewer."""
+        if not self.is_recording(sid):
+            raise Conflict(f"{kind} can only be recorded on the recording session")
         self.ingest_parked()
         t = self.feed.now_s() if t_s is None else t_s
-        data = {"level": level, "site": site or current.get("point"), "side": side}
-        self.recorder.event(t, "discomfort", data)
-        self.feed.broadcast({"type": "event", "kind": "discomfort", "t_s": round(t, 4), **data})
-        return {"t_s": t, "kind": "discomfort", **data}
+        self.recorder.event(t, kind, data)
+        self.feed.broadcast({"type": "event", "kind": kind, "t_s": round(t, 4), **data})
+        return {"t_s": t, "kind": kind, **data}
+
+    def recent_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The last 30 s of calibrated readings: session seconds and newtons, oldest first."""
+        self.ingest_parked()
+        h = np.asarray(self.feed.history, dtype=float).reshape(-1, 2)
+        return h[:, 0], h[:, 1]
 
     def session_edited(self, sid: str, fields: dict[str, Any]) -> None:
         """The store was updated; the recording session's viewers see the new label at once."""

@@ -115,3 +115,44 @@ async def test_the_simulated_client_presses_at_the_threshold_set(tmp_path: Path)
             assert got and got[0]["source"] == "button"
             r = await client.put("/api/stations/sim/simulated-client", json={"press_at_n": -1})
             assert r.status_code == 422
+
+
+async def test_thresholds_taken_listed_per_session_and_per_client(tmp_path: Path) -> None:
+    async with running(tmp_path) as app:
+        c = (await app.client.post("/api/clients", json={"name": "Bea"})).json()
+        sid = (await app.client.post("/api/sessions", json={"client_id": c["id"]})).json()["id"]
+        station = app.stations.get("fake")
+        t0 = station.recorder.t0
+        hz = 100.0
+        for k, (site, side, rate, top) in enumerate(
+            [("upper trapezius", "L", 10.0, 30.0), ("upper trapezius", "R", 20.0, 24.0)]
+        ):
+            base = 0.01 + 10.0 * k  # each trial in its own 10 s of session time
+            t = base + np.arange(0, 0.5 + top / rate, 1 / hz)
+            f = np.clip((t - base - 0.5) * rate, 0.0, None)
+            app.fakes["fake"].push(f, t0 + t)
+            last = float(t[-2])
+            await app.settle(lambda: station.feed.history and station.feed.history[-1][0] > last)  # noqa: B023
+            r = await app.client.post(
+                f"/api/sessions/{sid}/thresholds",
+                json={"site": site, "side": side, "t_s": float(t[-1]), "source": "button"},
+            )
+            assert r.status_code == 201, r.text
+            got = r.json()
+            assert got["value_n"] == pytest.approx(top, abs=0.2)
+            assert got["rate_n_per_s"] == pytest.approx(rate, rel=0.03)
+            assert got["pace"] == ("on pace" if rate == 10 else "too fast")
+        bad = await app.client.post(f"/api/sessions/{sid}/thresholds", json={"side": "L"})
+        assert bad.status_code == 422  # a site is required
+        summary = (await app.client.get(f"/api/sessions/{sid}/thresholds")).json()
+        assert [(s["side"], s["n"]) for s in summary["sites"]] == [("L", 1), ("R", 1)]
+        assert summary["left_right"][0]["difference_n"] == pytest.approx(6.0, abs=0.3)
+        await app.client.post("/api/sessions/current/stop")
+        listed = (await app.client.get(f"/api/clients/{c['id']}/thresholds")).json()
+        assert [(x["site"], x["side"], x["session_id"]) for x in listed] == [
+            ("upper trapezius", "L", sid),
+            ("upper trapezius", "R", sid),
+        ]
+        assert listed[0]["t"].endswith("Z") and listed[0]["value_n"] == pytest.approx(30, abs=0.2)
+        gone = await app.client.post(f"/api/sessions/{sid}/thresholds", json={"site": "SCM"})
+        assert gone.status_code == 409
