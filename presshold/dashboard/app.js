@@ -245,7 +245,7 @@ function connect() {
     lastMessageAt = performance.now();
     backoff = 250; // only a socket that delivers counts as healthy (a refused one opens, then closes)
     const m = JSON.parse(e.data);
-    if (m.type === "frame") onFrame(m);
+    if (m.type === "frame") { onFrame(m); clinic.frame(m); }
     else if (m.type === "status") { onStatus(m); clinic.status(m); }
     else if (m.type === "history") {
       ring.clear();

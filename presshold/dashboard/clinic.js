@@ -4,6 +4,8 @@
 // event message, and a function that puts a labelled mark on the live trace.
 import { api } from "/static/ui.js";
 import { PatientCue } from "/static/patient_cue.js";
+import { PptPanel } from "/static/ppt.js";
+import { BodyMap } from "/static/bodymap.js";
 
 export class ClinicPanel {
   constructor(root, { addMark = () => {} } = {}) {
@@ -26,10 +28,21 @@ export class ClinicPanel {
           <span class="hint">keys <kbd>0</kbd>–<kbd>9</kbd>, or tap</span></div>
         <div class="discomfort-scale" id="discomfort-scale"></div>
         <p class="hint" id="discomfort-last" role="status">What the client reports during a hold.</p>
-      </div>`;
+      </div>
+      <details class="bodymap-wrap" id="bodymap-details">
+        <summary>Body map</summary>
+        <div id="bodymap"></div>
+        <p class="hint" id="bodymap-msg" role="status">Choose a site: with PPT open it is the site measured,
+          otherwise it labels the point you treat.</p>
+      </details>
+      <div id="ppt-root"></div>`;
     this.select = root.querySelector("#client-select");
     this.msg = root.querySelector("#client-msg");
     this.select.addEventListener("change", () => this.choose(this.select.value || null));
+    this.ppt = new PptPanel(root.querySelector("#ppt-root"), {
+      stationQuery: () => (this.stationId ? `?station=${encodeURIComponent(this.stationId)}` : ""),
+    });
+    this.map = new BodyMap(root.querySelector("#bodymap"), (site, side) => this.pickSite(site, side));
     const scale = root.querySelector("#discomfort-scale");
     for (let level = 0; level <= 10; level++) {
       const b = document.createElement("button");
@@ -46,6 +59,22 @@ export class ClinicPanel {
     });
     this.load();
   }
+
+  /** A site chosen on the body map: the PPT site while measuring, else the point treated. */
+  async pickSite(site, side) {
+    const out = this.root.querySelector("#bodymap-msg");
+    if (this.ppt.active) { this.ppt.pick(site, side); out.textContent = `Measuring at ${site} ${side}.`; return; }
+    if (!this.session?.recording) { out.textContent = "Start a session to label points."; return; }
+    try {
+      await api(`/api/sessions/${encodeURIComponent(this.session.id)}/marks`, { method: "POST", body: { label: site, side } });
+      out.textContent = `Treating ${site} ${side}.`;
+    } catch (err) {
+      out.textContent = `Not labelled: ${err.message}`;
+    }
+  }
+
+  /** A frame from /ws/live (its new samples feed the PPT rate guide). */
+  frame(m) { if (m.samples?.length) this.ppt.samples(m.samples); }
 
   /** Record a discomfort rating on the recording session (the site: the current point). */
   async rate(level) {
@@ -94,6 +123,7 @@ export class ClinicPanel {
   status(st) {
     this.stationId = st.station?.id ?? this.stationId;
     this.session = st.session;
+    this.ppt.setSession(st.session);
     const id = st.client_id ?? null;
     if (id === this.clientId) return;
     this.clientId = id;
@@ -104,8 +134,11 @@ export class ClinicPanel {
   /** An event message from /ws/live. */
   event(e) {
     if (e.kind === "patient_signal") {
-      this.cue.show(e);
+      // While measuring a threshold the press means "threshold": taken, not an alarm.
+      if (this.ppt.active) this.ppt.signal(e); else this.cue.show(e);
       this.addMark(e.t_s, "Client signalled");
+    } else if (e.kind === "ppt") {
+      this.addMark(e.t_s, `PPT ${e.value_n.toFixed(1)} N`);
     } else if (e.kind === "discomfort") {
       this.addMark(e.t_s, `Discomfort ${e.level}`);
     }

@@ -106,3 +106,52 @@ def test_discomfort_keys_and_the_client_signal_cue(
     assert page.get_by_role("cell", name="relayed by the therapist").count() == 1
     page.screenshot(path=str(artifacts_dir / "clinic-session-events.png"), full_page=True)
     assert console.errors == []
+
+
+def test_ppt_on_the_simulator_with_the_body_map(
+    sim: tuple[Any, ServerProcess], artifacts_dir: Path
+) -> None:
+    """The simulated hand ramps, the simulated client presses at 20 N: thresholds are taken at
+    the site picked on the body map, repeated, summarised, and a target set from them."""
+    browser, server = sim
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    console = ConsoleErrors(page)
+    httpx.put(server.url + "/api/settings", json={"target_n": 40, "hold_s": 1.5})
+    page.goto(server.url + "/")
+    page.locator("#status[data-state='simulated']").wait_for()
+    httpx.post(server.url + "/api/sessions", json={"label": "assessment"})
+    page.wait_for_function("window.presshold.state.session?.recording === true")
+    page.get_by_text("Pressure-pain threshold (PPT)").click()
+    page.get_by_text("Body map").click()
+    page.get_by_role("button", name="upper trapezius L").click()
+    assert page.locator("#ppt-site").input_value() == "upper trapezius"
+    assert page.locator("#ppt-side").input_value() == "L"
+    # the guide follows the hand's ramp and judges its pace
+    page.wait_for_function(
+        "['on pace', 'too fast', 'too slow'].includes("
+        "document.getElementById('ppt-pace').dataset.pace)",
+        timeout=20000,
+    )
+    httpx.put(server.url + "/api/stations/sim/simulated-client", json={"press_at_n": 20})
+    msg = page.locator("#ppt-msg")
+    msg.filter(has_text="upper trapezius L, trial 2 of 3").wait_for(timeout=40000)
+    httpx.put(server.url + "/api/stations/sim/simulated-client", json={"press_at_n": None})
+    row = page.locator("#ppt-results tbody tr").first
+    cells = row.locator("td").all_text_contents()
+    assert cells[0] == "upper trapezius L" and cells[1] == "2"
+    mean = float(cells[2].removesuffix(" N"))
+    assert 19.5 <= mean <= 23  # the client pressed at 20 N; the hand ramps 5-15 N/s
+    assert page.locator("#patient-cue").count() == 0  # while measuring, a press is no alarm
+    page.screenshot(path=str(artifacts_dir / "clinic-ppt.png"), full_page=True)
+    # a treatment target at 70 % of that threshold
+    page.get_by_label("Target at (%)").fill("70")
+    page.get_by_role("button", name="Set target").click()
+    page.get_by_text("Target set to").wait_for()
+    target = httpx.get(server.url + "/api/settings").json()["target_n"]
+    assert target == pytest.approx(0.7 * mean, abs=0.06)
+    sid = httpx.get(server.url + "/api/stations").json()[0]["session_id"]
+    trials = httpx.get(f"{server.url}/api/sessions/{sid}/thresholds").json()["trials"]
+    assert [t["source"] for t in trials][:2] == ["button", "button"]
+    assert all(t["rate_n_per_s"] > 2 for t in trials)
+    httpx.post(server.url + "/api/sessions/current/stop")
+    assert console.errors == []
