@@ -47,3 +47,8 @@ def clients_page() -> FileResponse:
 @router.get("/clients/{client_id}")
 def client_page(client_id: str) -> FileResponse:
     return _page("client.html")
+
+
+@router.get("/clients/{client_id}/visits/{session_id}")
+def visit_page(client_id: str, session_id: str) -> FileResponse:
+    return _page("visit.html")

@@ -1,5 +1,6 @@
-"""Pressure-pain thresholds: taken on the recording session, summarised per session and listed
-per client (``presshold.clinic.ppt`` does the measuring and the statistics)."""
+"""Pressure-pain thresholds (taken on the recording session, summarised per session, listed per
+client) and a client's progress across visits. ``presshold.clinic.ppt`` and
+``presshold.clinic.progress`` do the measuring and the statistics."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from presshold.clinic import ppt
-from presshold.errors import Conflict
+from presshold.clinic import ppt, progress
+from presshold.errors import Conflict, NotFound
 from presshold.server.clinic import ClinicDep
 from presshold.server.deps import ArchiveDep
 
@@ -110,3 +111,22 @@ async def client_thresholds(client_id: str, clinic: ClinicDep) -> list[dict[str,
         for e in s["events"]
         if e["kind"] == "ppt"
     ]
+
+
+@router.get("/api/clients/{client_id}/progress")
+async def client_progress(client_id: str, clinic: ClinicDep) -> dict[str, Any]:
+    """Visits oldest first; per site, threshold, pressure held and discomfort per visit; the
+    latest visit's summary and holds (``presshold.clinic.progress``)."""
+    client = await asyncio.to_thread(clinic.clients.get, client_id)
+    sessions = await asyncio.to_thread(clinic.sessions, client_id)
+    return {"client": client.model_dump(mode="json"), **progress.progress(sessions)}
+
+
+@router.get("/api/clients/{client_id}/visits/{sid}")
+async def visit(client_id: str, sid: str, clinic: ClinicDep) -> dict[str, Any]:
+    """One visit's summary (what the printable page shows)."""
+    client = await asyncio.to_thread(clinic.clients.get, client_id)
+    detail = await asyncio.to_thread(clinic.archive.detail, sid)
+    if detail.get("client_id") != client_id:
+        raise NotFound(f"session {sid!r} is not a visit of client {client_id!r}")
+    return {"client": client.model_dump(mode="json"), **progress.visit_summary(detail)}
