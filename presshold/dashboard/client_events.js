@@ -15,3 +15,7 @@ export function clientMarks(events) {
     return [];
   });
 }
+
+export const SENSITIVITY_LABEL = {
+  typical: "typical sensitivity", sensitive: "sensitive", very_sensitive: "very sensitive",
+};

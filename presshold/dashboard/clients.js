@@ -2,7 +2,7 @@
 import { api, setupThemeButtons } from "/static/ui.js";
 import { when } from "/static/format.js";
 
-export const SENSITIVITY = { typical: "typical", sensitive: "sensitive", very_sensitive: "very sensitive" };
+const SENSITIVITY = { typical: "typical", sensitive: "sensitive", very_sensitive: "very sensitive" };
 
 setupThemeButtons();
 const body = document.querySelector("#clients tbody");
