@@ -25,6 +25,10 @@ class SimulatedClient:
     """Press when the force reaches this; None: only taps."""
     pressed: bool = False
     _at_threshold: bool = False
+    _armed: bool = False
+    """The force has been below the release level since the last press: a client presses as the
+    pressure rises through their threshold, not when it is set while the probe already presses
+    harder (that would be no threshold at all)."""
     _tap_until: float | None = None
     _tap_requested: bool = False
 
@@ -43,10 +47,10 @@ class SimulatedClient:
                 self._tap_until = None
             if thr is None:
                 self._at_threshold = False
-            elif f >= thr:
-                self._at_threshold = True
             elif f < thr * RELEASE_FRACTION:
-                self._at_threshold = False
+                self._at_threshold, self._armed = False, True
+            elif f >= thr and self._armed:
+                self._at_threshold, self._armed = True, False
             want = self._at_threshold or self._tap_until is not None
             if want != self.pressed:
                 self.pressed = want

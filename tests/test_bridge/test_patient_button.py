@@ -58,6 +58,8 @@ def test_simulated_client_presses_at_threshold_with_hysteresis_and_taps() -> Non
     t = np.arange(12.0)
     f = np.array([0, 10, 19.9, 20, 25, 19, 11, 9, 5, 21, 22, 0.0])
     assert c.feed(t, f) == [(3, True), (7, False), (9, True), (11, False)]  # off below 10 N
+    late = SimulatedClient(threshold_n=20.0)  # set while the probe already presses at 30 N
+    assert late.feed(np.arange(4.0), np.array([30, 25, 5, 21.0])) == [(3, True)]
     c = SimulatedClient()
     c.tap()
     assert c.feed(np.arange(6) * 0.125, np.zeros(6)) == [(0.0, True), (0.375, False)]
