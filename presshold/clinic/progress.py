@@ -26,7 +26,7 @@ VISIT_FIELDS = (
 
 def site_key(site: str | None, side: str | None) -> str:
     if not site:
-        return "(no site)"
+        return "(no point labelled)"
     return f"{site} {side}" if side and not site.endswith(f" {side}") else site
 
 
@@ -41,7 +41,7 @@ def _holds(session: dict[str, Any]) -> list[dict[str, Any]]:
         before = [m for m in marks if m["t_s"] <= h["start_s"]]
         during = [m for m in marks if m["t_s"] <= h["end_s"]]
         mark = before[-1] if before else (during[0] if during else None)
-        site = site_key(mark["label"], mark.get("side")) if mark else "(no site)"
+        site = site_key(mark["label"], mark.get("side")) if mark else "(no point labelled)"
         out.append({**h, "site": site})
     return out
 

@@ -38,7 +38,7 @@ def test_site_keys_join_sites_and_sides() -> None:
     assert site_key("upper trapezius", "L") == "upper trapezius L"
     assert site_key("upper trapezius L", "L") == "upper trapezius L"
     assert site_key("SCM", None) == "SCM"
-    assert site_key(None, "L") == "(no site)"
+    assert site_key(None, "L") == "(no point labelled)"
 
 
 def test_a_visit_summary_has_sites_holds_thresholds_before_after_and_discomfort() -> None:
