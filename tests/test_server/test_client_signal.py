@@ -156,3 +156,51 @@ async def test_thresholds_taken_listed_per_session_and_per_client(tmp_path: Path
         assert listed[0]["t"].endswith("Z") and listed[0]["value_n"] == pytest.approx(30, abs=0.2)
         gone = await app.client.post(f"/api/sessions/{sid}/thresholds", json={"site": "SCM"})
         assert gone.status_code == 409
+
+
+async def test_progress_and_visit_summary_of_a_client(tmp_path: Path) -> None:
+    async with running(tmp_path) as app:
+        c = (await app.client.post("/api/clients", json={"name": "Bea"})).json()
+        other = (await app.client.post("/api/clients", json={"name": "Cy"})).json()
+        await app.client.put("/api/settings", json={"target_n": 20, "hold_s": 1})
+        station = app.stations.get("fake")
+        sids = []
+        for visit, top in enumerate((18.0, 24.0)):
+            body = {"client_id": c["id"], "notes": f"visit {visit + 1}"}
+            sid = (await app.client.post("/api/sessions", json=body)).json()["id"]
+            sids.append(sid)
+            t0 = station.recorder.t0
+            t = 0.01 + np.arange(0, 3.0, 0.01)  # a ramp to the threshold at 10 N/s
+            f = np.clip((t - 0.5) * 10, 0, None)
+            f[t > 0.5 + top / 10] = 0.0
+            app.fakes["fake"].push(f, t0 + t)
+            await app.settle(lambda: station.feed.history[-1][0] > 2.9)
+            r = await app.client.post(
+                f"/api/sessions/{sid}/thresholds",
+                json={"site": "SCM", "side": "R", "t_s": 0.5 + top / 10},
+            )
+            assert r.status_code == 201, r.text
+            await app.client.post(f"/api/sessions/{sid}/marks", json={"label": "SCM", "side": "R"})
+            t = 3.01 + np.arange(0, 4.0, 0.01)  # then a 4 s hold at the 20 N target
+            app.fakes["fake"].push(np.full(t.size, 20.0), t0 + t)
+            await app.settle(lambda: station.feed.history[-1][0] > 6.9)
+            rating = {"level": 5 - 2 * visit, "t_s": 5.0}
+            await app.client.post(f"/api/sessions/{sid}/discomfort", json=rating)
+            app.fakes["fake"].push(np.zeros(50), t0 + 7.01 + np.arange(50) * 0.01)
+            await app.settle(lambda: station.feed.history[-1][0] > 7.4)
+            await app.client.post("/api/sessions/current/stop")
+        p = (await app.client.get(f"/api/clients/{c['id']}/progress")).json()
+        assert [v["session_id"] for v in p["visits"]] == sids
+        (scm,) = [s for s in p["sites"] if s["site"] == "SCM R"]
+        assert [v["threshold_n"] for v in scm["visits"]] == pytest.approx([18, 24], abs=0.2)
+        assert [v["discomfort_mean"] for v in scm["visits"]] == [5.0, 3.0]
+        assert scm["visits"][1]["pressure_held_n"] == pytest.approx(20, abs=0.5)
+        assert [h["site"] for h in p["latest_holds"]] == ["SCM R"]
+        v = (await app.client.get(f"/api/clients/{c['id']}/visits/{sids[1]}")).json()
+        assert v["client"]["name"] == "Bea" and v["notes"] == "visit 2"
+        (site,) = v["sites"]
+        assert site["threshold_before_n"] == pytest.approx(24, abs=0.2)
+        assert site["discomfort_max"] == 3 and site["holds"][0]["completed"]
+        wrong = await app.client.get(f"/api/clients/{other['id']}/visits/{sids[1]}")
+        assert wrong.status_code == 404  # not Cy's visit
+        assert (await app.client.get("/api/clients/c-nope/progress")).status_code == 404
