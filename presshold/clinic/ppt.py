@@ -32,6 +32,9 @@ ONSET_FRACTION = 0.10
 probe is still settling on the skin, and the slope there is not the pressing rate."""
 MAX_GAP_S = 0.5
 """The newest reading before the signal must be this recent, else there is no threshold to take."""
+SPIKE_N = 8.0
+"""A sample this far from the median of its neighbourhood is a glitch, not force (a hand ramps
+at most ~50 N/s: 5 N per sample even on a 10 SPS sensor)."""
 RATE_TOLERANCE = 0.2
 """Within ±20 % of the asked rate is "on pace" (what the live guide shows)."""
 
@@ -45,12 +48,26 @@ class Trial:
     t_s: float
 
 
+def despike(f: np.ndarray) -> np.ndarray:
+    """Single-sample spikes (an HX711 glitch, a bit error) replaced by the median of the sample
+    and its neighbours: they are not force and must become neither a threshold nor a ramp's
+    start. Only samples more than ``SPIKE_N`` from that median are touched, so a ramp — even a
+    fast one on a 10 SPS sensor, ~1-5 N per sample — passes exactly."""
+    if f.size < 3:
+        return f
+    a, b, c = f[:-2], f[1:-1], f[2:]
+    med = np.empty_like(f)
+    med[1:-1] = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    med[0], med[-1] = np.median(f[:3]), np.median(f[-3:])  # the ends: their nearest three
+    return np.where(np.abs(f - med) > SPIKE_N, med, f)
+
+
 def measure_trial(t: np.ndarray, f: np.ndarray, t_take: float) -> Trial:
     """The threshold at ``t_take`` from the readings ``(t, f)`` (session seconds, newtons)."""
     upto = int(np.searchsorted(t, t_take, side="right"))
     if upto == 0 or t_take - float(t[upto - 1]) > MAX_GAP_S:
         raise Conflict("no readings at the moment of the threshold: is the sensor streaming?")
-    t, f = t[:upto], f[:upto]
+    t, f = t[:upto], despike(np.asarray(f[:upto], dtype=float))
     value = float(f[-1])
     if value <= 0:
         raise Conflict("no pressure at the moment of the threshold (0 N): press, then signal")

@@ -8,7 +8,7 @@ forces in, button changes out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,9 @@ class SimulatedClient:
     harder (that would be no threshold at all)."""
     _tap_until: float | None = None
     _tap_requested: bool = False
+    _recent: list[float] = field(default_factory=list)
+    """The last three readings: the client feels force, not a sensor's one-sample spike, so
+    decisions use their median."""
 
     def tap(self) -> None:
         """Press briefly at the next sample (the client signalling "stop")."""
@@ -40,7 +43,9 @@ class SimulatedClient:
         """Button changes caused by these samples: ``(t_s of the sample, pressed)``."""
         changes: list[tuple[float, bool]] = []
         thr = self.threshold_n
-        for t, f in zip(t_s.tolist(), force_n.tolist(), strict=True):
+        for t, reading in zip(t_s.tolist(), force_n.tolist(), strict=True):
+            self._recent = [*self._recent[-2:], reading]
+            f = sorted(self._recent)[len(self._recent) // 2]
             if self._tap_requested:
                 self._tap_requested, self._tap_until = False, t + TAP_S
             if self._tap_until is not None and t >= self._tap_until:

@@ -38,6 +38,18 @@ def test_noise_and_a_hold_before_the_ramp_do_not_bias_the_rate() -> None:
     assert 3.0 < trial.onset_t_s < 3.3
 
 
+def test_sensor_spikes_are_neither_a_threshold_nor_an_onset() -> None:
+    t, f = _ramp(10)
+    f = f.copy()
+    take = float(t[-1])
+    f[-1] = 3862.0  # a glitch exactly at the signal
+    f[-40] = -3940.0  # and one in the middle of the ramp
+    trial = ppt.measure_trial(t, f, take)
+    assert trial.value_n == pytest.approx(f[-2], abs=0.2)
+    assert trial.rate_n_per_s == pytest.approx(10, rel=0.02)
+    assert trial.onset_t_s == pytest.approx(0.5 + 0.1 * trial.value_n / 10, abs=0.03)  # 10 %
+
+
 def test_no_threshold_without_fresh_readings_or_pressure() -> None:
     t, f = _ramp(10)
     with pytest.raises(Conflict, match="no readings"):

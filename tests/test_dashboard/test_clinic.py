@@ -148,7 +148,7 @@ def test_ppt_on_the_simulator_with_the_body_map(
     page.get_by_role("button", name="Set target").click()
     page.get_by_text("Target set to").wait_for()
     target = httpx.get(server.url + "/api/settings").json()["target_n"]
-    assert target == pytest.approx(0.7 * mean, abs=0.06)
+    assert target == pytest.approx(0.7 * mean, abs=0.1)  # the mean is shown to 0.1 N
     sid = httpx.get(server.url + "/api/stations").json()[0]["session_id"]
     trials = httpx.get(f"{server.url}/api/sessions/{sid}/thresholds").json()["trials"]
     assert [t["source"] for t in trials][:2] == ["button", "button"]
