@@ -1,6 +1,7 @@
 // PressHold HX711 firmware: streams raw 24-bit load-cell counts at the HX711's 80 SPS.
 // Protocol v1 (docs/protocol.md): "# presshold 1 sensor=hx711 rate=80 unit=raw" at boot and on '?',
-// then "t_us:<micros>,raw:<counts>" per conversion; other "# ..." lines are reports for people.
+// then "t_us:<micros>,raw:<counts>,button:<0|1>" per conversion (button: the client's patient
+// button, debounced); other "# ..." lines are reports for people.
 // No averaging, no tare, no scaling on the device: the host owns all signal processing, so every
 // conversion the HX711 makes reaches the host untouched, with its own timestamp.
 // Builds unchanged in the Arduino IDE and with Debian avr-gcc (hardware/presshold_shim.h).
@@ -8,6 +9,7 @@
 
 const uint8_t PIN_DOUT = 2;  // HX711 DOUT -> D2
 const uint8_t PIN_SCK = 3;   // HX711 PD_SCK <- D3
+const uint8_t PIN_BUTTON = 4;  // patient button from D4 to GND (internal pull-up: pressed = LOW)
 
 // 24 data bits + 1 pulse = channel A, gain 128 for the next conversion. Test-only defines break
 // the read on purpose so the firmware-in-the-loop tests can prove they notice (hardware/Makefile).
@@ -32,6 +34,7 @@ static unsigned long last_sample_us;
 static unsigned long last_retry_us;
 static bool missing;
 static uint8_t slow_in_a_row;
+static struct presshold_button button;
 
 static void say_hello() { Serial.print("# presshold 1 sensor=hx711 rate=80 unit=raw\r\n"); }
 
@@ -82,12 +85,16 @@ void setup() {
   pinMode(PIN_DOUT, INPUT_PULLUP);
   pinMode(PIN_SCK, OUTPUT);
   digitalWrite(PIN_SCK, LOW);
+  pinMode(PIN_BUTTON, INPUT_PULLUP);  // no button wired: reads released, always "button:0"
   say_hello();
   last_sample_us = micros();
   missing = false;
 }
 
 void loop() {
+  // Every pass (a few microseconds apart), so a press is confirmed 20 ms after it settles and
+  // goes out with the next conversion, at most 12.5 ms later.
+  unsigned char pressed = presshold_button_update(&button, digitalRead(PIN_BUTTON) == LOW, micros());
   while (Serial.available() > 0) {
     if (Serial.read() == '?') {
       say_hello();
@@ -98,8 +105,8 @@ void loop() {
   if (digitalRead(PIN_DOUT) == LOW) {  // conversion ready
     unsigned long t = micros();
     long raw = read_hx711();
-    char line[40];
-    presshold_format_sample(line, t, raw);
+    char line[48];
+    presshold_format_sample_button(line, t, raw, pressed);
     Serial.print(line);
     unsigned long interval = t - last_sample_us;
     if (interval > SLOW_RATE_US && interval < MISSING_AFTER_US && slow_in_a_row < SLOW_RATE_SEEN) {

@@ -1,4 +1,5 @@
 #include "hx711_part.h"
+#include "port_drive.h"
 
 #include <simavr/avr_ioport.h>
 #include <simavr/sim_cycle_timers.h>
@@ -15,17 +16,13 @@ static double now_s(hx711_t *h) { return (double)h->avr->cycle / (double)h->avr-
  * set (pull-up) to 1 on every write to the port, which would override our level each time the
  * firmware toggles PD_SCK; an "external" drive on the port takes precedence over that. */
 static void drive_dout(hx711_t *h, int level) {
-  avr_ioport_external_t ext = {.name = (unsigned long)h->dout_port,
-                               .mask = 1u << h->dout_bit,
-                               .value = (unsigned long)(level ? 1u : 0u) << h->dout_bit};
-  avr_ioctl(h->avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(h->dout_port), &ext);
+  port_drive(h->avr, h->dout_port, h->dout_bit, 1, level); /* shared with the button's drive */
   avr_raise_irq(h->irq + HX711_IRQ_DOUT, level);
 }
 
 /* Nothing drives DOUT (cable pulled): the MCU's pull-up, if on, decides; else the line floats. */
 static void release_dout(hx711_t *h, int level) {
-  avr_ioport_external_t ext = {.name = (unsigned long)h->dout_port, .mask = 0, .value = 0};
-  avr_ioctl(h->avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(h->dout_port), &ext);
+  port_drive(h->avr, h->dout_port, h->dout_bit, 0, 0);
   avr_raise_irq(h->irq + HX711_IRQ_DOUT, level);
 }
 

@@ -39,6 +39,7 @@
 #include <simavr/sim_elf.h>
 #include <simavr/sim_time.h>
 
+#include "button_part.h"
 #include "hx711_part.h"
 
 #define MAX_POINTS 4096
@@ -70,6 +71,7 @@ static profile_t prof = {.offset = 84213.0, .scale = 42800.0};
 static event_t events[MAX_EVENTS];
 static int n_events;
 static hx711_t hx;
+static button_t button; /* the patient button, D4 to GND */
 static int reset_pending;
 
 static double force_at(const profile_t *p, double t_s) {
@@ -179,7 +181,8 @@ static avr_cycle_count_t on_event(avr_t *avr, avr_cycle_count_t when, void *para
 }
 
 /* Commands on stdin, one per line, applied at the current simulated time and acknowledged on
- * stdout as "at <sim_s> <command>": force N | play | unplug | replug | reset. They let a test
+ * stdout as "at <sim_s> <command>": force N | play | unplug | replug | reset |
+ * button down|up|glitch (the patient button on D4, with contact bounce). They let a test
  * act when it has seen what it waited for (as a user places a weight when asked), whatever the
  * wall-clock pace of the simulation. */
 static void run_command(avr_t *avr, const char *cmd) {
@@ -194,7 +197,8 @@ static void run_command(avr_t *avr, const char *cmd) {
   } else if (!strcmp(cmd, "unplug")) hx711_set_unplugged(&hx, 1);
   else if (!strcmp(cmd, "replug")) hx711_set_unplugged(&hx, 0);
   else if (!strcmp(cmd, "reset")) reset_pending = 1;
-  else {
+  else if (!strncmp(cmd, "button ", 7) && button_command(&button, cmd + 7)) {
+  } else {
     fprintf(stderr, "unknown command: %s\n", cmd);
     return;
   }
@@ -285,7 +289,8 @@ static void usage(FILE *to, const char *argv0) {
           "UART0 on a pty linked at PATH. Force in newtons: a profile from power-up (file of\n"
           "\"t_s force_n\" lines, or T:F pairs), or --force N held until \"play\"; counts =\n"
           "offset + scale * N (defaults 84213, 42800). Times are simulated seconds. Stdin takes\n"
-          "commands: force N | play | unplug | replug | reset. --fsr also feeds A0 through an\n"
+          "commands: force N | play | unplug | replug | reset | button down|up|glitch (the\n"
+          "patient button, D4 to GND, with contact bounce). --fsr also feeds A0 through an\n"
           "FSR divider (FSR 402 to 5 V, 10 kOhm to GND) for the FSR sketch.\n",
           argv0);
 }
@@ -381,6 +386,7 @@ int main(int argc, char **argv) {
   avr_connect_irq(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 3), hx.irq + HX711_IRQ_SCK);
   avr_connect_irq(hx.irq + HX711_IRQ_DOUT, avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2));
   hx711_start(&hx);
+  button_init(avr, &button, 'D', 4);
   if (fsr)
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER),
                             on_adc_start, avr);
@@ -410,6 +416,7 @@ int main(int argc, char **argv) {
       resets++;
       avr_reset(avr); /* as the reset button or DTR would: firmware restarts, micros() from 0 */
       hx711_mcu_reset(&hx);
+      button_mcu_reset(&button);
       schedule_events(avr);
     }
     if (++steps % 1000 != 0) continue;

@@ -50,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--usb-latency", type=float, default=0.0, help="gauge: USB adapter latency timer, ms"
     )
+    p.add_argument(
+        "--button-at",
+        type=float,
+        default=None,
+        metavar="N",
+        help="a simulated client presses the patient button when the force reaches N newtons",
+    )
     p.set_defaults(handler=_simulate)
 
     p = sub.add_parser("calibrate", help="tare and fit known weights, saved per sensor")
@@ -137,7 +144,11 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     if not 10 <= args.rate <= 1000:
         raise ConfigError("--rate must be 10-1000 Hz")
-    return run_pty_simulator(rate_hz=args.rate, profile=args.profile, seed=args.seed)
+    if args.button_at is not None and not args.button_at > 0:
+        raise ConfigError("--button-at must be a force above 0 N")
+    return run_pty_simulator(
+        rate_hz=args.rate, profile=args.profile, seed=args.seed, button_at_n=args.button_at
+    )
 
 
 def parse_mass_n(text: str) -> float:

@@ -10,6 +10,7 @@ import { LiveTrace } from "/static/trace.js";
 import { forStation, setupStationPicker } from "/static/stations.js";
 import { deviceName } from "/static/format.js";
 import { RunPanel, liveView } from "/static/trainer.js";
+import { ClinicPanel } from "/static/clinic.js";
 
 const $ = (id) => document.getElementById(id);
 // Per-frame writes go through these: an unchanged value costs no style or layout work.
@@ -263,13 +264,13 @@ function connect() {
     lastMessageAt = performance.now();
     backoff = 250; // only a socket that delivers counts as healthy (a refused one opens, then closes)
     const m = JSON.parse(e.data);
-    if (m.type === "frame") onFrame(m);
-    else if (m.type === "status") onStatus(m);
+    if (m.type === "frame") { onFrame(m); clinic.frame(m); }
+    else if (m.type === "status") { onStatus(m); clinic.status(m); }
     else if (m.type === "history") {
       ring.clear();
       for (const [t, v] of m.samples) ring.push(t, v * ringK);
       trace.dirty = true;
-    } else if (m.type === "event") onEvent(m);
+    } else if (m.type === "event") { onEvent(m); clinic.event(m); }
     else if (m.type === "dropped") showDropped(m.frames);
   };
   ws.onclose = (e) => {
@@ -548,6 +549,7 @@ function wireControls() {
   addEventListener("presshold-theme", () => trace.build());
 }
 
+const clinic = new ClinicPanel($("clinic-panel"), { addMark: (t, text) => trace.addMark(t, text) });
 setupThemeButtons();
 renderMute();
 wireControls();

@@ -4,6 +4,7 @@
 import { api, setupThemeButtons, cssVar } from "/static/ui.js";
 import { duration, when, secs } from "/static/format.js";
 import { unitOf, toDisplay, fmt } from "/static/units.js";
+import { CLIENT_EVENT_DETAIL, clientMarks } from "/static/client_events.js";
 
 setupThemeButtons();
 const $ = (id) => document.getElementById(id);
@@ -95,6 +96,7 @@ function holdsTable() {
   $("holds").hidden = !holds.length;
 }
 const EVENT_DETAIL = {
+  ...CLIENT_EVENT_DETAIL,
   mark: (e) => `${e.label}${e.side ? ` ${e.side}` : ""}`,
   alert_start: (e) => (e.alert === "over" ? "too much pressure" : e.alert === "under" ? "pressure slipping" : ""),
   hold_end: (e) => `${secs(e.duration_s ?? 0)} s${e.completed ? ", complete" : ""}`,
@@ -142,7 +144,7 @@ function markersPlugin() {
     ctx.font = `600 ${13 * dpr}px system-ui, sans-serif`;
     ctx.textAlign = "left"; ctx.textBaseline = "alphabetic"; // uPlot's axes leave these changed
     let lastLabelX = -Infinity, lane = 0;
-    for (const m of meta.marks || []) {
+    for (const m of [...(meta.marks || []), ...clientMarks(meta.events)]) {
       const px = u.valToPos(m.t_s, "x", true);
       if (px < left || px > left + width) continue;
       ctx.beginPath(); ctx.moveTo(px, top); ctx.lineTo(px, top + height); ctx.stroke();

@@ -5,6 +5,7 @@ Device -> host, ASCII lines ending in ``\\n`` (``\\r\\n`` tolerated)::
     # presshold 1 sensor=<name> rate=<Hz> unit=<raw|N|kgf|g|lbf>   hello
     # <free text>                                                  e.g. "# hx711 not responding"
     t_us:<micros>,<label>:<value>                                  a reading (label: raw, force_n)
+    t_us:<micros>,<label>:<value>,button:<0|1>               the same with the patient button
     <Serial-Plotter line>                     compatibility (until a v1 line is seen): on arrival
     12.3 N / 4.1lbf / force:2.5 kgf          a plotter value with a unit: converted to newtons
 
@@ -76,6 +77,10 @@ class Parsed:
     Values that came with a unit (``12.3 N``, ``4.1 lbf``) are already in newtons."""
     arrival_unit: str | None = None
     """The unit the last plotter line of this batch named (``lbf``), None if it had none."""
+    button: list[tuple[int, bool]] = field(default_factory=list)
+    """Patient-button changes: (device microseconds of the reading, pressed). Only changes are
+    reported (the device sends the state on every line); the first state seen counts as a change
+    only when it is "pressed"."""
 
 
 class LineParser:
@@ -92,6 +97,7 @@ class LineParser:
         self._v1 = False  # a hello or a t_us reading seen: no Serial-Plotter lines from now on
         self._csv: HeaderedCsv | None = None  # a header-row CSV sketch (docs/protocol.md)
         self._csv_offset = 0  # µs added to its clock so time continues across device resets
+        self._button = False  # the patient button's last state (devices without one never press)
         self.rejected: dict[str, int] = {}
 
     def _reject(self, reason: str) -> None:
@@ -137,7 +143,8 @@ class LineParser:
             return
         if line.startswith(b"t_us:"):  # the hot path stays in bytes: int()/float() take them
             stamp, sep, fields = line[5:].partition(b",")
-            label, colon, number = fields.split(b",", 1)[0].partition(b":")  # later: reserved
+            first, _, extra = fields.partition(b",")
+            label, colon, number = first.partition(b":")
             if not sep or not colon:
                 self._reject("garbage")
                 return
@@ -150,6 +157,8 @@ class LineParser:
             self._v1 = True
             if self._reading(raw_t, value, out):
                 out.label = label.decode("ascii")
+                if extra:
+                    self._extra_fields(extra, out)
             return
         text = line.decode("ascii")
         if text.startswith("#"):
@@ -223,6 +232,16 @@ class LineParser:
         out.t_us.append(t)
         out.values.append(value)
         out.label = "raw" if self._csv is not None and self._csv.columns.raw else out.label
+
+    def _extra_fields(self, extra: bytes, out: Parsed) -> None:
+        """Optional fields after the value: ``button:<0|1>``; any other is reserved and ignored
+        (a malformed button value too: the reading itself is good and is kept)."""
+        for f in extra.split(b","):
+            if f.startswith(b"button:") and f[7:] in (b"0", b"1"):
+                pressed = f[7:] == b"1"
+                if pressed != self._button:
+                    self._button = pressed
+                    out.button.append((out.t_us[-1], pressed))
 
     def _plotter_line(self, text: str, out: Parsed) -> None:
         value, unit = plotter_reading(text) or (None, None)
@@ -310,6 +329,8 @@ def format_hello(sensor: str, rate_hz: float, unit: str) -> str:
     return f"# presshold {PROTOCOL_VERSION} sensor={sensor} rate={rate_hz:g} unit={unit}\n"
 
 
-def format_reading(t_us: int, value: str, label: str = "raw") -> str:
-    """One reading line; ``t_us`` is reduced modulo 2**32 like ``micros()``."""
-    return f"t_us:{t_us & (WRAP_US - 1)},{label}:{value}\n"
+def format_reading(t_us: int, value: str, label: str = "raw", button: bool | None = None) -> str:
+    """One reading line; ``t_us`` is reduced modulo 2**32 like ``micros()``; ``button`` adds the
+    patient button's state (None: a device without one)."""
+    tail = "" if button is None else f",button:{int(button)}"
+    return f"t_us:{t_us & (WRAP_US - 1)},{label}:{value}{tail}\n"

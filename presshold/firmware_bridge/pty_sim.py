@@ -23,7 +23,14 @@ MAX_PENDING = 4096
 """Bytes kept while nobody reads (the pty buffer is full): about what a device would hold."""
 
 
-def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | None = None) -> int:
+def run_pty_simulator(
+    rate_hz: float,
+    profile: Path | None = None,
+    seed: int | None = None,
+    button_at_n: float | None = None,
+) -> int:
+    """``button_at_n``: a simulated client holds the patient button and presses it when the
+    force reaches this (lines then carry ``button:<0|1>``, as a device with a button sends)."""
     try:
         import pty
         import tty
@@ -34,7 +41,13 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
             "pair (e.g. com0com) with a device of your own."
         ) from None
     from presshold.firmware_bridge.protocol import format_hello, format_reading
-    from presshold.firmware_bridge.simulator import PTY_SIM_SENSOR, HandModel
+    from presshold.firmware_bridge.sim_client import SimulatedClient
+    from presshold.firmware_bridge.simulator import (
+        PTY_SIM_SENSOR,
+        SIM_OFFSET_RAW,
+        SIM_SCALE_N_PER_RAW,
+        HandModel,
+    )
 
     master, slave = pty.openpty()
     tty.setraw(slave)
@@ -51,7 +64,7 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
             return np.interp(t, pt, pf)
 
         hello = format_hello("sim-profile", rate_hz, "N")
-        label, fmt = "force_n", "{:.4f}"
+        label, fmt, offset, scale = "force_n", "{:.4f}", 0.0, 1.0
     else:
         model = HandModel(rate_hz, seed=int(time.time()) if seed is None else seed)
 
@@ -59,7 +72,8 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
             return model.samples(n)
 
         hello = format_hello(PTY_SIM_SENSOR, rate_hz, "raw")
-        label, fmt = "raw", "{:.0f}"
+        label, fmt, offset, scale = "raw", "{:.0f}", SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW
+    client = None if button_at_n is None else SimulatedClient(button_at_n)
 
     stop = threading.Event()
     _stdsignal.signal(_stdsignal.SIGTERM, lambda *_: stop.set())
@@ -80,9 +94,15 @@ def run_pty_simulator(rate_hz: float, profile: Path | None = None, seed: int | N
             due = int((time.monotonic() - t0) * rate_hz)
             if due > sent:
                 vals = values(sent, due - sent)
+                ks = range(sent, due)
+                buttons: list[bool | None] = [None] * len(vals)
+                if client is not None:  # the button's state as each reading is taken
+                    for i, f in enumerate((vals - offset) * scale):
+                        client.feed(np.array([ks[i] / rate_hz]), np.array([f]))
+                        buttons[i] = client.pressed
                 pending += "".join(
-                    format_reading(int(k * 1e6 / rate_hz), fmt.format(v), label)
-                    for k, v in zip(range(sent, due), vals, strict=True)
+                    format_reading(int(k * 1e6 / rate_hz), fmt.format(v), label, b)
+                    for k, v, b in zip(ks, vals, buttons, strict=True)
                 ).encode()
                 sent = due
             with contextlib.suppress(BlockingIOError):  # the pty buffer is full: nobody reads

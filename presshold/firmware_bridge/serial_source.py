@@ -217,6 +217,8 @@ class SerialSource(ThreadedSource):
             batch = self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
             if sink is not None:
                 sink.on_readings(batch)
+            for t_us, pressed in got.button:  # after its reading: the station sees both in order
+                self._button(float(t_s[got.t_us.index(t_us)]), pressed)
             self._measure_rate(np.asarray(got.t_us, dtype=np.float64) / 1e6, got.reanchor)
         if got.arrival_unit is not None and got.arrival_unit != self._plotter_unit:
             self._plotter_unit = got.arrival_unit  # "12.3 N": the parser converted to newtons

@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore
+from presshold.firmware_bridge.sim_client import SimulatedClient
 from presshold.firmware_bridge.simulator import (
     SIM_OFFSET_RAW,
     SIM_SCALE_N_PER_RAW,
@@ -44,6 +45,7 @@ class SimulatedSource(ThreadedSource):
         )
         seed = time.time_ns() % 2**32 if seed is None else seed
         self.model = HandModel(rate_hz, seed=seed, style=style)
+        self.client = SimulatedClient()  # holds the patient button (presshold.clinic)
         default = Calibration(offset_raw=SIM_OFFSET_RAW, scale_n_per_raw=SIM_SCALE_N_PER_RAW)
         self._use_calibration(name, default)
 
@@ -68,5 +70,8 @@ class SimulatedSource(ThreadedSource):
             t_s = t0 + np.arange(sent + 1, due + 1) / rate
             sent = due
             if self._sink is not None:
-                self._sink.on_readings(self._make_batch(t_s, raw))
+                batch = self._make_batch(t_s, raw)
+                self._sink.on_readings(batch)
+                for t, pressed in self.client.feed(batch.t_s, batch.force_n):
+                    self._button(t, pressed)
         self._set_status(connected=False)

@@ -93,6 +93,13 @@ class SourceSink(Protocol):
     def on_status(self, status: SourceStatus) -> None: ...
 
 
+class ButtonSink(Protocol):
+    """A sink that also takes the patient button (optional: a sink without ``on_button`` simply
+    never hears it, as a device without a button never sends it)."""
+
+    def on_button(self, t_s: float, pressed: bool) -> None: ...
+
+
 class Source(ABC):
     """A stream of force readings: simulated, serial or replayed.
 

@@ -51,3 +51,9 @@ class ThreadedSource(Source):
 
     def _run(self) -> None:
         raise NotImplementedError
+
+    def _button(self, t_s: float, pressed: bool) -> None:
+        """Hand a patient-button change (host monotonic time) to the sink, if it listens."""
+        on_button = getattr(self._sink, "on_button", None)
+        if on_button is not None:
+            on_button(t_s, pressed)

@@ -45,6 +45,7 @@ class StationView(BaseModel):
     settings: dict[str, Any]
     sample_rate_hz: float | None
     student_id: str | None = Field(None, description="the student assigned (trainer mode)")
+    client_id: str | None = Field(None, description="the client on the table (PATCH to set)")
 
 
 class CalibrationView(OpenModel):
@@ -84,6 +85,7 @@ class SessionMeta(OpenModel):
     imported_from: str | None = Field(
         None, description="the source file's name when the session was imported from a trace"
     )
+    client_id: str | None = Field(None, description="the client (GET /api/clients/{id})")
 
 
 class SessionListItem(SessionMeta):
@@ -135,6 +137,7 @@ class RecordingSession(OpenModel):
     label: str | None
     notes: str | None
     point: str | None = Field(description="the current point label")
+    client_id: str | None = None
 
 
 class ImportedSession(BaseModel):

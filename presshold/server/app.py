@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from presshold import __version__
+from presshold.clinic.repository import ClientRepository
 from presshold.errors import StorageError
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import AUTO, SourceSpec, expand, open_source
@@ -27,6 +28,8 @@ from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
 from presshold.server.routes import (
     calibration,
+    client_signal,
+    clients,
     health,
     live,
     pages,
@@ -37,6 +40,7 @@ from presshold.server.routes import (
     settings,
     stations,
     students,
+    thresholds,
     trainer_pages,
 )
 from presshold.server.stations import StationRegistry
@@ -131,11 +135,14 @@ def create_app(
         body_limits={"/api/sessions/import": trace_import.MAX_BYTES},  # the file, streamed
     )
     app.state.presshold = state
+    app.state.clients = ClientRepository(data_dir)  # the practice's client book (issue 15)
     http_errors.install(app)
     app.mount("/static", StaticFiles(directory=pages.dashboard_dir()), name="static")
     for module in (
         pages, health, stations, settings, sessions, calibration, live,
         students, protocols, runs, references, trainer_pages,
     ):  # fmt: skip
+        app.include_router(module.router)
+    for module in (clients, client_signal, thresholds):  # the practice (issue 15)
         app.include_router(module.router)
     return app

@@ -34,7 +34,9 @@ class SessionArchive:
     def recording_station(self, sid: str) -> Station | None:
         return next((s for s in self.stations if s.is_recording(sid)), None)
 
-    def list(self, station_id: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, station_id: str | None = None, client_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """Newest first; ended sessions carry their cached analysis, recording ones the live
         pipeline's running time in band."""
         self.store.sync()
@@ -44,6 +46,8 @@ class SessionArchive:
             return []
         if station_id is not None:
             rows = [r for r in rows if r.get("station_id") == station_id]
+        if client_id is not None:
+            rows = [r for r in rows if r.get("client_id") == client_id]
         for row in rows:
             live = self.recording_station(row["id"])
             if live is not None:

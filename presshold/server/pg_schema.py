@@ -36,6 +36,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_session ON events(session_id, kind, t_s);
     CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: sessions name the practice's (pseudonymous) client, as the SQLite store does
+    """
+    ALTER TABLE sessions ADD COLUMN IF NOT EXISTS client_id TEXT;
+    CREATE INDEX IF NOT EXISTS sessions_by_client ON sessions(client_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 LOCK_KEY = 0x50524553  # "PRES": one hub migrates at a time
@@ -118,7 +123,7 @@ def _one(con: psycopg.Connection, op: Op) -> None:
     if op.kind == "session":
         con.execute(
             "INSERT INTO sessions(id, started_at, label, notes, sensor, settings, calibration,"
-            " station_id, station_name, hub) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+            " station_id, station_name, hub, client_id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
             " ON CONFLICT (id) DO NOTHING",
             a,
         )

@@ -277,6 +277,7 @@ class PgSessionStore:
                     meta.get("station_id"),
                     meta.get("station_name"),
                     self.hub,
+                    meta.get("client_id"),
                 ),
             )
         )
@@ -460,4 +461,5 @@ def _meta(r: dict[str, Any]) -> dict[str, Any]:
         "calibration": json.loads(r["calibration"] or "null"),
         "station_id": r["station_id"],
         "station_name": r["station_name"],
+        "client_id": r["client_id"],
     }

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, Protocol
 
+import numpy as np
 from pydantic import ValidationError
 
 from presshold.errors import CalibrationError, ConfigError, Conflict, NotSaved
@@ -80,6 +81,7 @@ class Station:
         self._deferred: asyncio.TimerHandle | None = None
         self._storage_seen = (store.ok, store.error)
         self.trainer: TrainerHook | None = None
+        self.client_id: str | None = None  # the client on the table (presshold.clinic)
         self._follow_settings()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -117,6 +119,12 @@ class Station:
     def on_status(self, status: SourceStatus) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
             self.loop.call_soon_threadsafe(self._set_status, status)
+
+    def on_button(self, t_s: float, pressed: bool) -> None:
+        """The patient button changed (reader thread; ``t_s`` on the host monotonic clock)."""
+        if pressed:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self.patient_signal, t_s - self.feed.t0)
 
     def _wake(self) -> None:
         wait = self._last_ingest + MIN_INGEST_INTERVAL_S - time.monotonic()
@@ -172,9 +180,12 @@ class Station:
             "calibration": calibration,
             "station_id": self.id,
             "station_name": self.name,
+            "client_id": self.client_id,
         }
 
     def _session_started(self) -> None:
+        if self.recorder.session is not None:
+            self.recorder.session["client_id"] = self.client_id
         self.feed.restart_time_base(self.recorder.t0)
         self.feed.broadcast({"type": "event", "kind": "session_start", "t_s": 0.0})
         self.broadcast_status()
@@ -211,6 +222,60 @@ class Station:
         self.feed.broadcast({"type": "event", "kind": "mark", "t_s": round(t, 4), **data})
         self.broadcast_status()
         return {"t_s": t, "kind": "mark", **data}
+
+    def set_client(self, client_id: str | None, claim_recording: bool = True) -> None:
+        """The client on the table; their sessions carry ``client_id``. With ``claim_recording``
+        the recording session becomes theirs: one without a client is claimed, one of another
+        client ends and a new one starts (a session belongs to one person)."""
+        self.client_id = client_id
+        current = self.recorder.session
+        if claim_recording and client_id is not None and current is not None:
+            if current.get("client_id") is None:
+                current["client_id"] = client_id
+                self.recorder.store.update_session(current["id"], {"client_id": client_id})
+            elif current["client_id"] != client_id:
+                self.start_session()
+        self.broadcast_status()
+
+    # --- the client's own signal (presshold.clinic) ----------------------------------------
+    def patient_signal(self, t_s: float | None = None, source: str = "button") -> dict[str, Any]:
+        """The client pressed their button (or the therapist relayed it): recorded on the
+        recording session, and every viewer shows the cue at once, recording or not."""
+        self.ingest_parked()  # the samples before the press are on the trace first
+        t = self.feed.now_s() if t_s is None else t_s
+        event = {"t_s": round(t, 4), "kind": "patient_signal", "source": source}
+        self.recorder.event(t, "patient_signal", {"source": source})
+        self.feed.broadcast({"type": "event", **event})
+        return event
+
+    def discomfort(
+        self, sid: str, level: int, site: str | None, side: str | None, t_s: float | None
+    ) -> dict[str, Any]:
+        """What the client reports, 0-10, on the recording session; the site defaults to the
+        current point label (what is being treated)."""
+        current = self.recorder.session
+        point = current.get("point") if current is not None else None
+        data = {"level": level, "site": site or point, "side": side}
+        return self.client_event(sid, "discomfort", data, t_s)
+
+    def client_event(
+        self, sid: str, kind: str, data: dict[str, Any], t_s: float | None
+    ) -> dict[str, Any]:
+        """Record a practice event (a rating, a threshold) on the recording session ``sid`` at
+        ``t_s`` (default: now) and show it to every viewer."""
+        if not self.is_recording(sid):
+            raise Conflict(f"{kind} can only be recorded on the recording session")
+        self.ingest_parked()
+        t = self.feed.now_s() if t_s is None else t_s
+        self.recorder.event(t, kind, data)
+        self.feed.broadcast({"type": "event", "kind": kind, "t_s": round(t, 4), **data})
+        return {"t_s": t, "kind": kind, **data}
+
+    def recent_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The last 30 s of calibrated readings: session seconds and newtons, oldest first."""
+        self.ingest_parked()
+        h = np.asarray(self.feed.history, dtype=float).reshape(-1, 2)
+        return h[:, 0], h[:, 1]
 
     def session_edited(self, sid: str, fields: dict[str, Any]) -> None:
         """The store was updated; the recording session's viewers see the new label at once."""
@@ -340,6 +405,7 @@ class Station:
             "calibration": self.calibration_summary(),
             "calibration_match": s["calibration_match"],
             "session": self.recorder.session,
+            "client_id": self.client_id,
             "storage": {"ok": self.recorder.store.ok, "error": self.recorder.store.error},
         }
 
@@ -368,6 +434,7 @@ class Station:
             "settings": self.settings.model_dump(),
             "sample_rate_hz": self.status.rate_hz,
             "student_id": self.trainer.student_id if self.trainer else None,
+            "client_id": self.client_id,
         }
 
     def overview(self) -> dict[str, Any]:

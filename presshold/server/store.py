@@ -69,6 +69,7 @@ ADDED_COLUMNS = {
         "metrics_samples": "INTEGER",
         "station_id": "TEXT",
         "station_name": "TEXT",
+        "client_id": "TEXT",  # the clinic's pseudonymous client id (names stay in the client book)
     }
 }
 CURSORS = "CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -342,11 +343,12 @@ class SessionStore:
             json.dumps(meta.get("calibration")),
             meta.get("station_id"),
             meta.get("station_name"),
+            meta.get("client_id"),
         )
         self.submit(
             lambda c: c.execute(
                 "INSERT INTO sessions(id, started_at, label, notes, sensor, settings, calibration,"
-                " station_id, station_name) VALUES (?,?,?,?,?,?,?,?,?)",
+                " station_id, station_name, client_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 row,
             ),
             sid=meta["id"],
@@ -596,4 +598,5 @@ def _meta(r: sqlite3.Row) -> dict[str, Any]:
         "calibration": json.loads(r["calibration"] or "null"),
         "station_id": r["station_id"],
         "station_name": r["station_name"],
+        "client_id": r["client_id"],
     }

@@ -76,6 +76,61 @@ def test_formatted_lines_parse_back_exactly(tmp_path: Path) -> None:
     assert [line.decode() for line in lines] == [f"t_us:{t},raw:{r}" for t, r in cases]
 
 
+BUTTON_HARNESS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "presshold_format.h"
+int main(int argc, char **argv) {
+  /* argv: "line" then t raw pressed triples, or "debounce" then raw t pairs */
+  char line[48];
+  struct presshold_button b = {0, 0, 0};
+  int i;
+  if (argv[1][0] == 'l') {
+    for (i = 2; i + 2 < argc; i += 3) {
+      int n = presshold_format_sample_button(line, strtoul(argv[i], 0, 10),
+                                             strtol(argv[i + 1], 0, 10), atoi(argv[i + 2]));
+      fwrite(line, 1, (size_t)n, stdout);
+    }
+  } else {
+    for (i = 2; i + 1 < argc; i += 2)
+      printf("%d", presshold_button_update(&b, (unsigned char)atoi(argv[i]),
+                                           strtoul(argv[i + 1], 0, 10)));
+  }
+  return 0;
+}
+"""
+
+
+def test_button_lines_fit_and_the_debouncer_waits_for_a_steady_contact(tmp_path: Path) -> None:
+    """The button formatter and debouncer, compiled for the host."""
+    require_toolchain()
+    exe = tmp_path / "btn"
+    (tmp_path / "btn.c").write_text(BUTTON_HARNESS)
+    cc = [shutil.which("gcc") or "gcc", "-std=c99", "-Wall", "-Werror", f"-I{FORMAT_H.parent}"]
+    subprocess.run([*cc, str(tmp_path / "btn.c"), "-o", str(exe)], check=True)
+    cases = [(0, 0, 0), (4_294_967_295, -2_147_483_648, 1), (12_500, 84_213, 1)]
+    out = subprocess.run(
+        [str(exe), "line", *(str(v) for c in cases for v in c)], check=True, capture_output=True
+    ).stdout
+    lines = out.split(b"\r\n")[:-1]
+    assert all(len(line) + 2 + 1 <= 48 for line in lines)  # "\r\n" and NUL: the 48-byte buffer
+    parser = LineParser()
+    got = parser.feed(out)
+    assert not parser.rejected and got.values == [0.0, -2_147_483_648.0, 84_213.0]
+    assert got.button == [(4_294_967_295, True)]
+    # contact (1 = closed) at times in µs: bounce, then steady; a 5 ms glitch never counts
+    contact = [(1, 0), (0, 300), (1, 600), (1, 20_000), (1, 20_600), (1, 30_000),  # press
+               (0, 50_000), (0, 69_999), (0, 70_000),  # release, confirmed at 20 ms
+               (1, 80_000), (0, 85_000), (0, 110_000)]  # glitch: ignored  # fmt: skip
+    states = subprocess.run(
+        [str(exe), "debounce", *(str(v) for c in contact for v in c)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert states == "000011" + "110" + "000"
+
+
 def test_missing_toolchain_skips_or_fails_in_ci(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,7 +25,7 @@ from support.avr_sim import (
 
 from presshold.firmware_bridge.protocol import LineParser
 
-SAMPLE = re.compile(rb"^t_us:(\d+),raw:(-?\d+)\r\n$")
+SAMPLE = re.compile(rb"^t_us:(\d+),raw:(-?\d+)(?:,button:[01])?\r\n$")
 HELLO = b"# presshold 1 sensor=hx711 rate=80 unit=raw\r\n"
 PROFILE = ((0.0, 0.0), (0.5, 0.0), (1.0, 20.0), (1.5, 20.0), (2.0, 5.0))
 

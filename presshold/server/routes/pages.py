@@ -37,3 +37,18 @@ def sessions_page() -> FileResponse:
 @router.get("/sessions/{session_id}")
 def session_page(session_id: str) -> FileResponse:
     return _page("session.html")
+
+
+@router.get("/clients")
+def clients_page() -> FileResponse:
+    return _page("clients.html")
+
+
+@router.get("/clients/{client_id}")
+def client_page(client_id: str) -> FileResponse:
+    return _page("client.html")
+
+
+@router.get("/clients/{client_id}/visits/{session_id}")
+def visit_page(client_id: str, session_id: str) -> FileResponse:
+    return _page("visit.html")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from presshold.errors import ConfigError, TraceFormatError
 from presshold.server import api_models, exports, trace_import
 from presshold.server.archive import SessionArchive
+from presshold.server.clinic import ClinicDep
 from presshold.server.deps import ArchiveDep, StationDep
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -31,6 +32,10 @@ class SessionPatch(SessionStart):
     pass
 
 
+class SessionStartFor(SessionStart):
+    client_id: str | None = Field(None, max_length=64, description="the client it is for")
+
+
 class Mark(BaseModel, extra="forbid"):
     label: str = Field(min_length=1, max_length=200)
     side: Literal["L", "R"] | None = None
@@ -40,22 +45,37 @@ class Mark(BaseModel, extra="forbid"):
 StationFilter = Annotated[
     str | None, Query(alias="station", max_length=64, description="only this station's sessions")
 ]
+ClientFilter = Annotated[
+    str | None, Query(alias="client", max_length=64, description="only this client's sessions")
+]
 
 
 @router.get("", response_model=list[api_models.SessionListItem])
-async def list_sessions(archive: ArchiveDep, station: StationFilter = None) -> list[dict[str, Any]]:
-    """Newest first; ``?station=ID`` keeps one station's sessions."""
+async def list_sessions(
+    archive: ArchiveDep,
+    clinic: ClinicDep,
+    station: StationFilter = None,
+    client: ClientFilter = None,
+) -> list[dict[str, Any]]:
+    """Newest first; ``?station=ID`` keeps one station's sessions, ``?client=ID`` one client's."""
     if station is not None:
         archive.stations.get(station)  # 404 for an unknown station, not an empty list
-    return await asyncio.to_thread(archive.list, station)
+    if client is not None:
+        await asyncio.to_thread(clinic.clients.get, client)
+    return await asyncio.to_thread(archive.list, station, client)
 
 
 # Routes that change a station are ``async``: they run on the event loop, where stations live
 # (no locks). Store reads run in threads.
 @router.post("", status_code=201, response_model=api_models.RecordingSession)
-async def start(station: StationDep, body: SessionStart | None = None) -> dict[str, Any]:
-    """Start recording at ``?station=ID`` (default: the first), ending its current session."""
-    body = body or SessionStart()
+async def start(
+    station: StationDep, clinic: ClinicDep, body: SessionStartFor | None = None
+) -> dict[str, Any]:
+    """Start recording at ``?station=ID`` (default: the first), ending its current session;
+    with ``client_id`` the station is set to that client (presets applied) first."""
+    body = body or SessionStartFor()
+    if body.client_id is not None:
+        await clinic.choose(station, body.client_id, claim=False)
     return station.start_session(label=body.label, notes=body.notes)
 
 
