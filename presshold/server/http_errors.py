@@ -114,6 +114,18 @@ ERRORS_BY_OPERATION: list[tuple[str, dict[int, str]]] = [
     ("* /api/references*", {503: "the trainer store cannot be read or written"}),
     ("* /api/references/{ref_id}", {404: "no such reference"}),
     ("POST /api/references", {404: "no such session"}),
+    ("* /api/clients/{client_id}*", {404: "no such client"}),
+    ("POST /api/clients", {507: "the client book could not be saved"}),
+    ("PATCH /api/clients/{client_id}", {507: "the client book could not be saved"}),
+    (
+        "DELETE /api/clients/{client_id}",
+        {409: "a session of this client is recording", 507: "not saved"},
+    ),
+    ("POST /api/sessions/{sid}/discomfort", {409: "the session is not the recording one"}),
+    ("POST /api/sessions/{sid}/thresholds", {409: "not the recording session, or no pressure"}),
+    ("* /api/stations/{station_id}/patient-signal", {409: "no session to record it on"}),
+    ("PUT /api/stations/{station_id}/simulated-client", {409: "not a simulated station"}),
+    ("PATCH /api/stations/{station_id}", {404: "no such station, student or client"}),
     ("PATCH /api/stations/{station_id}", {507: "renamed but not saved"}),
 ]
 STATION_SCOPED = {404: "no such station (`?station=`)"}
