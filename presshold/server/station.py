@@ -124,7 +124,13 @@ class Station:
         """The patient button changed (reader thread; ``t_s`` on the host monotonic clock)."""
         if pressed:
             with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self.patient_signal, t_s - self.feed.t0)
+                self.loop.call_soon_threadsafe(self._button_pressed, t_s)
+
+    def _button_pressed(self, t_host: float) -> None:
+        """On the loop: readings parked before the press are ingested first (the first block
+        may move the session's start back), then the press gets its session time."""
+        self.ingest_parked()
+        self.patient_signal(t_host - self.feed.t0)
 
     def _wake(self) -> None:
         wait = self._last_ingest + MIN_INGEST_INTERVAL_S - time.monotonic()

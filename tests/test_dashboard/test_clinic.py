@@ -134,7 +134,8 @@ def test_ppt_on_the_simulator_with_the_body_map(
     )
     httpx.put(server.url + "/api/stations/sim/simulated-client", json={"press_at_n": 20})
     msg = page.locator("#ppt-msg")
-    msg.filter(has_text="upper trapezius L, trial 2 of 3").wait_for(timeout=40000)
+    # two presses of the planned hand (ramp, hold, release, rest: ~11 s a cycle at 40 N)
+    msg.filter(has_text="upper trapezius L, trial 2 of 3").wait_for(timeout=90000)
     httpx.put(server.url + "/api/stations/sim/simulated-client", json={"press_at_n": None})
     row = page.locator("#ppt-results tbody tr").first
     cells = row.locator("td").all_text_contents()

@@ -119,7 +119,7 @@ async def test_export_has_everything_and_neutralises_formulas(tmp_path: Path) ->
         assert [e["label"] for e in events if e["kind"] == "mark"] == ["'=trap"]
         samples = z.read(f"samples/{sid}.csv").decode().splitlines()
         rows = [line for line in samples if line and not line.startswith("#")]
-        assert rows[0].startswith("t_s,force_n") and len(rows) == 101
+        assert rows[0].startswith('"t_s","force_n"') and len(rows) == 101
         left = list((tmp_path / "clinic" / "exports").iterdir())
         assert left == []  # the temporary zip is gone once sent
 
