@@ -76,7 +76,7 @@ def migrate(data_dir: Path, url: str) -> dict[str, int]:
                         s["station_id"],
                         s["station_name"],
                         None,  # no hub: a hub's crash recovery never touches migrated sessions
-                        s["client_id"] if "client_id" in s.keys() else None,  # older stores
+                        s["client_id"] if "client_id" in s.keys() else None,  # noqa: SIM118 (a Row)
                     ),
                 )
             ]
