@@ -46,6 +46,7 @@ from presshold.server.store import (
     _Barrier,
     _bounds,
     _join,
+    row_meta,
 )
 
 log = logging.getLogger("presshold.store")
@@ -355,7 +356,7 @@ class PgSessionStore:
             ).fetchall()
         out = []
         for r in rows:  # the same answers as the SQLite store's list (tests/support/store_checks)
-            meta = _meta(r)
+            meta = row_meta(r)
             fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
             cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
             # one computation everywhere: the analysis' counts once there is one (issue 11)
@@ -375,7 +376,7 @@ class PgSessionStore:
             r = con.execute("SELECT * FROM sessions WHERE id = %s", (sid,)).fetchone()
             if r is None:
                 return None
-            meta = _meta(r)
+            meta = row_meta(r)
             meta["samples"] = int(
                 con.execute(
                     "SELECT COALESCE(SUM(n), 0) AS n FROM blocks WHERE session_id = %s", (sid,)
@@ -446,20 +447,3 @@ class PgSessionStore:
                     parts, have = [], 0
             if parts:
                 yield _join(parts, lo, hi)
-
-
-def _meta(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "started_at": r["started_at"],
-        "ended_at": r["ended_at"],
-        "duration_s": r["duration_s"] or 0.0,
-        "label": r["label"],
-        "notes": r["notes"],
-        "sensor": r["sensor"],
-        "settings": json.loads(r["settings"] or "null"),
-        "calibration": json.loads(r["calibration"] or "null"),
-        "station_id": r["station_id"],
-        "station_name": r["station_name"],
-        "client_id": r["client_id"],
-    }

@@ -472,7 +472,7 @@ class SessionStore:
             ).fetchall()
         out = []
         for r in rows:
-            meta = _meta(r)
+            meta = row_meta(r)
             fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
             cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
             # one computation everywhere (issue 11): a session analysed over all its samples
@@ -493,7 +493,7 @@ class SessionStore:
             r = con.execute("SELECT * FROM sessions WHERE id=?", (sid,)).fetchone()
             if r is None:
                 return None
-            meta = _meta(r)
+            meta = row_meta(r)
             meta["samples"] = con.execute(
                 "SELECT COALESCE(SUM(n), 0) FROM blocks WHERE session_id=?", (sid,)
             ).fetchone()[0]
@@ -585,7 +585,9 @@ def _join(
     return t, f, raw
 
 
-def _meta(r: sqlite3.Row) -> dict[str, Any]:
+def row_meta(r: Any) -> dict[str, Any]:
+    """A session row as the API shows it; shared by the SQLite and PostgreSQL stores (any row
+    indexable by column name), so both answer alike."""
     return {
         "id": r["id"],
         "started_at": r["started_at"],

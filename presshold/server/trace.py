@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from presshold.server.session_metrics import hold_params, settings_changes
+from presshold.server.session_metrics import settings_changes
 from presshold.server.store_api import SessionStoreAPI
 from presshold.signal.filters import GlitchGuard, glitch_threshold
+from presshold.treatment import hold_params
 
 IN_MEMORY_MAX = 500_000  # samples read at once (12 MB of float64 for t, force and raw)
 LOOK_BEHIND_S = 1.0  # read this much before the range: the guard needs the samples before it
