@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.services import PG_BIN, Postgres, require
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -44,3 +46,30 @@ def artifacts_dir() -> Path:
 def anyio_backend() -> str:
     """In-process async tests (``@pytest.mark.anyio``) run on asyncio, as the server does."""
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    """One real PostgreSQL cluster for the run (started on first use; skipped with the reason
+    when PostgreSQL is not installed, a failure with PRESSHOLD_REQUIRE_SERVICES=1)."""
+    require(PG_BIN / "pg_ctl", "postgresql")
+    pg = Postgres()
+    try:
+        pg.init()
+        pg.start()
+        yield pg
+    finally:
+        pg.destroy()
+
+
+@pytest.fixture
+def pg_url(postgres_server: Postgres) -> str:
+    """A fresh, empty database on the shared cluster."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["files", "postgresql"])
+def records_url(request: pytest.FixtureRequest) -> str | None:
+    """Run a records test on both engines: ``None`` (the data dir's SQLite and JSON files, the
+    single-laptop default) and a fresh PostgreSQL database (``--store postgresql://…``)."""
+    return request.getfixturevalue("pg_url") if request.param == "postgresql" else None

@@ -1,4 +1,7 @@
-"""The client book: every client's record, in the data directory, readable by its owner only.
+"""The client book: every client's record. :class:`ClientBook` is what the practice's routes
+need; :class:`ClientRepository` keeps it in the data directory, readable by its owner only (the
+single-laptop default), and :class:`presshold.server.sql_clients.SqlClientBook` in the hub's
+PostgreSQL database with ``--store postgresql://…``.
 
 One JSON file, ``clinic/clients.json``: a practice has tens to a few thousand clients, so a whole
 file rewritten atomically on each change is simple and cheap (~1 ms per hundred clients), and a
@@ -16,7 +19,9 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from presshold.clinic.clients import Client, ClientCreate, ClientFields
 from presshold.errors import NotFound, NotSaved
@@ -49,7 +54,34 @@ def write_private(path: Path, text: str) -> None:
         raise
 
 
+class ClientBook(Protocol):
+    """Clients by id; each write saved before it returns, a failed one changing nothing
+    (``NotSaved``, 507, for a file; ``StorageError``, 503, for a database that is down)."""
+
+    dir: Path
+    """A private folder in the data dir (the client exports are staged there)."""
+
+    def list(self) -> list[Client]:
+        """By name, case-insensitively (how a receptionist looks someone up)."""
+        ...
+
+    def get(self, client_id: str) -> Client:
+        """The client, or ``NotFound``."""
+        ...
+
+    def exists(self, client_id: str) -> bool: ...
+    def create(self, body: ClientCreate) -> Client: ...
+    def update(self, client_id: str, patch: ClientFields) -> Client: ...
+    def delete(self, client_id: str) -> None: ...
+
+
+def by_name(clients: Iterable[Client]) -> list[Client]:
+    return sorted(clients, key=lambda c: (c.name.casefold(), c.id))
+
+
 class ClientRepository:
+    """:class:`ClientBook` in ``<data dir>/clinic/clients.json`` (module docstring)."""
+
     def __init__(self, data_dir: Path) -> None:
         self.dir = Path(data_dir) / DIR
         self.path = self.dir / FILE
@@ -75,9 +107,8 @@ class ClientRepository:
             return {}
 
     def list(self) -> list[Client]:
-        """By name, case-insensitively (how a receptionist looks someone up)."""
         with self._lock:
-            return sorted(self._all().values(), key=lambda c: (c.name.casefold(), c.id))
+            return by_name(self._all().values())
 
     def get(self, client_id: str) -> Client:
         with self._lock:

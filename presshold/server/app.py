@@ -17,8 +17,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from presshold import __version__
-from presshold.clinic.repository import ClientRepository
-from presshold.errors import StorageError
 from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import AUTO, SourceSpec, expand, open_source
 from presshold.server import http_errors, trace_import
@@ -44,9 +42,7 @@ from presshold.server.routes import (
     trainer_pages,
 )
 from presshold.server.stations import StationRegistry
-from presshold.server.store_factory import open_store, start_remote_stations
-from presshold.server.trainer.library import ProtocolLibrary
-from presshold.server.trainer.repository import TrainerRepository
+from presshold.server.store_factory import open_records, open_store, start_remote_stations
 from presshold.server.trainer.service import TrainerService
 
 log = logging.getLogger("presshold.server")
@@ -106,12 +102,10 @@ def create_app(
             rate_hz=config.sim_rate_hz,
         )
         state.store, state.stations, state.analyses = store, registry, analyses
-        trainer_repo = TrainerRepository(data_dir)
-        try:
-            await asyncio.to_thread(trainer_repo.open)
-        except StorageError as exc:  # live feedback still works; trainer routes answer 503
-            log.warning("%s", exc)
-        state.trainer = TrainerService(trainer_repo, ProtocolLibrary(data_dir))
+        # students, protocols, clients: beside the sessions (a failing engine answers 503)
+        records = await asyncio.to_thread(open_records, config, data_dir)
+        state.trainer = TrainerService(records.trainer, records.protocols)
+        app.state.clients = records.clients  # the practice's client book (issue 15)
         await registry.start(opened, auto=auto)
         remote = await start_remote_stations(config, registry)  # --broker: stations over MQTT
         try:
@@ -135,7 +129,6 @@ def create_app(
         body_limits={"/api/sessions/import": trace_import.MAX_BYTES},  # the file, streamed
     )
     app.state.presshold = state
-    app.state.clients = ClientRepository(data_dir)  # the practice's client book (issue 15)
     http_errors.install(app)
     app.mount("/static", StaticFiles(directory=pages.dashboard_dir()), name="static")
     for module in (

@@ -1,6 +1,6 @@
 """The practice as a service: clients chosen at stations, deleted with all their sessions,
 exported whole. Routes call this; the client records themselves are
-:class:`presshold.clinic.repository.ClientRepository`'s.
+:class:`presshold.clinic.repository.ClientBook`'s (a file, or the hub's database).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 
 from presshold.clinic.clients import Client
 from presshold.clinic.export import write_client_zip
-from presshold.clinic.repository import ClientRepository, private_dir
+from presshold.clinic.repository import ClientBook, private_dir
 from presshold.errors import Conflict
 from presshold.server import exports
 from presshold.server.archive import SessionArchive
@@ -26,7 +26,7 @@ from presshold.server.station import Station
 
 
 class Clinic:
-    def __init__(self, clients: ClientRepository, archive: SessionArchive) -> None:
+    def __init__(self, clients: ClientBook, archive: SessionArchive) -> None:
         self.clients = clients
         self.archive = archive
 
@@ -84,8 +84,8 @@ class Clinic:
         return path
 
 
-def client_repository(conn: HTTPConnection) -> ClientRepository:
-    repo: ClientRepository = conn.app.state.clients
+def client_repository(conn: HTTPConnection) -> ClientBook:
+    repo: ClientBook = conn.app.state.clients
     return repo
 
 

@@ -102,6 +102,7 @@ ERRORS_BY_OPERATION: list[tuple[str, dict[int, str]]] = [
     ("* /api/stations/{station_id}*", {404: "no such station"}),
     ("* /api/students*", {503: "the trainer store cannot be read or written"}),
     ("* /api/students/{student_id}*", {404: "no such student"}),
+    ("* /api/protocols*", {503: "the protocol library cannot be read or written"}),
     ("* /api/protocols/{protocol_id}*", {404: "no such protocol"}),
     ("POST /api/protocols/import", {422: "not a valid protocol file (the field and why)"}),
     ("PUT /api/protocols/{protocol_id}", {409: "a built-in protocol is read-only"}),
@@ -114,6 +115,7 @@ ERRORS_BY_OPERATION: list[tuple[str, dict[int, str]]] = [
     ("* /api/references*", {503: "the trainer store cannot be read or written"}),
     ("* /api/references/{ref_id}", {404: "no such reference"}),
     ("POST /api/references", {404: "no such session"}),
+    ("* /api/clients*", {503: "the client records cannot be read or written"}),
     ("* /api/clients/{client_id}*", {404: "no such client"}),
     ("POST /api/clients", {507: "the client book could not be saved"}),
     ("PATCH /api/clients/{client_id}", {507: "the client book could not be saved"}),
@@ -127,6 +129,7 @@ ERRORS_BY_OPERATION: list[tuple[str, dict[int, str]]] = [
     ("PUT /api/stations/{station_id}/simulated-client", {409: "not a simulated station"}),
     ("PATCH /api/stations/{station_id}", {404: "no such station, student or client"}),
     ("PATCH /api/stations/{station_id}", {507: "renamed but not saved"}),
+    ("PATCH /api/stations/{station_id}", {503: "the student or client records cannot be read"}),
 ]
 STATION_SCOPED = {404: "no such station (`?station=`)"}
 """Every operation that takes ``?station=ID`` answers 404 for an unknown one."""

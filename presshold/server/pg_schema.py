@@ -1,5 +1,9 @@
 """The PostgreSQL schema (versioned, migrated on start) and how queued ops become SQL.
 
+Besides the sessions the schema holds the records the other repositories keep through
+:class:`~presshold.server.pg_db.PgDb` (students, runs, trials, references, custom protocols,
+clients: version 3); they are written directly, one transaction per call, not through ops.
+
 Same layout as the SQLite store (``store.py``): one ``blocks`` row per 50 ms of samples with the
 arrays as little-endian float64 ``bytea``, events as rows, settings and calibration copied into
 the session as JSON text (text, not ``jsonb``: metrics may hold NaN, which ``jsonb`` refuses, and
@@ -40,6 +44,32 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN IF NOT EXISTS client_id TEXT;
     CREATE INDEX IF NOT EXISTS sessions_by_client ON sessions(client_id);
+    """,
+    # 3: trainer mode's records, the protocol library and the client book beside the sessions
+    # (the SQLite layout of trainer.sqlite3; runs name the hub that runs them, as sessions do)
+    """
+    CREATE TABLE students (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, grp TEXT, notes TEXT, created_at TEXT NOT NULL);
+    CREATE TABLE runs (
+      id TEXT PRIMARY KEY, station_id TEXT, station_name TEXT, student_id TEXT,
+      protocol_id TEXT NOT NULL, protocol TEXT NOT NULL, session_id TEXT,
+      started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL, result TEXT, hub TEXT);
+    CREATE INDEX runs_student ON runs(student_id);
+    CREATE INDEX runs_running ON runs(hub) WHERE status = 'running';
+    CREATE TABLE trials (
+      id TEXT PRIMARY KEY, run_id TEXT NOT NULL, student_id TEXT, idx INTEGER NOT NULL,
+      step INTEGER NOT NULL, rep INTEGER NOT NULL, protocol_id TEXT,
+      target_n DOUBLE PRECISION NOT NULL, feedback TEXT NOT NULL, shown INTEGER NOT NULL,
+      started_at TEXT NOT NULL, session_id TEXT, from_s DOUBLE PRECISION,
+      to_s DOUBLE PRECISION, end_reason TEXT, score DOUBLE PRECISION NOT NULL,
+      passed INTEGER NOT NULL, metrics TEXT NOT NULL, trace TEXT NOT NULL);
+    CREATE INDEX trials_run ON trials(run_id, idx);
+    CREATE INDEX trials_student ON trials(student_id, started_at);
+    CREATE TABLE refs (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, session_id TEXT, from_s DOUBLE PRECISION,
+      to_s DOUBLE PRECISION, created_at TEXT NOT NULL, trace TEXT NOT NULL);
+    CREATE TABLE protocols (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE clients (id TEXT PRIMARY KEY, record TEXT NOT NULL);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

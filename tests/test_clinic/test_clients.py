@@ -1,13 +1,16 @@
-"""The client book and the CSV safety rule, without the server."""
+"""The client book (on both engines: the data dir's file, PostgreSQL) and the CSV safety rule,
+without the server."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +18,9 @@ from pydantic import ValidationError
 
 from presshold.clinic.clients import ClientCreate, ClientFields
 from presshold.clinic.export import _csv as csv_text
-from presshold.clinic.repository import ClientRepository
+from presshold.clinic.repository import ClientBook, ClientRepository
 from presshold.errors import ConfigError, NotFound, NotSaved
+from presshold.server.store_factory import make_records
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
 
@@ -31,26 +35,46 @@ def test_formula_cells_are_neutralised_and_quoted_numbers_kept() -> None:
     assert ",-1.5\n" in text
 
 
-def test_clients_created_listed_patched_deleted_and_kept(tmp_path: Path) -> None:
-    book = ClientRepository(tmp_path)
-    b = book.create(ClientCreate(name="  Bea Smith ", sensitivity="sensitive"))
-    a = book.create(ClientCreate(name="alan", presets={"target_n": 15}))
-    assert b.name == "Bea Smith" and b.id.startswith("c-") and b.id != a.id
-    assert [c.name for c in book.list()] == ["alan", "Bea Smith"]
-    assert a.preset_patch() is not None and a.preset_patch().target_n == 15  # type: ignore[union-attr]
-    assert b.preset_patch() is None
-    b2 = book.update(b.id, ClientFields(notes="left shoulder"))
-    assert (b2.name, b2.notes, b2.sensitivity) == ("Bea Smith", "left shoulder", "sensitive")
-    cleared = book.update(a.id, ClientFields.model_validate({"presets": None}))
-    assert cleared.preset_patch() is None
-    with pytest.raises(ConfigError, match="keep a name"):
-        book.update(a.id, ClientFields.model_validate({"name": None}))
-    again = ClientRepository(tmp_path)  # a restart reads what was saved
-    assert {c.id: c.notes for c in again.list()} == {a.id: None, b.id: "left shoulder"}
-    again.delete(a.id)
-    with pytest.raises(NotFound):
-        again.get(a.id)
-    assert [c.id for c in ClientRepository(tmp_path).list()] == [b.id]
+@contextlib.contextmanager
+def client_book(records_url: str | None, data_dir: Path) -> Iterator[ClientBook]:
+    """The book a server on these records uses: the data dir's file, or PostgreSQL."""
+    records = make_records(records_url, data_dir)
+    records.trainer.open()  # opens the engine the three share
+    try:
+        yield records.clients
+    finally:
+        records.close()
+
+
+def test_clients_created_listed_patched_deleted_and_kept(
+    records_url: str | None, tmp_path: Path
+) -> None:
+    with client_book(records_url, tmp_path) as book:
+        b = book.create(ClientCreate(name="  Bea Smith ", sensitivity="sensitive"))
+        a = book.create(ClientCreate(name="alan", presets={"target_n": 15}))
+        assert b.name == "Bea Smith" and b.id.startswith("c-") and b.id != a.id
+        assert [c.name for c in book.list()] == ["alan", "Bea Smith"]
+        assert a.preset_patch() is not None and a.preset_patch().target_n == 15  # type: ignore[union-attr]
+        assert b.preset_patch() is None
+        b2 = book.update(b.id, ClientFields(notes="left shoulder"))
+        assert (b2.name, b2.notes, b2.sensitivity) == ("Bea Smith", "left shoulder", "sensitive")
+        assert book.get(b.id) == b2 and book.exists(b.id) and not book.exists("c-nope")
+        cleared = book.update(a.id, ClientFields.model_validate({"presets": None}))
+        assert cleared.preset_patch() is None
+        with pytest.raises(ConfigError, match="keep a name"):
+            book.update(a.id, ClientFields.model_validate({"name": None}))
+        with pytest.raises(NotFound):
+            book.update("c-nope", ClientFields(notes="x"))
+    with client_book(records_url, tmp_path) as again:  # a restart reads what was saved
+        assert {c.id: c.notes for c in again.list()} == {a.id: None, b.id: "left shoulder"}
+        assert again.get(b.id).presets is None and again.get(a.id).created_at == a.created_at
+        again.delete(a.id)
+        with pytest.raises(NotFound):
+            again.get(a.id)
+        with pytest.raises(NotFound):
+            again.delete(a.id)
+    with client_book(records_url, tmp_path) as third:
+        assert [c.id for c in third.list()] == [b.id]
 
 
 def test_bad_fields_are_refused() -> None:

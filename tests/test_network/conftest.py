@@ -1,5 +1,5 @@
-"""Real engines for the network tests: one PostgreSQL cluster for the module run (a fresh
-database per test), a fresh Mosquitto per test (tests kill and restart it)."""
+"""A fresh Mosquitto per network test (tests kill and restart it); the PostgreSQL fixtures
+(one cluster per run, a fresh database per test) are the root conftest's."""
 
 from __future__ import annotations
 
@@ -7,25 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.services import MOSQUITTO, PG_BIN, Mosquitto, Postgres, require
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Postgres]:
-    require(PG_BIN / "pg_ctl", "postgresql")
-    pg = Postgres()
-    try:
-        pg.init()
-        pg.start()
-        yield pg
-    finally:
-        pg.destroy()
-
-
-@pytest.fixture
-def pg_url(postgres_server: Postgres) -> str:
-    """A fresh, empty database on the shared cluster."""
-    return postgres_server.create_database()
+from support.services import MOSQUITTO, Mosquitto, require
 
 
 @pytest.fixture

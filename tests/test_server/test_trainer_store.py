@@ -1,6 +1,7 @@
-"""Trainer storage and exports at the edge: formula-safe CSV, owner-only file, a student's
-trials deleted with them, protocol files that no longer validate skipped, references cut from a
-recorded session and used for scoring."""
+"""Trainer storage and exports at the edge: formula-safe CSV; the repository and the protocol
+library on both engines (SQLite/files and a real PostgreSQL); owner-only file, an old file
+upgraded, protocol files that no longer validate skipped, references cut from a recorded
+session and used for scoring."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from support.inprocess import running
 
-from presshold.server.trainer.library import ProtocolLibrary
-from presshold.server.trainer.repository import TrainerRepository
+from presshold.errors import Conflict, NotFound
+from presshold.server.store_factory import make_records
+from presshold.server.trainer.library import FileShelf, ProtocolLibrary
+from presshold.server.trainer.repository import SQLITE_SCHEMA, TrainerRepository
+from presshold.training.protocols import ProtocolBody
 from presshold.server.trainer.tables import trials_csv
 
 
@@ -35,37 +41,147 @@ def test_trials_csv_goes_through_the_safe_writer():
     assert row[header.index("mean_error_n")] == "-1.5"  # numbers stay numbers
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
-def test_repository_is_owner_only_and_deletes_a_students_trials(tmp_path: Path):
-    repo = TrainerRepository(tmp_path)
+def _trial(sid: str, i: int, run_id: str = "r") -> dict[str, Any]:
+    return {
+        "id": f"{sid}-{i}", "run_id": run_id, "student_id": sid, "index": i, "step": 1,
+        "rep": i + 1, "target_n": 20.0, "feedback": "full", "shown": True,
+        "started_at": f"2026-11-2{i}T10:00:00Z", "passed": True,
+        "metrics": {"score": 80.0 + i, "mean_error_n": 0.5}, "trace": [[0.0, 1.5], [0.04, 2.25]],
+    }  # fmt: skip
+
+
+def _run(rid: str, student_id: str | None, status: str = "running") -> dict[str, Any]:
+    return {
+        "id": rid, "station_id": "table-1", "station_name": "Table 1", "student_id": student_id,
+        "protocol_id": "p", "protocol": {"name": "P", "steps": []}, "session_id": "s1",
+        "started_at": "2026-11-29T10:00:00.000Z", "ended_at": None, "status": status,
+        "result": None,
+    }  # fmt: skip
+
+
+def test_repository_contract(records_url: str | None, tmp_path: Path):
+    """Students, runs, trials and references on either engine: the same answers, a student's
+    trials deleted with them, runs upserted, a restart interrupts the runs left running."""
+    records = make_records(records_url, tmp_path)
+    repo = records.trainer
     repo.open()
     try:
-        assert (os.stat(repo.path).st_mode & 0o777) == 0o600
-        a = repo.add_student("Ada", None, None)
-        b = repo.add_student("Ben", None, None)
+        a = repo.add_student("ada", "A", None)
+        b = repo.add_student("Ben", None, "left-handed")
+        repo.add_student("Émile", None, None)
         for sid, n in ((a["id"], 3), (b["id"], 1)):
             for i in range(n):
-                repo.add_trial(
-                    {"id": f"{sid}-{i}", "run_id": "r", "student_id": sid, "index": i,
-                     "step": 1, "rep": i + 1, "target_n": 20.0, "feedback": "full",
-                     "shown": True, "started_at": f"2026-11-2{i}T10:00:00Z", "passed": True,
-                     "metrics": {"score": 80.0 + i, "mean_error_n": 0.5}}
-                )  # fmt: skip
-        listed = {s["name"]: s for s in repo.students()}
-        assert listed["Ada"]["trials"] == 3 and listed["Ada"]["latest_score"] == 82.0
+                repo.add_trial(_trial(sid, i))
+        repo.add_trial(_trial(b["id"], 0))  # a trial written again replaces itself
+        listed = repo.students()
+        assert [s["name"] for s in listed] == ["ada", "Ben", "Émile"]  # case-insensitively
+        by_name = {s["name"]: s for s in listed}
+        assert by_name["ada"]["trials"] == 3 and by_name["ada"]["latest_score"] == 82.0
+        assert by_name["ada"]["latest_at"] == "2026-11-22T10:00:00Z"
+        assert by_name["Ben"]["trials"] == 1 and by_name["Émile"]["latest_score"] is None
+        assert repo.update_student(b["id"], {"group": "B", "id": "x"})["group"] == "B"
+        with pytest.raises(NotFound):
+            repo.update_student("st-nope", {"name": "x"})
+        got = repo.trials(student_id=a["id"], with_trace=True)
+        assert [t["index"] for t in got] == [0, 1, 2]
+        assert got[0]["trace"] == [[0.0, 1.5], [0.04, 2.25]] and got[0]["shown"] is True
+        assert got[0]["metrics"] == {"score": 80.0, "mean_error_n": 0.5}
+        assert "trace" not in repo.trials(run_id="r")[0]
+
+        repo.save_run(_run("run-1", a["id"]))
+        repo.save_run({**_run("run-1", a["id"], "completed"), "result": {"passed": True}})
+        repo.save_run(_run("run-2", b["id"]))  # left running: the server "stops" here
+        assert repo.run("run-1")["status"] == "completed"
+        assert repo.run("run-1")["result"] == {"passed": True}
+        assert [r["id"] for r in repo.runs_of(a["id"])] == ["run-1"]
+        with pytest.raises(NotFound):
+            repo.run("run-nope")
+
+        ref = repo.add_reference("Expert", "s1", 0.0, 8.0, [[0.0, 1.0], [0.04, 2.0]])
+        assert repo.reference(ref["id"])["trace"] == [[0.0, 1.0], [0.04, 2.0]]
+        assert repo.references() == [{k: v for k, v in ref.items() if k != "trace"}]
+
         assert repo.delete_student(a["id"]) == 3
         assert repo.trials(student_id=a["id"]) == []
+        assert repo.runs_of(a["id"]) == []
         assert len(repo.trials(student_id=b["id"])) == 1
+        repo.delete_reference(ref["id"])
+        with pytest.raises(NotFound):
+            repo.delete_reference(ref["id"])
+    finally:
+        records.close()
+    again = make_records(records_url, tmp_path)  # the next start, on the same records
+    again.trainer.open()
+    try:
+        assert again.trainer.run("run-2")["status"] == "interrupted"
+        assert [s["name"] for s in again.trainer.students()] == ["Ben", "Émile"]
+    finally:
+        again.close()
+
+
+def test_protocol_library_contract(records_url: str | None, tmp_path: Path):
+    """Custom protocols on either shelf: created with a free id, replaced, deleted; the
+    built-ins read-only; a second server on the same records sees them."""
+    records = make_records(records_url, tmp_path)
+    records.trainer.open()
+    lib = records.protocols
+    body = ProtocolBody.model_validate(
+        {"name": "Blind test 20N", "steps": [{"target_n": 20, "tolerance_pct": 10, "hold_s": 5}]}
+    )
+    try:
+        first = lib.create(body)
+        second = lib.create(body)
+        assert (first.id, second.id) == ("blind-test-20n-2", "blind-test-20n-3")  # a built-in's
+        lib.replace(first.id, body.model_copy(update={"name": "Renamed"}))
+        with pytest.raises(Conflict):
+            lib.replace("blind-test-20n", body)
+        with pytest.raises(NotFound):
+            lib.delete("nope")
+        lib.delete(second.id)
+        other = make_records(records_url, tmp_path)
+        try:
+            custom = [p for p in other.protocols.all() if not p.builtin]
+            assert [(p.id, p.name) for p in custom] == [(first.id, "Renamed")]
+            assert other.protocols.get(first.id).steps[0].target_n == 20
+        finally:
+            other.close()
+    finally:
+        records.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_trainer_file_is_owner_only(tmp_path: Path):
+    repo = TrainerRepository.in_data_dir(tmp_path)
+    repo.open()
+    repo.close()
+    assert (os.stat(tmp_path / "trainer.sqlite3").st_mode & 0o777) == 0o600
+
+
+def test_a_trainer_file_from_before_the_hub_column_still_opens(tmp_path: Path):
+    """Files made by earlier versions get the ``hub`` column on open; their runs left running
+    are interrupted as before."""
+    old = sqlite3.connect(tmp_path / "trainer.sqlite3")
+    old.executescript(SQLITE_SCHEMA.replace(", hub TEXT", ""))
+    old.execute(
+        "INSERT INTO runs VALUES ('r1', 'x', 'X', NULL, 'p', '{}', NULL, 't', NULL, 'running',"
+        " NULL)"
+    )
+    old.commit()
+    old.close()
+    repo = TrainerRepository.in_data_dir(tmp_path)
+    repo.open()
+    try:
+        assert repo.run("r1")["status"] == "interrupted"
     finally:
         repo.close()
 
 
 def test_a_protocol_file_that_no_longer_validates_is_skipped(tmp_path: Path):
-    lib = ProtocolLibrary(tmp_path)
-    lib.dir.mkdir()
-    (lib.dir / "broken.json").write_text(json.dumps({"name": "x", "steps": [{"target_n": -1}]}))
-    (lib.dir / "garbage.json").write_text("{nope")
-    assert [p.builtin for p in lib.all()] == [True] * 4
+    shelf = FileShelf(tmp_path)
+    shelf.dir.mkdir()
+    (shelf.dir / "broken.json").write_text(json.dumps({"name": "x", "steps": [{"target_n": -1}]}))
+    (shelf.dir / "garbage.json").write_text("{nope")
+    assert [p.builtin for p in ProtocolLibrary(shelf).all()] == [True] * 4
 
 
 @pytest.mark.anyio

@@ -1,34 +1,36 @@
-"""Students, runs, trials and references in SQLite (``trainer.sqlite3`` in the data directory).
+"""Students, runs, trials and references: ``trainer.sqlite3`` in the data directory, or the
+hub's PostgreSQL database with ``--store postgresql://…``.
 
-Why a repository class: routes and the run service speak to these few methods only, so another
-backend (PostgreSQL for a school's shared server) can replace SQLite without touching them. The
-file holds names and notes about people: it is created owner-only (0600) where the platform
-supports it. Calls are synchronous and short; the server runs them in a worker thread.
+Why a repository class: routes and the run service speak to these few methods only. The SQL is
+written once, in what SQLite and PostgreSQL both speak, and runs on a
+:class:`~presshold.server.sql_db.SqlDb` (one transaction per call, so a failure leaves nothing
+half-written and answers 503). The SQLite file holds names and notes about people: it is created
+owner-only (0600) where the platform supports it. Calls are synchronous and short; the server
+runs them in a worker thread.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from presshold.errors import NotFound, StorageError
+from presshold.errors import NotFound
+from presshold.server.sql_db import SqlDb, SqliteDb, Tx
 
-SCHEMA = """
+FILE = "trainer.sqlite3"
+SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS students (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, grp TEXT, notes TEXT, created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, station_id TEXT, station_name TEXT, student_id TEXT,
     protocol_id TEXT NOT NULL, protocol TEXT NOT NULL, session_id TEXT,
-    started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL, result TEXT
+    started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL, result TEXT, hub TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_student ON runs(student_id);
 CREATE TABLE IF NOT EXISTS trials (
@@ -45,6 +47,32 @@ CREATE TABLE IF NOT EXISTS refs (
     created_at TEXT NOT NULL, trace TEXT NOT NULL
 );
 """
+SQLITE_UPGRADES = ("ALTER TABLE runs ADD COLUMN hub TEXT",)  # files older than the hub column
+RUN_COLUMNS = (
+    "id", "station_id", "station_name", "student_id", "protocol_id", "protocol", "session_id",
+    "started_at", "ended_at", "status", "result", "hub",
+)  # fmt: skip
+TRIAL_COLUMNS = (
+    "id", "run_id", "student_id", "idx", "step", "rep", "protocol_id", "target_n", "feedback",
+    "shown", "started_at", "session_id", "from_s", "to_s", "end_reason", "score", "passed",
+    "metrics", "trace",
+)  # fmt: skip
+REF_COLUMNS = ("id", "name", "session_id", "from_s", "to_s", "created_at")
+
+
+def upsert(table: str, columns: tuple[str, ...]) -> str:
+    """``INSERT … ON CONFLICT (id) DO UPDATE``: the same statement for SQLite (≥ 3.24) and
+    PostgreSQL."""
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "id")
+    marks = ", ".join("?" * len(columns))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        f" ON CONFLICT (id) DO UPDATE SET {sets}"
+    )
+
+
+Row = Any
+"""A result row read by column name (``sqlite3.Row`` or psycopg's ``dict_row``)."""
 
 
 def now_iso() -> str:
@@ -55,7 +83,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(5)}"
 
 
-def _student(r: sqlite3.Row) -> dict[str, Any]:
+def _student(r: Row) -> dict[str, Any]:
     return {
         "id": r["id"],
         "name": r["name"],
@@ -65,7 +93,7 @@ def _student(r: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _run(r: sqlite3.Row) -> dict[str, Any]:
+def _run(r: Row) -> dict[str, Any]:
     return {
         "id": r["id"],
         "station_id": r["station_id"],
@@ -81,7 +109,7 @@ def _run(r: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _trial(r: sqlite3.Row, with_trace: bool) -> dict[str, Any]:
+def _trial(r: Row, with_trace: bool) -> dict[str, Any]:
     d = {
         "id": r["id"],
         "run_id": r["run_id"],
@@ -108,61 +136,50 @@ def _trial(r: sqlite3.Row, with_trace: bool) -> dict[str, Any]:
 
 
 class TrainerRepository:
-    """SQLite storage for trainer mode (module docstring)."""
+    """Trainer mode's records on SQLite or PostgreSQL (module docstring)."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / "trainer.sqlite3"
-        self._lock = threading.Lock()
-        self._con: sqlite3.Connection | None = None
+    def __init__(self, db: SqlDb, hub: str | None = None) -> None:
+        """``hub``: this server's id in a database several hubs share; at start it interrupts
+        only the runs *it* left running (``None``: a data dir's own file, one server)."""
+        self.db = db
+        self.hub = hub
+        self._recovered = False
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> TrainerRepository:
+        """The single-laptop default: ``trainer.sqlite3`` in ``data_dir``."""
+        return cls(SqliteDb(Path(data_dir) / FILE, SQLITE_SCHEMA, SQLITE_UPGRADES))
 
     def open(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():
-                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)  # owner-only from birth
-                os.close(fd)
-            con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.executescript(SCHEMA)
-            # runs the server was stopped during: their stored trials stand, the run is over
-            con.execute("UPDATE runs SET status='interrupted' WHERE status='running'")
-        except (OSError, sqlite3.Error) as exc:
-            raise StorageError(f"cannot open {self.path}: {exc}") from None
-        self._con = con
+        """Create or migrate the tables; the runs this server was stopped during are ended as
+        ``interrupted`` (their stored trials stand). Raises StorageError; a database that is
+        down now is retried at the next call."""
+        self.db.open()
+        with self._tx():
+            pass
 
     def close(self) -> None:
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+        self.db.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock (calls come from worker threads and the loop)."""
-        if self._con is None:
-            raise StorageError("the trainer store is not open")
-        with self._lock:
-            try:
-                self._con.execute("BEGIN IMMEDIATE")
-                yield self._con
-                self._con.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._con.in_transaction:
-                    self._con.execute("ROLLBACK")
-                raise StorageError(f"trainer store: {exc}") from None
-            except BaseException:
-                if self._con.in_transaction:
-                    self._con.execute("ROLLBACK")
-                raise
+    def _tx(self) -> Iterator[Tx]:
+        with self.db.tx() as c:
+            if not self._recovered:  # first thing done in the database, whenever it answers
+                c.execute(
+                    "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
+                    " AND (hub = ? OR hub IS NULL)",
+                    (self.hub,),
+                )
+            yield c
+        self._recovered = True
 
     # --- students -----------------------------------------------------------------------
     def add_student(self, name: str, group: str | None, notes: str | None) -> dict[str, Any]:
         sid = new_id("st")
         with self._tx() as c:
             c.execute(
-                "INSERT INTO students VALUES (?, ?, ?, ?, ?)", (sid, name, group, notes, now_iso())
+                "INSERT INTO students (id, name, grp, notes, created_at) VALUES (?, ?, ?, ?, ?)",
+                (sid, name, group, notes, now_iso()),
             )
         return self.student(sid)
 
@@ -180,15 +197,15 @@ class TrainerRepository:
                 "SELECT s.*, (SELECT score FROM trials t WHERE t.student_id = s.id "
                 "ORDER BY started_at DESC LIMIT 1) AS latest_score, (SELECT MAX(started_at) "
                 "FROM trials t WHERE t.student_id = s.id) AS latest_at, (SELECT COUNT(*) FROM "
-                "trials t WHERE t.student_id = s.id) AS n_trials FROM students s "
-                "ORDER BY s.name COLLATE NOCASE"
+                "trials t WHERE t.student_id = s.id) AS n_trials FROM students s"
             ).fetchall()
+        rows.sort(key=lambda r: (r["name"].casefold(), r["id"]))  # by name, as people look
         return [
             {
                 **_student(r),
                 "latest_score": r["latest_score"],
                 "latest_at": r["latest_at"],
-                "trials": r["n_trials"],
+                "trials": int(r["n_trials"]),
             }
             for r in rows
         ]
@@ -220,12 +237,13 @@ class TrainerRepository:
     def save_run(self, run: dict[str, Any]) -> None:
         with self._tx() as c:
             c.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                upsert("runs", RUN_COLUMNS),
                 (
                     run["id"], run["station_id"], run["station_name"], run.get("student_id"),
                     run["protocol_id"], json.dumps(run["protocol"]), run.get("session_id"),
                     run["started_at"], run.get("ended_at"), run["status"],
                     json.dumps(run["result"]) if run.get("result") is not None else None,
+                    self.hub,
                 ),
             )  # fmt: skip
 
@@ -247,7 +265,7 @@ class TrainerRepository:
         m = trial["metrics"]
         with self._tx() as c:
             c.execute(
-                "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                upsert("trials", TRIAL_COLUMNS),
                 (
                     trial["id"], trial["run_id"], trial.get("student_id"), trial["index"],
                     trial["step"], trial["rep"], trial.get("protocol_id"), trial["target_n"],
@@ -281,7 +299,7 @@ class TrainerRepository:
         rid = new_id("ref")
         with self._tx() as c:
             c.execute(
-                "INSERT INTO refs VALUES (?,?,?,?,?,?,?)",
+                f"INSERT INTO refs ({', '.join(REF_COLUMNS)}, trace) VALUES (?,?,?,?,?,?,?)",
                 (rid, name, session_id, from_s, to_s, now_iso(), json.dumps(trace)),
             )
         return self.reference(rid)
@@ -291,15 +309,18 @@ class TrainerRepository:
             r = c.execute("SELECT * FROM refs WHERE id=?", (rid,)).fetchone()
         if r is None:
             raise NotFound(f"no reference {rid!r}")
-        d = {k: r[k] for k in ("id", "name", "session_id", "from_s", "to_s", "created_at")}
+        d = {k: r[k] for k in REF_COLUMNS}
         if with_trace:
             d["trace"] = json.loads(r["trace"])
         return d
 
     def references(self) -> list[dict[str, Any]]:
+        """Every reference, oldest first, without its trace."""
         with self._tx() as c:
-            rows = c.execute("SELECT id FROM refs ORDER BY created_at").fetchall()
-        return [self.reference(r["id"], with_trace=False) for r in rows]
+            rows = c.execute(
+                f"SELECT {', '.join(REF_COLUMNS)} FROM refs ORDER BY created_at, id"
+            ).fetchall()
+        return [{k: r[k] for k in REF_COLUMNS} for r in rows]
 
     def delete_reference(self, rid: str) -> None:
         with self._tx() as c:
