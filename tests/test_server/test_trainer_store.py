@@ -22,8 +22,8 @@ from presshold.errors import Conflict, NotFound
 from presshold.server.store_factory import make_records
 from presshold.server.trainer.library import FileShelf, ProtocolLibrary
 from presshold.server.trainer.repository import SQLITE_SCHEMA, TrainerRepository
-from presshold.training.protocols import ProtocolBody
 from presshold.server.trainer.tables import trials_csv
+from presshold.training.protocols import ProtocolBody
 
 
 def test_trials_csv_goes_through_the_safe_writer():
