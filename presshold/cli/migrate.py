@@ -1,10 +1,7 @@
 """``presshold migrate --from DATA_DIR --to postgresql://…``: a laptop's history into the central
-store.
-
-Idempotent, so it can run again after new sessions were recorded (or after it was interrupted):
-a session already there is completed, never doubled — blocks are keyed by (session, first
-time), events get an id derived from their SQLite row, sessions by their id. Each session is
-one transaction, and the sample count of every session is compared afterwards.
+store — its sessions (:mod:`presshold.cli.migrate_sessions`) and its trainer records, protocols
+and clients (:mod:`presshold.cli.migrate_records`: records already there are left alone, and
+why). Safe to repeat: a second run adds only what is new.
 """
 
 from __future__ import annotations
@@ -14,7 +11,10 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    help_ = "copy a data dir's recorded sessions into a PostgreSQL store (safe to repeat)"
+    help_ = (
+        "copy a data dir's sessions, students, runs, trials, references, protocols and clients"
+        " into a PostgreSQL store (safe to repeat)"
+    )
     p = sub.add_parser("migrate", help=help_, description=help_)
     p.add_argument("--from", dest="source", type=Path, required=True, help="a PressHold data dir")
     p.add_argument(
@@ -27,97 +27,20 @@ def _run(args: argparse.Namespace) -> int:
     from presshold import urls
 
     urls.split(args.target, ("postgresql", "postgres"), "--to")
+    from presshold.cli.migrate_sessions import migrate
+
     report = migrate(args.source.expanduser(), args.target)
     print(
         f"{report['sessions']} sessions ({report['new']} new), {report['samples']} samples, "
         f"{report['events']} events → {urls.mask(args.target)}"
     )
+    kinds = ("students", "runs", "trials", "references", "protocols", "clients")
+    print(", ".join(f"{report.get(k, 0)} {k} ({report.get('new_' + k, 0)} new)" for k in kinds))
+    notes = {
+        "renamed_protocols": "protocol(s) added under a new id (theirs was taken)",
+        "invalid_protocols": "protocol file(s) skipped: not valid",
+    }
+    for key, what in notes.items():
+        if report.get(key):
+            print(f"{report[key]} {what}")
     return 0
-
-
-def migrate(data_dir: Path, url: str) -> dict[str, int]:
-    """Copy every session of ``data_dir``'s SQLite store into ``url``; counts for the report."""
-    import sqlite3
-
-    import psycopg
-
-    from presshold.errors import StorageError
-    from presshold.server import pg_schema
-    from presshold.server.pg_ops import Op
-    from presshold.server.pg_store import DatabaseDown, connect, describe
-    from presshold.server.store import connect as sqlite_connect
-
-    path = data_dir / "sessions.sqlite3"
-    if not path.exists():
-        raise StorageError(f"no session store at {path}")
-    try:
-        pg = connect(url, autocommit=True)
-    except DatabaseDown as exc:
-        raise StorageError(f"cannot reach the database: {exc}") from None
-    src = sqlite_connect(path)
-    src.row_factory = sqlite3.Row
-    report = {"sessions": 0, "new": 0, "samples": 0, "events": 0}
-    try:
-        pg_schema.migrate(pg)
-        have = {r[0] for r in pg.execute("SELECT id FROM sessions").fetchall()}
-        for s in src.execute("SELECT * FROM sessions ORDER BY started_at, rowid").fetchall():
-            sid = s["id"]
-            ops = [
-                Op(
-                    "session",
-                    (
-                        sid,
-                        s["started_at"],
-                        s["label"],
-                        s["notes"],
-                        s["sensor"],
-                        s["settings"],
-                        s["calibration"],
-                        s["station_id"],
-                        s["station_name"],
-                        None,  # no hub: a hub's crash recovery never touches migrated sessions
-                        s["client_id"] if "client_id" in s.keys() else None,  # noqa: SIM118 (a Row)
-                    ),
-                )
-            ]
-            for b in src.execute(
-                "SELECT * FROM blocks WHERE session_id=? ORDER BY t_first", (sid,)
-            ):
-                args = (sid, b["t_first"], b["t_last"], b["n"])
-                ops.append(Op("block", args, b["t_s"] + b["force_n"] + b["raw"]))
-            events = src.execute(
-                "SELECT rowid, * FROM events WHERE session_id=? ORDER BY t_s, rowid", (sid,)
-            ).fetchall()
-            ops += [
-                Op("event", (f"sqlite-{sid}-{e['rowid']}", sid, e["t_s"], e["kind"], e["data"]))
-                for e in events
-            ]
-            if s["ended_at"] is not None:
-                ops.append(Op("end", (sid, s["ended_at"])))
-            if s["metrics"] is not None:
-                ops.append(Op("metrics", (sid, s["metrics_samples"], s["metrics"])))
-            with pg.transaction():
-                pg_schema.apply(pg, ops)
-            want = src.execute(
-                "SELECT COALESCE(SUM(n), 0) FROM blocks WHERE session_id=?", (sid,)
-            ).fetchone()[0]
-            got = pg.execute(
-                "SELECT COALESCE(SUM(n), 0) FROM blocks WHERE session_id=%s", (sid,)
-            ).fetchone()[0]
-            if got != want:
-                raise StorageError(
-                    f"session {sid}: {want} samples in {path} but {got} in the database "
-                    "(two different sessions with one id?)"
-                )
-            report["sessions"] += 1
-            report["new"] += sid not in have
-            report["samples"] += int(want)
-            report["events"] += len(events)
-    except sqlite3.Error as exc:
-        raise StorageError(f"cannot read {path}: {exc}") from None
-    except psycopg.Error as exc:
-        raise StorageError(f"cannot write to the database: {describe(exc)}") from None
-    finally:
-        src.close()
-        pg.close()
-    return report

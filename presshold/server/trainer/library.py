@@ -123,6 +123,16 @@ class SqlShelf:
             c.execute("DELETE FROM protocols WHERE id = ?", (pid,))
 
 
+def free_id(name: str, taken: set[str]) -> str:
+    """The id for a new protocol called ``name``: its slug, numbered past the ids taken and the
+    built-ins'."""
+    base = slugify(name)
+    pid, n = base, 2
+    while pid in taken or pid in BUILTIN_IDS:
+        pid, n = f"{base}-{n}", n + 1
+    return pid
+
+
 def protocol_text(body: ProtocolBody) -> str:
     """How a protocol is kept: its body as indented JSON (a file a trainer can read)."""
     return json.dumps(body.model_dump(exclude_none=True), indent=2, ensure_ascii=False) + "\n"
@@ -160,20 +170,12 @@ class ProtocolLibrary:
         except (ValueError, ValidationError) as exc:
             raise ConfigError(f"protocol {pid!r} is unreadable: {exc}") from None
 
-    def _free_id(self, name: str) -> str:
-        taken = self.shelf.ids() | set(BUILTIN_IDS)
-        base = slugify(name)
-        pid, n = base, 2
-        while pid in taken:
-            pid, n = f"{base}-{n}", n + 1
-        return pid
-
     def _write(self, pid: str, body: ProtocolBody) -> Protocol:
         self.shelf.put(pid, protocol_text(body))
         return Protocol(id=pid, builtin=False, **body.model_dump())
 
     def create(self, body: ProtocolBody) -> Protocol:
-        return self._write(self._free_id(body.name), body)
+        return self._write(free_id(body.name, self.shelf.ids()), body)
 
     def replace(self, pid: str, body: ProtocolBody) -> Protocol:
         self._writable(pid)

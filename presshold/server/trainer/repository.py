@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS refs (
 );
 """
 SQLITE_UPGRADES = ("ALTER TABLE runs ADD COLUMN hub TEXT",)  # files older than the hub column
+STUDENT_COLUMNS = ("id", "name", "grp", "notes", "created_at")
 RUN_COLUMNS = (
     "id", "station_id", "station_name", "student_id", "protocol_id", "protocol", "session_id",
     "started_at", "ended_at", "status", "result", "hub",
@@ -58,6 +59,13 @@ TRIAL_COLUMNS = (
     "metrics", "trace",
 )  # fmt: skip
 REF_COLUMNS = ("id", "name", "session_id", "from_s", "to_s", "created_at")
+TABLES = {
+    "students": STUDENT_COLUMNS,
+    "runs": RUN_COLUMNS,
+    "trials": TRIAL_COLUMNS,
+    "refs": (*REF_COLUMNS, "trace"),
+}
+"""Every table and its columns (what ``presshold migrate`` copies)."""
 
 
 def upsert(table: str, columns: tuple[str, ...]) -> str:
@@ -178,7 +186,7 @@ class TrainerRepository:
         sid = new_id("st")
         with self._tx() as c:
             c.execute(
-                "INSERT INTO students (id, name, grp, notes, created_at) VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO students ({', '.join(STUDENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
                 (sid, name, group, notes, now_iso()),
             )
         return self.student(sid)
@@ -299,7 +307,7 @@ class TrainerRepository:
         rid = new_id("ref")
         with self._tx() as c:
             c.execute(
-                f"INSERT INTO refs ({', '.join(REF_COLUMNS)}, trace) VALUES (?,?,?,?,?,?,?)",
+                f"INSERT INTO refs ({', '.join(TABLES['refs'])}) VALUES (?,?,?,?,?,?,?)",
                 (rid, name, session_id, from_s, to_s, now_iso(), json.dumps(trace)),
             )
         return self.reference(rid)
