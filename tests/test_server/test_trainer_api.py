@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support.inprocess import InProcess, running
+from support.inprocess import running
+from support.presser import student_presses
 
 from presshold.server.viewers import Viewer
 
@@ -102,26 +103,6 @@ async def test_protocols_builtins_validation_and_round_trip(tmp_path: Path) -> N
         assert (await c.delete(f"/api/protocols/{pid}-2")).status_code == 200
 
 
-async def _student_presses(
-    app: InProcess, station_id: str, stop: asyncio.Event, press_n: float = 20.0
-) -> None:
-    """A student at the fake sensor: presses 20 N when cued, lets go otherwise. Readings are
-    stamped 10 ms apart with no holes, however late the loop wakes this task (a hole longer
-    than 50 ms would be a gap, which ends a press)."""
-    fake = app.fakes[station_id]
-    station = app.stations.get(station_id)
-    t_next = time.monotonic()
-    while not stop.is_set():
-        tr = station.trainer
-        phase = tr.run.machine.phase if tr and tr.run else "rest"
-        force = press_n if phase in ("press", "hold") else 0.0
-        t = np.arange(t_next, time.monotonic(), 0.01)
-        if t.size:
-            fake.push(force + 0.05 * (np.arange(t.size) % 2), t)
-            t_next = t[-1] + 0.01
-        await asyncio.sleep(0.02)
-
-
 async def test_blind_run_frames_carry_no_force(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -137,7 +118,7 @@ async def test_blind_run_frames_carry_no_force(
         student_view, trainer_view = station.add_viewer(), station.add_viewer(full=True)
         overview = app.stations.add_overview_viewer()
         stop = asyncio.Event()
-        presser = asyncio.create_task(_student_presses(app, "fake", stop))
+        presser = asyncio.create_task(student_presses(app, "fake", stop))
         r = await c.post("/api/stations/fake/run", json={"protocol_id": pid})
         assert r.status_code == 201, r.text
         run_id = r.json()["id"]
@@ -221,7 +202,7 @@ async def test_full_then_after_feedback_reveals_after_release(
         station = app.stations.get("fake")
         student_view = station.add_viewer()
         stop = asyncio.Event()
-        presser = asyncio.create_task(_student_presses(app, "fake", stop))
+        presser = asyncio.create_task(student_presses(app, "fake", stop))
         run_id = (await c.post("/api/stations/fake/run", json={"protocol_id": pid})).json()["id"]
         got: list[dict[str, Any]] = []
         async with asyncio.timeout(15):
@@ -271,7 +252,7 @@ async def test_a_step_with_a_reference_scores_against_it(
         body = {"name": "Like the expert", "steps": [{**step, "reference_id": ref.json()["id"]}]}
         pid = (await c.post("/api/protocols", json=body)).json()["id"]
         stop = asyncio.Event()
-        presser = asyncio.create_task(_student_presses(app, "fake", stop, press_n=32.0))
+        presser = asyncio.create_task(student_presses(app, "fake", stop, press_n=32.0))
         run_id = (await c.post("/api/stations/fake/run", json={"protocol_id": pid})).json()["id"]
         async with asyncio.timeout(15):
             while (await c.get(f"/api/runs/{run_id}")).json()["status"] == "running":
