@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +27,17 @@ ONE_TRIAL = {
 }
 
 
-async def _run_one_trial(app: InProcess, protocol_id: str) -> str:
+async def _run_one_trial(
+    app: InProcess, protocol_id: str, started: Callable[[], Awaitable[object]] | None = None
+) -> str:
     stop = asyncio.Event()
     presser = asyncio.create_task(student_presses(app, "fake", stop))
     try:
         r = await app.client.post("/api/stations/fake/run", json={"protocol_id": protocol_id})
         assert r.status_code == 201, r.text
         run_id = str(r.json()["id"])
+        if started is not None:
+            await started()
         async with asyncio.timeout(15):
             while (await app.client.get(f"/api/runs/{run_id}")).json()["status"] == "running":
                 await asyncio.sleep(0.1)
@@ -139,3 +144,30 @@ async def test_postgres_restart_answers_503_then_recovers(
         postgres_server.start()
         r = await c.patch(f"/api/students/{students.json()[0]['id']}", json={"group": "B"})
         assert r.status_code == 200 and r.json()["group"] == "B", r.text
+
+
+async def test_trials_of_a_run_held_during_an_outage_are_written_when_it_ends(
+    postgres_server: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run goes on with the database away (the student sees the cues and the result); its
+    trials are kept and written, in order, at the first call after the database is back."""
+    monkeypatch.setattr("presshold.server.trainer.service.LEAD_IN_S", 0.2)
+    two = {**ONE_TRIAL, "steps": [{**ONE_TRIAL["steps"][0], "reps": 2}]}  # type: ignore[index]
+    async with running(tmp_path, store=postgres_server.create_database()) as app:
+        c = app.client
+        sid = (await c.post("/api/students", json={"name": "Ada"})).json()["id"]
+        pid = (await c.post("/api/protocols", json=two)).json()["id"]
+        assert (await c.patch("/api/stations/fake", json={"student_id": sid})).status_code == 200
+        try:
+            run_id = await _run_one_trial(
+                app, pid, lambda: asyncio.to_thread(postgres_server.stop, "fast")
+            )
+            # the run's own view comes from memory
+            assert (await c.get(f"/api/runs/{run_id}")).json()["status"] == "completed"
+            assert (await c.get(f"/api/students/{sid}")).status_code == 503
+        finally:
+            postgres_server.start()
+        await asyncio.sleep(1.1)  # past the writer's one-a-second retry pace
+        doc = (await c.get(f"/api/students/{sid}")).json()
+        assert [t["rep"] for t in doc["trials"]] == [1, 2]
+        assert [r["status"] for r in doc["runs"]] == ["completed"]

@@ -17,7 +17,9 @@ a run's final state can never be overwritten by an earlier write.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from presshold.errors import ConfigError, Conflict
+from presshold.errors import ConfigError, Conflict, StorageError
 from presshold.firmware_bridge.source import ReadingBatch
 from presshold.server.trainer.library import ProtocolLibrary
 from presshold.server.trainer.repository import TrainerRepository, new_id, now_iso
@@ -44,6 +46,8 @@ log = logging.getLogger("presshold.server")
 P = ParamSpec("P")
 T = TypeVar("T")
 
+MAX_UNSAVED = 2_000  # trials and run states kept while the store is down: a class's hour
+RETRY_S = 1.0
 TRACE_HZ = 25.0  # stored trial traces: plenty for reports, references and the reveal
 HIDDEN_FRAME_FIELDS = ("force_n", "in_band", "pressing", "hold_s", "holds_completed", "alert")
 SHOWN_WHILE_HIDDEN = frozenset(
@@ -355,24 +359,72 @@ class TrainerService:
         self._by_station: dict[str, StationTrainer] = {}
         self._runs: dict[str, ActiveRun] = {}
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "presshold-trainer")
+        self._unsaved: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = (
+            collections.deque()
+        )  # writer thread only
+        self._retry_at = 0.0
 
     def close(self) -> None:
+        self._writer.submit(self._last_try)
         self._writer.shutdown(wait=True)
         self.repo.close()
 
     # --- writes in order, off the loop ------------------------------------------------------
     def write(self, fn: Any, *args: Any) -> concurrent.futures.Future[Any]:
-        fut = self._writer.submit(fn, *args)
+        """A write the runs make as they go (a trial, a run's state), in order, in the writer
+        thread. One the store cannot take now (a database that is down, a full disk) is kept
+        and written, still in order, before the next write or call: no trial of a run held
+        during an outage is lost while the server runs. Both writes are upserts, so writing
+        one again is harmless."""
+        fut = self._writer.submit(self._write, fn, args)
         fut.add_done_callback(_log_failure)
         return fut
+
+    def _write(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        if len(self._unsaved) >= MAX_UNSAVED:
+            self._unsaved.popleft()
+            log.error("trainer store down too long: the oldest unsaved trainer record is lost")
+        self._unsaved.append((fn, args))
+        self._replay()
+
+    def _replay(self) -> None:
+        """Write what is kept, oldest first; at most one attempt a second while it fails, so
+        an unreachable database does not make every call wait for a connect timeout twice."""
+        if self._unsaved and time.monotonic() < self._retry_at:
+            raise StorageError(f"{len(self._unsaved)} trainer record(s) wait for the store")
+        while self._unsaved:
+            fn, args = self._unsaved[0]
+            try:
+                fn(*args)
+            except StorageError:
+                self._retry_at = time.monotonic() + RETRY_S
+                raise  # kept for the next try
+            except BaseException:
+                self._unsaved.popleft()  # a write that can never succeed holds nothing back
+                raise
+            self._unsaved.popleft()
+
+    def _last_try(self) -> None:
+        with contextlib.suppress(StorageError):
+            self._replay()
+        if self._unsaved:
+            n = len(self._unsaved)
+            log.error("%d trainer record(s) not saved: the store is unavailable", n)
 
     async def flush(self) -> None:
         """Wait for every write submitted so far (before reading what a run just stored)."""
         await asyncio.wrap_future(self._writer.submit(lambda: None))
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """A repository call in the writer thread, after the writes queued before it."""
-        return await asyncio.wrap_future(self._writer.submit(fn, *args, **kwargs))
+        """A repository call in the writer thread, after the writes queued before it (and any
+        kept from an outage, when the store takes them now). Its failure is the caller's:
+        a person waits for this answer (503), it is not kept."""
+        return await asyncio.wrap_future(self._writer.submit(self._call, fn, args, kwargs))
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with contextlib.suppress(StorageError):
+            self._replay()
+        return fn(*args, **kwargs)
 
     # --- stations ---------------------------------------------------------------------------
     def for_station(self, station: Station) -> StationTrainer:
@@ -469,5 +521,7 @@ class TrainerService:
 
 def _log_failure(fut: concurrent.futures.Future[Any]) -> None:
     exc = fut.exception()
-    if exc is not None:
+    if isinstance(exc, StorageError):
+        log.warning("trainer record kept until the store answers: %s", exc)
+    elif exc is not None:
         log.error("trainer store write failed: %s", exc)
