@@ -1,5 +1,6 @@
 """One SQL database for the records beside the sessions (students, runs, trials, references,
-custom protocols, clients): SQLite in the data dir or the hub's PostgreSQL database.
+custom protocols, clients): :class:`SqliteDb` in the data dir, or the hub's PostgreSQL database
+(:class:`presshold.server.pg_db.PgDb`, imported only with ``--store postgresql://…``).
 
 Why an adapter this small: the repositories write their SQL once, in the subset both engines
 speak (``?`` placeholders, ``INSERT … ON CONFLICT (id) DO UPDATE``, ordering done in Python),
