@@ -7,7 +7,7 @@ alone**, never overwritten. Once records are central they are edited there (a st
 at the school, a client's notes updated at another branch); a laptop migrated again later must
 not put its older copy back over them. So a second run adds only what is new and doubles
 nothing (ids are random for students, runs, trials, references and clients; each table is one
-transaction, and the counts are taken inside it).
+transaction).
 
 Protocols are named by a slug of their name, so two laptops can hold different protocols with
 one id: a protocol whose content is already in the database (under any id) is skipped, one
@@ -64,18 +64,18 @@ def migrate_records(data_dir: Path, pg: psycopg.Connection[Any]) -> Counts:
 def _insert_new(
     pg: psycopg.Connection[Any], table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> int:
-    """Insert the rows whose id is not there yet, in one transaction; how many were new."""
+    """Insert the rows whose id is not there yet, in one transaction; how many were new (the
+    rows the inserts affected: exact, whatever other hubs write meanwhile)."""
+    if not rows:
+        return 0
+    marks = ", ".join(["%s"] * len(columns))
     with pg.transaction(), pg.cursor() as cur:
-        before = cur.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # type: ignore[index]
-        if rows:
-            marks = ", ".join(["%s"] * len(columns))
-            cur.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-                " ON CONFLICT (id) DO NOTHING",
-                rows,
-            )
-        after = cur.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # type: ignore[index]
-    return int(after) - int(before)
+        cur.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+            " ON CONFLICT (id) DO NOTHING",
+            rows,
+        )
+        return max(0, cur.rowcount)
 
 
 def _trainer(path: Path, pg: psycopg.Connection[Any]) -> Counts:
