@@ -10,8 +10,11 @@ machine load: (a) the bare script: import NumPy and SciPy, ``np.loadtxt`` the tw
 ``sosfilt`` (the floor issue 16 measures against); (b) ``python -m presshold analyze FILE.csv
 --target 30 --hold 30 --json`` (pyarrow's multi-threaded CSV reader); (c) the same on the
 Parquet file. All pay interpreter start-up and imports; the ratios of medians are the figures,
-of wall time and of CPU time (the work done, steadier when other jobs share the cores).
-Then, in this process, where the time goes: each way of reading, and the analysis pipeline.
+of wall time and of CPU time (the work done, steadier when other jobs share the cores). In the
+same turns, the start-up floors: a process that only imports NumPy and pyarrow.parquet (what
+``analyze`` of Parquet cannot do without), and one importing NumPy and ``scipy.signal`` (what
+it paid before it stopped importing SciPy). Then, in this process, where the time goes: each
+way of reading, and the analysis pipeline.
 """
 
 from __future__ import annotations
@@ -25,7 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+ENV = dict(os.environ)  # the children's environment, as the caller gave it
+# in this process, as `presshold analyze` runs (presshold.cli.one_blas_thread), before NumPy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 BARE = """
 import sys
@@ -80,7 +87,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     work done, much less disturbed than wall time when other jobs share the cores."""
     before = _children_cpu()
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=ENV)
     return time.perf_counter() - t0, _children_cpu() - before
 
 
@@ -108,6 +115,8 @@ def main() -> None:
         "bare loadtxt+sosfilt": [sys.executable, "-c", BARE, str(csv_path), str(skip)],
         "analyze CSV": [*analyze, str(csv_path), *opts],
         "analyze Parquet": [*analyze, str(pq_path), *opts],
+        "import numpy+pyarrow.parquet": [sys.executable, "-c", "import numpy, pyarrow.parquet"],
+        "import numpy+scipy.signal": [sys.executable, "-c", "import numpy, scipy.signal"],
     }
     wall: dict[str, list[float]] = {k: [] for k in cmds}
     cpu: dict[str, list[float]] = {k: [] for k in cmds}
@@ -130,7 +139,11 @@ def main() -> None:
             f"median {label}: bare {bare:.2f} s, CSV {med['analyze CSV']:.2f} s "
             f"(ratio {med['analyze CSV'] / bare:.2f}, goal <= 0.5), Parquet "
             f"{med['analyze Parquet']:.2f} s (ratio {med['analyze Parquet'] / bare:.2f}, "
-            "goal <= 0.1)"
+            "goal <= 0.1); start-up only: numpy+pyarrow.parquet "
+            f"{med['import numpy+pyarrow.parquet']:.2f} s "
+            f"(ratio {med['import numpy+pyarrow.parquet'] / bare:.2f}), numpy+scipy.signal "
+            f"{med['import numpy+scipy.signal']:.2f} s "
+            f"(ratio {med['import numpy+scipy.signal'] / bare:.2f})"
         )
 
 
@@ -154,11 +167,14 @@ def in_process(csv_path: Path, pq_path: Path, skip: int, runs: int) -> None:
     read_csv = best(lambda: read_trace(csv_path, settings=False))
     read_pq = best(lambda: read_trace(pq_path, settings=False))
     trace = read_trace(pq_path, settings=False)
-    pipeline = best(lambda: analyze(trace.t_s, trace.force_n, HoldParams(30.0, 3.0, 30.0)))
+    params = HoldParams(30.0, 3.0, 30.0)
+    pipeline = best(lambda: analyze(trace.t_s, trace.force_n, params))
+    keep = best(lambda: analyze(trace.t_s, trace.force_n, params, keep_samples=True))
     print(
         f"in-process, best of {runs}: np.loadtxt {loadtxt:.2f} s; read_trace CSV {read_csv:.2f} s "
-        f"({read_csv / loadtxt:.2f}x); read_trace Parquet {read_pq:.2f} s "
-        f"({read_pq / loadtxt:.2f}x); analyze() pipeline {pipeline:.2f} s"
+        f"({read_csv / loadtxt:.2f}x); read_trace Parquet {read_pq:.3f} s "
+        f"({read_pq / loadtxt:.3f}x); analyze() pipeline {pipeline:.3f} s "
+        f"(with keep_samples, display filter included: {keep:.3f} s)"
     )
 
 
