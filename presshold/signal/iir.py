@@ -15,11 +15,12 @@ small and exactly specified:
   two values per section), so a state can be checked against, or handed to, ``sosfilt``.
 - **Filtering** as matrix products: for a block of n samples the filter is the linear map
   ``[x, z] → [y, z']`` (:class:`BlockMap`), found once per length by running the recursion on
-  unit inputs. A long signal is cut into chunks of ``CHUNK`` samples: one matrix product gives
-  every chunk's output and end state from a zero start, a prefix scan over the chunks (log₂ of
-  their number of small products) chains the states, and one more product adds each chunk's
-  start-state response. Every path computes the same linear map; results agree with ``sosfilt``
-  and with any other block split to rounding (~1e-13 of the signal), which the tests check.
+  unit inputs; a live block (up to ``DIRECT_MAX`` samples) is one such product. A longer one is
+  cut into chunks of ``CHUNK`` samples: one matrix product gives every chunk's output and end
+  state from a zero start, a prefix scan over the chunks (log₂ of their number of small
+  products) chains the states, and one more product adds each chunk's start-state response.
+  Every path computes the same linear map; results agree with ``sosfilt`` and with any other
+  block split to rounding (~1e-12 of the signal), which the tests check.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import math
 
 import numpy as np
 
-CHUNK = 32  # samples per chunk of a long block: 32 measured fastest (docs/benchmarks.md)
+DIRECT_MAX = 128  # blocks up to this long (every live block): one matrix product
+CHUNK = 32  # samples per chunk of a longer block: 32 measured fastest (docs/benchmarks.md)
 
 
 def butter_lowpass(order: int, cutoff_hz: float, rate_hz: float) -> np.ndarray:
@@ -114,8 +116,8 @@ class SosCascade:
     """A second-order-section cascade with its block maps cached per length.
 
     ``filter(x, z)`` takes any number of samples and the flattened state, and returns the output
-    and the new state. Blocks up to ``CHUNK`` samples (live ones) cost one small product; longer
-    ones go by chunks with a prefix scan over the chunk states.
+    and the new state. Blocks up to ``DIRECT_MAX`` samples (live ones) cost one small product;
+    longer ones go by chunks with a prefix scan over the chunk states.
     """
 
     MAPS_KEPT = 48  # distinct short lengths kept (live blocks vary a little in length)
@@ -138,7 +140,7 @@ class SosCascade:
 
     def filter(self, x: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = x.size
-        if n <= CHUNK:
+        if n <= DIRECT_MAX:
             return self.block_map(n).apply(x, z)
         chunks, rest = divmod(n, CHUNK)
         y, z = self._chunked(x[: chunks * CHUNK].reshape(chunks, CHUNK), z)

@@ -7,7 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from presshold.signal.iir import CHUNK, BlockMap, SosCascade, butter_lowpass, simulate, steady_state
+from presshold.signal.iir import (
+    CHUNK,
+    DIRECT_MAX,
+    BlockMap,
+    SosCascade,
+    butter_lowpass,
+    simulate,
+    steady_state,
+)
 
 DESIGNS = [  # (order, cut-off Hz, rate Hz): the detection filter's range of rates, and beyond
     (4, 4.5, 1000.0),
@@ -41,7 +49,7 @@ def _signal(n, seed=0):
 
 
 @pytest.mark.parametrize(
-    "n", [1, 2, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5, 1000, 65_536, 100_003]
+    "n", [1, 2, CHUNK, DIRECT_MAX, DIRECT_MAX + 1, DIRECT_MAX + CHUNK, 1000, 65_536, 100_003]
 )
 def test_every_path_is_sosfilt_with_carried_state(n):
     sos = butter_lowpass(4, 4.5, 1000.0)
@@ -87,7 +95,7 @@ def test_any_block_split_gives_the_whole_signal(rate, sizes):
 def test_a_held_force_reads_true_on_every_path():
     sos = butter_lowpass(4, 4.5, 1000.0)
     cascade = SosCascade(sos)
-    for n in (7, CHUNK, 10 * CHUNK + 3):
+    for n in (7, DIRECT_MAX, 10 * CHUNK + 3):
         y, z = cascade.filter(np.full(n, 31.25), cascade.steady * 31.25)
         np.testing.assert_allclose(y, 31.25, rtol=0, atol=1e-10)
         np.testing.assert_allclose(z, cascade.steady * 31.25, rtol=0, atol=1e-10)
