@@ -2,6 +2,8 @@
 ``numpy.loadtxt`` + ``sosfilt`` script.
 
 Run: .venv/bin/python bench/bench_analyze.py [--rows 3600000] [--runs 3] [--dir DIR]
+     [--before DIR]  (DIR: an earlier revision's package, ``git archive REV presshold | tar -x
+     -C DIR``; its ``presshold analyze`` is timed in the same turns, side by side)
 
 Writes (once, then reuses) a 3.6 M-row session trace with PressHold's own export writers — the
 CSV (``#`` metadata, 12 columns with a text ``state`` and the settings columns) and the same
@@ -41,6 +43,16 @@ from scipy.signal import butter, sosfilt
 d = np.loadtxt(sys.argv[1], delimiter=",", comments="#", skiprows=int(sys.argv[2]), usecols=(0, 1))
 y = sosfilt(butter(4, 4.5, fs=1000.0, output="sos"), d[:, 1])
 print(d.shape[0], float(y[-1]))
+"""
+
+
+BEFORE = """
+import sys
+# an earlier revision's package, ahead of this checkout (an editable install's finder too)
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in str(getattr(f, "__module__", f))]
+sys.path.insert(0, sys.argv.pop(1))
+from presshold.cli import main
+raise SystemExit(main(sys.argv[1:]))
 """
 
 
@@ -105,6 +117,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=3_600_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
+    ap.add_argument("--before", type=Path, default=None, help="an earlier revision's tree")
     args = ap.parse_args()
     csv_path, pq_path, skip = write_files(args.dir, args.rows)
     for p in (csv_path, pq_path):
@@ -118,6 +131,10 @@ def main() -> None:
         "import numpy+pyarrow.parquet": [sys.executable, "-c", "import numpy, pyarrow.parquet"],
         "import numpy+scipy.signal": [sys.executable, "-c", "import numpy, scipy.signal"],
     }
+    if args.before:
+        old = [sys.executable, "-c", BEFORE, str(args.before.resolve()), "analyze"]
+        cmds["before: analyze CSV"] = [*old, str(csv_path), *opts]
+        cmds["before: analyze Parquet"] = [*old, str(pq_path), *opts]
     wall: dict[str, list[float]] = {k: [] for k in cmds}
     cpu: dict[str, list[float]] = {k: [] for k in cmds}
     print(f"load average before: {os.getloadavg()[0]:.1f}")
@@ -145,6 +162,13 @@ def main() -> None:
             f"{med['import numpy+scipy.signal']:.2f} s "
             f"(ratio {med['import numpy+scipy.signal'] / bare:.2f})"
         )
+        if args.before:
+            print(
+                f"  before: CSV {med['before: analyze CSV']:.2f} s "
+                f"(ratio {med['before: analyze CSV'] / bare:.2f}), Parquet "
+                f"{med['before: analyze Parquet']:.2f} s "
+                f"(ratio {med['before: analyze Parquet'] / bare:.2f})"
+            )
 
 
 def in_process(csv_path: Path, pq_path: Path, skip: int, runs: int) -> None:
