@@ -10,7 +10,7 @@ small and exactly specified:
 - **Design** (:func:`butter_lowpass`): the analogue Butterworth poles, pre-warped and mapped by the
   bilinear transform, paired into second-order sections with all zeros at z = −1 and unity gain
   at DC. The textbook construction (e.g. Oppenheim & Schafer, "Discrete-Time Signal Processing",
-  §7.1); the tests check it against ``scipy.signal.butter`` to rounding.
+  ch. 7); the tests check it against ``scipy.signal.butter`` to rounding.
 - **State** in ``scipy.signal.sosfilt``'s ``zi`` layout (transposed direct form II per section,
   two values per section), so a state can be checked against, or handed to, ``sosfilt``.
 - **Filtering** as matrix products: for a block of n samples the filter is the linear map
@@ -124,7 +124,6 @@ class SosCascade:
 
     def __init__(self, sos: np.ndarray) -> None:
         self.sos = sos
-        self.k = 2 * sos.shape[0]
         self.steady = steady_state(sos).ravel()
         self._maps: dict[int, BlockMap] = {}
         self._powers: list[np.ndarray] = []  # (z_from_state_t) ** (2 ** i), for the scan
