@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from presshold.signal.detector import IN_BAND, Event, HoldDetector, LiveState, zone_edges
+from presshold.signal.detector import (
+    IN_BAND,
+    Event,
+    HoldDetector,
+    LiveState,
+    zone_codes,
+    zone_edges,
+)
 from presshold.signal.filters import FilterBank, GlitchGuard, design_filters, glitch_threshold
 from presshold.signal.metrics import AlertRecord, HoldMetrics, SessionSummary
 from presshold.signal.params import HoldParams
@@ -172,7 +179,7 @@ class LivePipeline:
         assert self._bank is not None
         x = self._clean(t, f, events)
         display, detect = self._bank.process(x)
-        codes = self._edges.searchsorted(detect, "right")
+        codes = zone_codes(self._edges, detect)
         self._detector.process(t, detect, codes, events)
         return display, detect, codes, x
 
@@ -216,7 +223,7 @@ class LivePipeline:
         self._probe.extend(t.tolist())
         if self._bank is None:
             x = self._clean(t, f, events).copy()  # never alias the caller's array
-            codes = self._edges.searchsorted(x, "right")
+            codes = zone_codes(self._edges, x)
             self._detector.process(t, x, codes, events)
             out = (x, x.copy(), codes, x.copy())
         else:
