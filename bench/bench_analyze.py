@@ -2,6 +2,8 @@
 ``numpy.loadtxt`` + ``sosfilt`` script.
 
 Run: .venv/bin/python bench/bench_analyze.py [--rows 3600000] [--runs 3] [--dir DIR]
+     [--before DIR]  (DIR: an earlier revision's package, ``git archive REV presshold | tar -x
+     -C DIR``; its ``presshold analyze`` is timed in the same turns, side by side)
 
 Writes (once, then reuses) a 3.6 M-row session trace with PressHold's own export writers — the
 CSV (``#`` metadata, 12 columns with a text ``state`` and the settings columns) and the same
@@ -10,8 +12,11 @@ machine load: (a) the bare script: import NumPy and SciPy, ``np.loadtxt`` the tw
 ``sosfilt`` (the floor issue 16 measures against); (b) ``python -m presshold analyze FILE.csv
 --target 30 --hold 30 --json`` (pyarrow's multi-threaded CSV reader); (c) the same on the
 Parquet file. All pay interpreter start-up and imports; the ratios of medians are the figures,
-of wall time and of CPU time (the work done, steadier when other jobs share the cores).
-Then, in this process, where the time goes: each way of reading, and the analysis pipeline.
+of wall time and of CPU time (the work done, steadier when other jobs share the cores). In the
+same turns, the start-up floors: a process that only imports NumPy and pyarrow.parquet (what
+``analyze`` of Parquet cannot do without), and one importing NumPy and ``scipy.signal`` (what
+it paid before it stopped importing SciPy). Then, in this process, where the time goes: each
+way of reading, and the analysis pipeline.
 """
 
 from __future__ import annotations
@@ -25,7 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+ENV = dict(os.environ)  # the children's environment, as the caller gave it
+# in this process, as `presshold analyze` runs (presshold.cli.one_blas_thread), before NumPy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 BARE = """
 import sys
@@ -34,6 +43,16 @@ from scipy.signal import butter, sosfilt
 d = np.loadtxt(sys.argv[1], delimiter=",", comments="#", skiprows=int(sys.argv[2]), usecols=(0, 1))
 y = sosfilt(butter(4, 4.5, fs=1000.0, output="sos"), d[:, 1])
 print(d.shape[0], float(y[-1]))
+"""
+
+
+BEFORE = """
+import sys
+# an earlier revision's package, ahead of this checkout (an editable install's finder too)
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in str(getattr(f, "__module__", f))]
+sys.path.insert(0, sys.argv.pop(1))
+from presshold.cli import main
+raise SystemExit(main(sys.argv[1:]))
 """
 
 
@@ -80,7 +99,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     work done, much less disturbed than wall time when other jobs share the cores."""
     before = _children_cpu()
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=ENV)
     return time.perf_counter() - t0, _children_cpu() - before
 
 
@@ -98,6 +117,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=3_600_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
+    ap.add_argument("--before", type=Path, default=None, help="an earlier revision's tree")
     args = ap.parse_args()
     csv_path, pq_path, skip = write_files(args.dir, args.rows)
     for p in (csv_path, pq_path):
@@ -108,7 +128,13 @@ def main() -> None:
         "bare loadtxt+sosfilt": [sys.executable, "-c", BARE, str(csv_path), str(skip)],
         "analyze CSV": [*analyze, str(csv_path), *opts],
         "analyze Parquet": [*analyze, str(pq_path), *opts],
+        "import numpy+pyarrow.parquet": [sys.executable, "-c", "import numpy, pyarrow.parquet"],
+        "import numpy+scipy.signal": [sys.executable, "-c", "import numpy, scipy.signal"],
     }
+    if args.before:
+        old = [sys.executable, "-c", BEFORE, str(args.before.resolve()), "analyze"]
+        cmds["before: analyze CSV"] = [*old, str(csv_path), *opts]
+        cmds["before: analyze Parquet"] = [*old, str(pq_path), *opts]
     wall: dict[str, list[float]] = {k: [] for k in cmds}
     cpu: dict[str, list[float]] = {k: [] for k in cmds}
     print(f"load average before: {os.getloadavg()[0]:.1f}")
@@ -130,8 +156,19 @@ def main() -> None:
             f"median {label}: bare {bare:.2f} s, CSV {med['analyze CSV']:.2f} s "
             f"(ratio {med['analyze CSV'] / bare:.2f}, goal <= 0.5), Parquet "
             f"{med['analyze Parquet']:.2f} s (ratio {med['analyze Parquet'] / bare:.2f}, "
-            "goal <= 0.1)"
+            "goal <= 0.1); start-up only: numpy+pyarrow.parquet "
+            f"{med['import numpy+pyarrow.parquet']:.2f} s "
+            f"(ratio {med['import numpy+pyarrow.parquet'] / bare:.2f}), numpy+scipy.signal "
+            f"{med['import numpy+scipy.signal']:.2f} s "
+            f"(ratio {med['import numpy+scipy.signal'] / bare:.2f})"
         )
+        if args.before:
+            print(
+                f"  before: CSV {med['before: analyze CSV']:.2f} s "
+                f"(ratio {med['before: analyze CSV'] / bare:.2f}), Parquet "
+                f"{med['before: analyze Parquet']:.2f} s "
+                f"(ratio {med['before: analyze Parquet'] / bare:.2f})"
+            )
 
 
 def in_process(csv_path: Path, pq_path: Path, skip: int, runs: int) -> None:
@@ -154,11 +191,14 @@ def in_process(csv_path: Path, pq_path: Path, skip: int, runs: int) -> None:
     read_csv = best(lambda: read_trace(csv_path, settings=False))
     read_pq = best(lambda: read_trace(pq_path, settings=False))
     trace = read_trace(pq_path, settings=False)
-    pipeline = best(lambda: analyze(trace.t_s, trace.force_n, HoldParams(30.0, 3.0, 30.0)))
+    params = HoldParams(30.0, 3.0, 30.0)
+    pipeline = best(lambda: analyze(trace.t_s, trace.force_n, params))
+    keep = best(lambda: analyze(trace.t_s, trace.force_n, params, keep_samples=True))
     print(
         f"in-process, best of {runs}: np.loadtxt {loadtxt:.2f} s; read_trace CSV {read_csv:.2f} s "
-        f"({read_csv / loadtxt:.2f}x); read_trace Parquet {read_pq:.2f} s "
-        f"({read_pq / loadtxt:.2f}x); analyze() pipeline {pipeline:.2f} s"
+        f"({read_csv / loadtxt:.2f}x); read_trace Parquet {read_pq:.3f} s "
+        f"({read_pq / loadtxt:.3f}x); analyze() pipeline {pipeline:.3f} s "
+        f"(with keep_samples, display filter included: {keep:.3f} s)"
     )
 
 

@@ -31,7 +31,8 @@ from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
 
 from presshold.firmware_bridge.simulator import SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW, HandModel
 from presshold.signal import OneEuroFilter, OneEuroParams
-from presshold.signal.filters import GlitchGuard, _responses
+from presshold.signal.filters import GlitchGuard
+from presshold.signal.iir import BlockMap
 
 Filter = Callable[[np.ndarray, float], np.ndarray]
 BATCH = 500
@@ -57,8 +58,7 @@ class ButterworthDisplay:
             return y
         m = self._m.get(n)
         if m is None:
-            y_x, y_z, z_x, z_z = _responses(self.sos, n)
-            m = self._m[n] = np.block([[y_x, y_z], [z_x, z_z]])
+            m = self._m[n] = BlockMap(self.sos, n).matrix
         out = m @ np.concatenate((x, self.zi))
         self.zi = out[n:]
         return out[:n]

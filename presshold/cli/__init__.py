@@ -7,11 +7,22 @@ inside the handlers so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from presshold import __version__
 from presshold.errors import PressHoldError
+
+
+def one_blas_thread() -> None:
+    """Ask NumPy's OpenBLAS for one thread, before NumPy loads (a value the user set is kept).
+
+    PressHold's matrix products are small (a few dozen columns, ``presshold.signal.iir``): BLAS
+    worker threads cannot speed them up, only wake and spin, and starting the pool costs time at
+    import. Measured on a 2-core machine: ~0.1 s of CPU per ``presshold analyze`` process, a
+    third of the whole command on a Parquet trace (docs/benchmarks.md)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    one_blas_thread()
     from presshold.cli.options import join_option_values
 
     parser = build_parser()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +65,8 @@ def _store(data_dir: Path | None, url: str | None = None):  # type: ignore[no-un
 def _reading(store_path: Path | str) -> Iterator[None]:
     """A damaged or unreadable store is a one-line error, not a traceback; a reader that left
     the pipe (``… | head``) is not an error at all."""
+    import sqlite3  # here, not at the top: every ``presshold`` command loads this module
+
     try:
         yield
     except sqlite3.Error as exc:

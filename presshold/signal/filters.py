@@ -4,11 +4,11 @@
   trace, frames and exports' ``force_display_n`` show.
 - Detection: a 4th-order Butterworth low-pass at 4.5 Hz — what zones, holds and alerts are judged
   on (docs/holds.md). A linear, time-invariant IIR filter run with carried state, so any split of
-  a signal into blocks gives the whole-array ``scipy.signal.sosfilt`` result. Small blocks go
-  through one precomputed matrix product instead of ``sosfilt`` — a SciPy call costs tens of
-  microseconds, more than the whole per-block budget. The matrix is *derived from* ``sosfilt``
-  (its impulse and state responses) and carries the state in ``sosfilt``'s own ``zi`` layout, so
-  the two paths are interchangeable mid-stream.
+  a signal into blocks gives the whole-array result (to rounding). Designed and run in NumPy
+  (``iir.py``: matrix products per block, chunked with a prefix scan for long ones): a SciPy call
+  costs tens of microseconds, more than the whole per-block budget, and importing
+  ``scipy.signal`` costs about a second, more than an offline analysis of an hour at 1 kHz. The
+  state keeps ``scipy.signal.sosfilt``'s ``zi`` layout, so the tests check against it.
 
 Both filters are described, with their parameters and why, in docs/signal.md.
 """
@@ -19,16 +19,14 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
+from presshold.signal.iir import SosCascade, butter_lowpass
 from presshold.signal.one_euro import OneEuroFilter, OneEuroParams
 
 DISPLAY = OneEuroParams()  # min cut-off 1 Hz, beta 1 /N, speed cut-off 0.5 Hz (docs/signal.md)
 DETECT_HZ = 4.5  # voluntary force sits below 4 Hz; physiological tremor at 8–12 Hz is removed
 DETECT_ORDER = 4
 DETECT_MAX_NYQ = 0.6  # at low rates the cut-off is clamped to this fraction of Nyquist
-MATRIX_MAX_BLOCK = 128  # larger blocks: sosfilt (its fixed cost is amortised)
-MATRIX_CACHE = 48  # distinct block lengths kept
 
 GLITCH_FLOOR_N = 20.0
 MAX_FORCE_N = 1e7
@@ -53,52 +51,40 @@ def design_filters(rate_hz: float, display: OneEuroParams = DISPLAY) -> FilterDe
     if not rate_hz > 0:
         raise ValueError(f"sample rate must be positive, got {rate_hz}")
     f_det = min(DETECT_HZ, DETECT_MAX_NYQ * rate_hz / 2)
-    sos = butter(DETECT_ORDER, f_det, fs=rate_hz, output="sos")
+    sos = butter_lowpass(DETECT_ORDER, f_det, rate_hz)
     return FilterDesign(rate_hz, f_det, sos, display.at_rate(rate_hz))
-
-
-def _responses(sos: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Linear maps of sosfilt over n samples: (x→y, z→y, x→z', z→z') with z in zi layout."""
-    nsec = sos.shape[0]
-    k = 2 * nsec
-    y_x, z_x = sosfilt(sos, np.eye(n), axis=-1, zi=np.zeros((nsec, n, 2)))
-    basis = np.eye(k).reshape(k, nsec, 2).transpose(1, 0, 2)
-    y_z, z_z = sosfilt(sos, np.zeros((k, n)), axis=-1, zi=basis)
-    return (
-        y_x.T,
-        y_z.T,
-        z_x.transpose(1, 0, 2).reshape(n, k).T,
-        z_z.transpose(1, 0, 2).reshape(k, k).T,
-    )
 
 
 class FilterBank:
     """The display filter and the detection filter, fed the same (cleaned) samples.
 
     ``state`` is the detection filter's ``zi`` (flattened); the display filter keeps its own.
+    ``display=False`` leaves the display filter out (an offline analysis that reports no display
+    values: holds, alerts and metrics are judged on the detection signal alone); ``process``
+    then returns the detection signal in its place.
     """
 
-    def __init__(self, design: FilterDesign) -> None:
+    def __init__(self, design: FilterDesign, *, display: bool = True) -> None:
         self.design = design
-        self.display = OneEuroFilter(design.rate_hz, design.display)
-        self._k = 2 * design.detect_sos.shape[0]
-        self._steady = sosfilt_zi(design.detect_sos).ravel()
-        self._matrices: dict[int, np.ndarray] = {}
+        self.display = OneEuroFilter(design.rate_hz, design.display) if display else None
+        self._cascade = SosCascade(design.detect_sos)
         self.state: np.ndarray | None = None
 
     def restart(self) -> None:
         """Forget both states; the next block starts them at its first sample (after a gap)."""
         self.state = None
-        self.display.state = None
+        if self.display is not None:
+            self.display.state = None
 
     def reset(self, x0: float) -> None:
         """Start as if the input had always been ``x0`` (no start-up transient)."""
-        self.state = self._steady * x0
-        self.display.reset(x0)
+        self.state = self._cascade.steady * x0
+        if self.display is not None:
+            self.display.reset(x0)
 
     def initial_state(self, x0: float) -> np.ndarray:
         """The detection ``zi`` that ``reset(x0)`` sets, for checking against ``sosfilt``."""
-        return (self._steady * x0).reshape(-1, 2)
+        return (self._cascade.steady * x0).reshape(-1, 2)
 
     def process(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Filter one block (state carried); returns (display, detect)."""
@@ -106,17 +92,9 @@ class FilterBank:
             return x.copy(), x.copy()
         if self.state is None:
             self.reset(float(x[0]))
-        display = self.display.process(x)
-        z = self.state
-        assert z is not None
-        n = x.size
-        if n <= MATRIX_MAX_BLOCK:
-            out = self._matrix(n) @ np.concatenate((x, z))
-            self.state = out[n:]
-            detect = out[:n]
-        else:
-            detect, zf = sosfilt(self.design.detect_sos, x, zi=z.reshape(-1, 2))
-            self.state = zf.ravel()
+        assert self.state is not None
+        detect, self.state = self._cascade.filter(x, self.state)
+        display = detect if self.display is None else self.display.process(x)
         z = self.state
         if not (float(_max(z)) < STATE_LIMIT and float(_min(z)) > -STATE_LIMIT):  # NaN fails too
             return self._recover(x, display, detect)
@@ -127,6 +105,7 @@ class FilterBank:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The state overflowed: outputs that are not finite become the input, and the filters
         restart from the block's last input, so the next block is clean (never NaN forever)."""
+        same = disp is det
         disp, det = disp.copy(), det.copy()
         for y in (disp, det):
             bad = ~np.isfinite(y) | (np.abs(y) > STATE_LIMIT)
@@ -136,21 +115,7 @@ class FilterBank:
             self.reset(last)
         else:
             self.restart()  # the next block's first sample restarts them
-        return disp, det
-
-    def _matrix(self, n: int) -> np.ndarray:
-        m = self._matrices.get(n)
-        if m is None:
-            if len(self._matrices) >= MATRIX_CACHE:
-                self._matrices.pop(next(iter(self._matrices)))
-            m = self._build(n)
-            self._matrices[n] = m
-        return m
-
-    def _build(self, n: int) -> np.ndarray:
-        """[x, z] → [y, z'] for a block of n samples."""
-        y_x, y_z, z_x, z_z = _responses(self.design.detect_sos, n)
-        return np.block([[y_x, y_z], [z_x, z_z]])
+        return (det if same else disp), det
 
 
 class GlitchGuard:
@@ -175,14 +140,17 @@ class GlitchGuard:
         h0, h1 = self._h0, self._h1
         if h0 is not None and h1 is not None:
             # every sample within the threshold of its predecessor ⇒ none is a glitch (the
-            # median lies between the predecessor and the sample); NaN fails these comparisons
+            # median lies between the predecessor and the sample); NaN fails these comparisons.
+            # The range says so at once for most blocks; one that holds a whole press (offline)
+            # needs the steps themselves, still far cheaper than the careful pass
             hi, lo = float(_max(x)), float(_min(x))
             if (
-                hi - lo <= threshold
-                and hi - h1 <= threshold
-                and h1 - lo <= threshold
-                and lo >= -MAX_FORCE_N
+                lo >= -MAX_FORCE_N
                 and hi <= MAX_FORCE_N
+                and (
+                    (hi - lo <= threshold and hi - h1 <= threshold and h1 - lo <= threshold)
+                    or float(_max(np.abs(np.diff(x, prepend=h1)))) <= threshold
+                )
             ):
                 if x.size >= 2:
                     self._h0, self._h1 = float(x[-2]), float(x[-1])

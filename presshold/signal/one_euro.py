@@ -16,11 +16,12 @@ Butterworth display filter's own cap): above it the filter is a pass-through any
 bounds ``1 − a`` from below (≥ 0.28), which keeps the vectorised scan's products in range.
 
 Why the two paths: the output recursion is time-varying, so ``lfilter``/``sosfilt`` cannot run it,
-and there is no NumPy primitive for it. Measured on the project's 2-core machine (see
+and there is no NumPy primitive for it (nor for the speed's, which is not; SciPy is not used here,
+its import alone costs ~1 s — see ``iir.py``). Measured on the project's 2-core machine (see
 docs/benchmarks.md, ``bench/bench_filter.py``): a plain Python loop over the block costs ~0.2 µs
 per sample (≈ 7 µs for a block of 32) and nothing per call, and any block split gives bit-for-bit
-the same numbers; the NumPy scan below costs ~20 µs per call (``lfilter`` for the speed,
-cumulative products for the output) but only a few tens of ns per sample. The loop wins below ~100
+the same numbers; the NumPy scan below costs ~20 µs per call (cumulative products, for the
+speed and the output) but only a few tens of ns per sample. The loop wins below ~100
 samples: live blocks (≤ 64 samples) take it, long blocks and offline analyses the scan. The two
 agree to rounding (~1e-13 N).
 """
@@ -31,7 +32,6 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.signal import lfilter
 
 TWO_PI = 2.0 * math.pi
 MAX_CUTOFF_NYQ = 0.8  # cut-offs never above this fraction of Nyquist (0.4 · rate)
@@ -143,29 +143,33 @@ class OneEuroFilter:
         return np.array(out)
 
     def _scan(self, x: np.ndarray) -> np.ndarray:
-        """Vectorised: the speed by ``lfilter``, then y_i = g_i·y_{i−1} + (1 − g_i)·x_i solved
-        per chunk as y = P · (y_0 + cumsum((1 − g)·x / P)), P = cumprod(g), chunks chained."""
+        """Vectorised: both recursions (speed, then output) by :func:`first_order_scan`."""
         assert self.state is not None
         y0, xp, v0 = self.state
         ad, k, rate = self._ad, self._k, self.rate_hz
-        # direct form II transposed: v_i = k·x_i + z;  z = −k·x_i + (1 − ad)·v_i
-        v, _ = lfilter([k, -k], [1.0, ad - 1.0], x, zi=[(1.0 - ad) * v0 - k * xp])
+        # v_i = (1 − ad)·v_{i−1} + k·(x_i − x_{i−1})
+        v = first_order_scan(np.full(x.size, 1.0 - ad), k * np.diff(x, prepend=xp), v0)
         w = np.minimum(self._w0 + self._wb * np.abs(v), self._wmax)
         den = w + rate
-        g = rate / den
-        b = x * (w / den)
-        n = x.size
-        chunks = -(-n // SCAN_CHUNK)
-        pad = chunks * SCAN_CHUNK - n
-        if pad:
-            g = np.concatenate((g, np.ones(pad)))
-            b = np.concatenate((b, np.zeros(pad)))
-        g = g.reshape(chunks, SCAN_CHUNK)
-        prod = np.cumprod(g, axis=1)
-        local = prod * np.cumsum(b.reshape(chunks, SCAN_CHUNK) / prod, axis=1)  # from y = 0
-        starts = [y0]  # each chunk's y_0: chained through the chunk ends (a few per 1,000)
-        for p_end, l_end in zip(prod[:, -1].tolist(), local[:, -1].tolist(), strict=True):
-            starts.append(l_end + p_end * starts[-1])
-        out = (local + prod * np.array(starts[:-1])[:, None]).ravel()[:n]
+        out = first_order_scan(rate / den, x * (w / den), y0)  # y_i = g_i·y_{i−1} + (1 − g_i)·x_i
         self.state = (float(out[-1]), float(x[-1]), float(v[-1]))
         return out
+
+
+def first_order_scan(g: np.ndarray, b: np.ndarray, y0: float) -> np.ndarray:
+    """y_i = g_i·y_{i−1} + b_i from ``y0``, for 0.28 ≤ g_i ≤ 1, without a Python loop: per chunk
+    of ``SCAN_CHUNK`` samples y = P · (y_0 + cumsum(b / P)) with P = cumprod(g), chunks chained
+    through their ends (a few per 1,000 samples). Each term's rounding error stays below ε·|b|
+    times the chunk length (P only shrinks within a chunk), so no precision is lost to range."""
+    n = g.size
+    chunks = -(-n // SCAN_CHUNK)
+    pad = chunks * SCAN_CHUNK - n
+    if pad:
+        g = np.concatenate((g, np.ones(pad)))
+        b = np.concatenate((b, np.zeros(pad)))
+    prod = np.cumprod(g.reshape(chunks, SCAN_CHUNK), axis=1)
+    local = prod * np.cumsum(b.reshape(chunks, SCAN_CHUNK) / prod, axis=1)  # from y = 0
+    starts = [y0]  # each chunk's y_0: chained through the chunk ends
+    for p_end, l_end in zip(prod[:, -1].tolist(), local[:, -1].tolist(), strict=True):
+        starts.append(l_end + p_end * starts[-1])
+    return (local + prod * np.array(starts[:-1])[:, None]).ravel()[:n]

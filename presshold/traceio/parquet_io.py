@@ -68,20 +68,29 @@ def write(sink: str | Path | Any, meta: dict[str, Any], blocks: Iterable[TraceBl
             writer.write_table(pa.concat_tables(pending), row_group_size=rows)
 
 
-def read_metadata(source: str | Path | Any) -> dict[str, Any]:
+def open_file(source: str | Path | Any) -> pq.ParquetFile:
+    """The file opened once (memory-mapped): its schema, metadata and columns come from it.
+    ``ParquetFile.read`` rather than ``pq.read_table``: the latter goes through the dataset
+    layer, whose import alone (with ``numpy.ma``) costs ~40 ms per process."""
+    return pq.ParquetFile(source, memory_map=True)
+
+
+def read_metadata(source: pq.ParquetFile) -> dict[str, Any]:
     """The metadata written by :func:`write` (empty for a Parquet file not made by PressHold)."""
-    kv = pq.read_schema(source).metadata or {}
+    kv = source.schema_arrow.metadata or {}
     if META_KEY in kv:
         return dict(json.loads(kv[META_KEY]))
     return {}
 
 
-def read_columns(source: str | Path | Any, columns: Iterable[str]) -> dict[str, np.ndarray]:
-    """The named columns as NumPy arrays (``state`` as its strings)."""
-    table = pq.read_table(source, columns=list(columns), use_threads=True, memory_map=True)
+def read_columns(source: pq.ParquetFile, columns: Iterable[str]) -> dict[str, np.ndarray]:
+    """The named columns as NumPy arrays (``state`` as its strings); a numeric column without
+    nulls in one chunk is handed over without a copy."""
+    table = source.read(columns=list(columns), use_threads=True)
     out: dict[str, np.ndarray] = {}
     for name in table.column_names:
-        col = table.column(name).combine_chunks()
+        chunked = table.column(name)
+        col = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
         if pa.types.is_dictionary(col.type):
             out[name] = np.asarray(col.dictionary_decode().to_pylist(), dtype=object)
         else:

@@ -66,12 +66,12 @@ def read_trace(
 
 def _read_parquet(path: Path, label: str, want_settings: bool) -> Trace:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from presshold.traceio import parquet_io
 
     try:
-        schema = pq.read_schema(path)
+        pf = parquet_io.open_file(path)
+        schema = pf.schema_arrow
     except (pa.ArrowException, OSError) as exc:
         raise TraceFormatError(f"{label}: not a readable Parquet file: {exc}") from None
     names = schema.names
@@ -85,17 +85,20 @@ def _read_parquet(path: Path, label: str, want_settings: bool) -> Trace:
     with_settings = want_settings and parquet_io.has_settings(schema)
     wanted = ["t_s", fcol, *(SETTINGS_COLUMNS if with_settings else ())]
     try:
-        cols = parquet_io.read_columns(path, wanted)
-        meta = parquet_io.read_metadata(path)
+        with pf:
+            cols = parquet_io.read_columns(pf, wanted)
+            meta = parquet_io.read_metadata(pf)
     except (pa.ArrowException, OSError) as exc:
         raise TraceFormatError(f"{label}: cannot read the Parquet data: {exc}") from None
     for c in ("t_s", fcol):
         if cols[c].dtype.kind not in "fiu":
             raise TraceFormatError(f"{label}: column {c} is not numeric ({cols[c].dtype})")
     settings = {c: cols[c] for c in SETTINGS_COLUMNS} if SETTINGS_COLUMNS[0] in cols else None
+    scale = FORCE_COLUMNS[fcol]
+    force = np.asarray(cols[fcol], float)
     return Trace(
         np.asarray(cols["t_s"], float),
-        np.asarray(cols[fcol], float) * FORCE_COLUMNS[fcol],
+        force if scale == 1.0 else force * scale,
         "parquet",
         meta,
         settings,

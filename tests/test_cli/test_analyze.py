@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from presshold.cli import main
-from presshold.signal import FORCE_UNITS
+from presshold.signal import FORCE_UNITS, HoldParams
 
 HEADER = "t_s,force_n,raw,force_display_n,force_detect_n,state"
 
@@ -140,3 +140,51 @@ def test_quoted_cells_and_crlf_line_ends(tmp_path, capsys):
     p.write_text(f'"t_s","force_n"\r\n{rows}', newline="")
     code, out, _ = run(capsys, p, "--target", "30", "--tolerance", "3N", "--hold", "5", "--json")
     assert code == 0 and json.loads(out)["holds_completed"] == 1
+
+
+PROBE = """
+import json, os, sys
+from presshold.cli import main
+code = main(sys.argv[1:])
+heavy = ("scipy", "pyarrow.dataset")
+print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules],
+                  "blas": os.environ.get("OPENBLAS_NUM_THREADS")}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_analyze_loads_only_what_it_needs(tmp_path, fmt):
+    """The start-up cost of a fresh ``presshold analyze`` is most of its time on a Parquet
+    trace (docs/benchmarks.md): it must not import SciPy (~1 s of CPU) or pyarrow's dataset
+    layer, and it runs NumPy's BLAS on one thread unless told otherwise."""
+    import os
+    import subprocess
+    import sys
+
+    from presshold.traceio import parquet_io
+    from presshold.traceio.columns import TraceBlock
+
+    t, f = make_trace()
+    if fmt == "csv":
+        path = tmp_path / "a.csv"
+        write_export(path, t, f)
+    else:
+        path = tmp_path / "a.parquet"
+        state = np.zeros(t.size, np.uint8)
+        block = TraceBlock(t, f, f * 1000, f, f, state, HoldParams(30.0, 3.0, 5.0))
+        parquet_io.write(path, {"session_id": "x"}, [block])
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    argv = ["analyze", str(path), "--target", "30", "--hold", "5", "--json"]
+    for blas, want in ((None, "1"), ("2", "2")):
+        run_env = env if blas is None else {**env, "OPENBLAS_NUM_THREADS": blas}
+        proc = subprocess.run(
+            [sys.executable, "-c", PROBE, *argv],
+            capture_output=True,
+            text=True,
+            env=run_env,
+            timeout=60,
+            check=False,
+        )
+        report = json.loads(proc.stderr.strip().splitlines()[-1])
+        assert report == {"code": 0, "loaded": [], "blas": want}, proc.stderr
+        assert json.loads(proc.stdout)["holds_completed"] == 1

@@ -5,6 +5,7 @@ import pytest
 from test_signal.traces_gen import levels, piecewise
 
 from presshold.signal import HoldParams, LivePipeline, analyze
+from presshold.signal.detector import zone_codes, zone_edges
 
 P = HoldParams(target_n=30.0, tolerance_n=3.0, hold_s=5.0, grace_s=0.5, min_hold_s=1.0)
 RATE = 100.0
@@ -215,3 +216,15 @@ def test_per_sample_outputs_for_an_export():
     assert np.all(s.state_code[lingering] == 0)
     np.testing.assert_array_equal(s.in_band, s.state_code == 2)
     assert analyze(t, f, P, RATE).samples is None
+
+
+@pytest.mark.parametrize("n", [1, 64, 65, 10_000])
+def test_zone_codes_are_searchsorted_on_every_path(n):
+    """Long blocks count edges by comparisons instead of a binary search: the same codes, at the
+    edges themselves, a hair either side, and for non-finite values."""
+    edges = zone_edges(HoldParams(target_n=30.0, tolerance_n=3.0, hold_s=5.0))
+    special = np.r_[edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)]
+    special = np.r_[special, np.nan, np.inf, -np.inf]
+    y = np.random.default_rng(n).uniform(-5.0, 45.0, n)
+    y[: min(n, special.size)] = special[: min(n, special.size)]
+    np.testing.assert_array_equal(zone_codes(edges, y), edges.searchsorted(y, "right"))

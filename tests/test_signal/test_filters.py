@@ -103,3 +103,31 @@ def test_guard_carries_its_look_behind_across_blocks():
     g = GlitchGuard()
     pieces = [g.clean(x[a:b], 30.0)[0] for a, b in ((0, 7), (7, 8), (8, 20))]
     assert np.all(np.concatenate(pieces) == 30.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 400), min_size=1, max_size=12),
+    step=st.floats(0.5, 60.0),
+    spikes=st.lists(st.integers(0, 4799), max_size=6),
+    seed=st.integers(0, 1000),
+)
+def test_the_guards_quick_checks_answer_as_the_careful_pass_would(sizes, step, spikes, seed):
+    """The guard skips its careful pass when no sample can be a glitch (the range, or every
+    step, within the threshold): bit for bit what the careful pass gives, on random walks whose
+    steps straddle the threshold, with spikes."""
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.uniform(-step, step, 4800))
+    x[[i for i in spikes if i < x.size]] = 5000.0
+    quick, careful = GlitchGuard(), GlitchGuard()
+    at = 0
+    for n in sizes:
+        block = x[at : at + n]
+        at += n
+        if block.size == 0:
+            break
+        got, got_idx = quick.clean(block, 30.0)
+        want, want_idx = careful._careful(block, 30.0)
+        assert np.array_equal(got, want)
+        assert (got_idx is None and want_idx is None) or np.array_equal(got_idx, want_idx)
+        assert (quick._h0, quick._h1) == (careful._h0, careful._h1)
