@@ -65,3 +65,40 @@ def test_twelve_tiles_fit_one_screen_and_follow_their_stations(
     assert page.locator("#station-select").input_value() == "sim-3"
     assert page.locator(".station-pick").is_visible()
     page.close()
+
+
+# Measured in one task (text set, layout read, text restored) so no websocket message lands between.
+_TILE_GEOMETRY = """(values) => {
+  const tiles = [...document.querySelectorAll('.tile')];
+  const saved = tiles.map(t => t.querySelector('.tile-big').textContent);
+  const out = values.map(v => tiles.map(t => {
+    t.querySelector('.tile-big').textContent = v;
+    const r = (c) => t.querySelector(c).getBoundingClientRect();
+    const big = r('.tile-big'), unit = r('.tile-unit'), timer = r('.tile-timer');
+    return {height: t.getBoundingClientRect().height, top: t.getBoundingClientRect().top,
+            sameLine: unit.top < big.bottom && unit.bottom > big.top,
+            clear: unit.right <= timer.left, font: parseFloat(getComputedStyle(t.querySelector('.tile-big')).fontSize)};
+  }));
+  tiles.forEach((t, i) => { t.querySelector('.tile-big').textContent = saved[i]; });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (1024, 768), (1366, 768), (1920, 1080)])
+def test_a_tile_keeps_its_height_and_its_unit_beside_the_number_whatever_the_value(
+    class12: tuple[Any, ServerProcess], size: tuple[int, int]
+) -> None:
+    """On a tablet the unit used to wrap under "29.4" but not under "9.4": each press and release
+    changed the tile's height and moved every tile below it."""
+    browser, server = class12
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(server.url + "/overview")
+    page.wait_for_function("document.querySelectorAll('.tile').length === 12")
+    by_value = page.evaluate(_TILE_GEOMETRY, ["0.0", "9.4", "29.4", "888.8"])
+    for value, tiles in zip(["0.0", "9.4", "29.4", "888.8"], by_value, strict=True):
+        for i, tile in enumerate(tiles):
+            assert tile["sameLine"] and tile["clear"], (size, value, i, tile)
+            assert tile["height"] == by_value[0][i]["height"], (size, value, i)
+            assert tile["top"] == by_value[0][i]["top"], (size, value, i)
+            assert tile["font"] >= 44, (size, tile)  # still readable across a room
+    page.close()
