@@ -75,9 +75,10 @@ _TILE_GEOMETRY = """(values) => {
     t.querySelector('.tile-big').textContent = v;
     const r = (c) => t.querySelector(c).getBoundingClientRect();
     const big = r('.tile-big'), unit = r('.tile-unit'), timer = r('.tile-timer');
+    const font = parseFloat(getComputedStyle(t.querySelector('.tile-big')).fontSize);
     return {height: t.getBoundingClientRect().height, top: t.getBoundingClientRect().top,
             sameLine: unit.top < big.bottom && unit.bottom > big.top,
-            clear: unit.right <= timer.left, font: parseFloat(getComputedStyle(t.querySelector('.tile-big')).fontSize)};
+            clear: unit.right <= timer.left, font};
   }));
   tiles.forEach((t, i) => { t.querySelector('.tile-big').textContent = saved[i]; });
   return out;
