@@ -156,3 +156,35 @@ def test_ppt_on_the_simulator_with_the_body_map(
     assert all(t["rate_n_per_s"] > 2 for t in trials)
     httpx.post(server.url + "/api/sessions/current/stop")
     assert console.errors == []
+
+
+def test_a_second_enter_adds_one_client_and_a_name_typed_meanwhile_is_kept(
+    sim: tuple[Any, ServerProcess],
+) -> None:
+    """The form used to post once per Enter and to reset itself when the answer came, wiping
+    whatever had been typed since (a slow server made both easy to hit)."""
+    browser, server = sim
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    console = ConsoleErrors(page)
+    held: list[Any] = []  # POSTs held back: the server answers when the test says so
+    page.route(
+        "**/api/clients",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.goto(server.url + "/clients")
+    page.locator("#msg").wait_for(state="attached")
+    name = page.get_by_label("Name or code")
+    name.fill("Dan Hold")
+    name.press("Enter")
+    page.wait_for_function("document.querySelector('#new-client [type=submit]').disabled")
+    name.press("Enter")  # impatient: a second Enter while the first is on its way
+    name.fill("Eve Next")  # and the next client typed at once
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].continue_()
+    page.locator("#clients tbody tr", has_text="Dan Hold").wait_for()
+    assert name.input_value() == "Eve Next"
+    names = [c["name"] for c in httpx.get(server.url + "/api/clients").json()]
+    assert names.count("Dan Hold") == 1
+    assert console.errors == []
+    page.close()
