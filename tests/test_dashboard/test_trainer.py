@@ -264,3 +264,48 @@ def test_a_second_enter_adds_one_student_and_a_name_typed_meanwhile_is_kept(
     assert names.count("Fay Quick") == 1
     assert console.errors == []
     page.close()
+
+
+_BOXES = """() => Object.fromEntries(['#run-panel', '.readouts-panel', '#session-btn', '#tare-btn',
+  '#gauge', '#timer'].map(s => { const r = document.querySelector(s).getBoundingClientRect();
+  return [s, [r.top, r.bottom, r.left, r.right]]; }))"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (768, 1024), (390, 844)])
+def test_a_run_and_its_results_never_push_the_readouts_off_the_page(
+    classroom: tuple[Any, ServerProcess], size: tuple[int, int]
+) -> None:
+    """The run panel grew with its content (cue, trial chart, results table) above the readouts
+    of a page that does not scroll: at the end of a run on a laptop Session and Tare were cut off
+    below the window and the gauge half gone."""
+    import httpx
+
+    browser, server = classroom
+    student = httpx.post(server.url + "/api/students", json={"name": f"Hal {size[0]}"}).json()
+    protocol = next(
+        p for p in httpx.get(server.url + "/api/protocols").json() if p["name"] == BLIND
+    )
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    console = ConsoleErrors(page)
+    page.goto(server.url + "/?station=sim-2")
+    page.locator("#status[data-state='simulated']").wait_for()
+    r = httpx.post(
+        server.url + "/api/stations/sim-2/run",
+        json={"protocol_id": protocol["id"], "student_id": student["id"]},
+    )
+    assert r.status_code == 201, r.text
+    page.locator("#run-panel").wait_for()
+    page.wait_for_timeout(300)
+    during = page.evaluate(_BOXES)
+    assert httpx.post(server.url + "/api/stations/sim-2/run/stop").status_code == 200
+    page.locator("#run-result .run-score").wait_for()  # the verdict and the trials table
+    page.wait_for_timeout(300)
+    after = page.evaluate(_BOXES)
+    for what, (top, bottom, left, right) in after.items():
+        inside = top >= 0 and left >= 0 and bottom <= size[1] + 0.5 and right <= size[0] + 0.5
+        assert inside, (what, after[what])
+        if what != "#run-panel":
+            assert after[what] == during[what], what  # nothing moved when the results came
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= size[0]
+    assert console.errors == []
+    page.close()
