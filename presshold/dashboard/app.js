@@ -296,6 +296,9 @@ function lost(ws, why = null) {
   showToast("sensor-banner", ""); // the server's last word on the sensor may be stale now
   setOffline(true);
   $("rate-text").textContent = "";
+  // Whether the server still records is unknown now: no frozen "Recording 12:34" (the next
+  // status after reconnecting says again)
+  setAttr("session-text", "data-recording", "false"); setText("session-text", "");
   setTimeout(connect, backoff); backoff = Math.min(backoff * 2, MAX_BACKOFF);
 }
 // The server sends at least one frame a second; three silent seconds mean a dead connection.

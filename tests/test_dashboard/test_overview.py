@@ -103,3 +103,36 @@ def test_a_tile_keeps_its_height_and_its_unit_beside_the_number_whatever_the_val
             assert tile["top"] == by_value[0][i]["top"], (size, value, i)
             assert tile["font"] >= 44, (size, tile)  # still readable across a room
     page.close()
+
+
+def test_a_lost_server_blanks_every_tile_and_they_come_back(
+    class12: tuple[Any, ServerProcess],
+) -> None:
+    """Runs last in this module (it restarts the server). The tiles used to keep their last
+    number, "In band", timer and recording dot, only greyed, while the server was gone."""
+    browser, server = class12
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(server.url + "/overview")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.tile-big')].filter(b => b.textContent !== '—')"
+        ".length === 12"
+    )
+    server.kill()
+    page.locator("#status[data-state='reconnecting']").wait_for()
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('.tile')].map(t => [t.querySelector('.tile-big')
+             .textContent, t.querySelector('.tile-state').textContent, t.dataset.recording,
+             t.querySelector('.tile-time').textContent,
+             t.querySelector('.tile-alert').classList.contains('active'),
+             t.querySelector('[role=meter]').getAttribute('aria-valuetext')])"""
+    )
+    assert shown == [["—", "No signal", "false", "—", False, "no signal"]] * 12
+    assert "connected" not in page.locator("#count-text").text_content()
+    server.start()  # same port, same data directory
+    page.locator("#status[data-state='connected']").wait_for(timeout=20_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.tile-big')].filter(b => b.textContent !== '—')"
+        ".length === 12",
+        timeout=20_000,
+    )
+    page.close()
