@@ -188,3 +188,32 @@ def test_a_second_enter_adds_one_client_and_a_name_typed_meanwhile_is_kept(
     assert names.count("Dan Hold") == 1
     assert console.errors == []
     page.close()
+
+
+_PACE_TEXTS = [
+    "Press at 10 N/s",
+    "Keep pressing steadily…",
+    "On pace · 10.0 N/s",
+    "Too fast · 100.0 N/s — slow down",
+    "Too slow · 10.0 N/s — press a little faster",
+]
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 768), (768, 1024), (390, 844)])
+def test_the_threshold_button_stays_put_whatever_the_pace_advice(
+    sim: tuple[Any, ServerProcess], size: tuple[int, int]
+) -> None:
+    """The live pace advice ran to one line or two as the ramp's rate changed, moving "Threshold
+    now" up and down under the therapist's finger."""
+    browser, server = sim
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(server.url + "/")
+    page.locator("#status[data-state='simulated']").wait_for()
+    page.get_by_text("Pressure-pain threshold (PPT)").click()
+    tops = page.evaluate(
+        """(texts) => texts.map(t => { document.getElementById('ppt-pace').textContent = t;
+             return document.getElementById('ppt-take').getBoundingClientRect().top; })""",
+        _PACE_TEXTS,
+    )
+    assert len(set(tops)) == 1, dict(zip(_PACE_TEXTS, tops, strict=True))
+    page.close()
