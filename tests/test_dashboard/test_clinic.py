@@ -217,3 +217,23 @@ def test_the_threshold_button_stays_put_whatever_the_pace_advice(
     )
     assert len(set(tops)) == 1, dict(zip(_PACE_TEXTS, tops, strict=True))
     page.close()
+
+
+def test_the_pace_advice_never_reads_minus_zero(sim: tuple[Any, ServerProcess]) -> None:
+    """A probe held still gives a rate a hair below zero, shown as "Too slow · -0.0 N/s"."""
+    browser, server = sim
+    page = browser.new_page()
+    page.goto(server.url + "/sessions")  # any page of the server: the module loads from it
+    text = page.evaluate(
+        """async () => {
+             const { PptPanel } = await import('/static/ppt.js');
+             const root = document.createElement('div');
+             const panel = new PptPanel(root, { stationQuery: () => '' });
+             root.querySelector('#ppt').open = true;
+             const held = Array.from({ length: 21 }, (_, i) => [i * 0.05, 10 - 0.001 * i * 0.05]);
+             panel.samples(held);
+             return root.querySelector('#ppt-pace').textContent;
+           }"""
+    )
+    assert text == "Too slow · 0.0 N/s — press a little faster"
+    page.close()
