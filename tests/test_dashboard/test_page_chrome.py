@@ -15,16 +15,21 @@ pytestmark = pytest.mark.browser
 
 LINKS = [("/", "Live"), ("/overview", "Overview"), ("/sessions", "Sessions"),
          ("/students", "Students"), ("/clients", "Clients")]  # fmt: skip
+LONG_NAME = "Treatment table 4 — window side (Dr. Müller-Lüdenscheidt)"
 
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, dict[str, str]]]:
     """The browser, the server's URL and every page (path → the link marked current, if any)."""
-    with launch_browser() as browser, ServerProcess(tmp_path_factory.mktemp("chrome")) as server:
+    data = tmp_path_factory.mktemp("chrome")
+    with launch_browser() as browser, ServerProcess(data, source="sim:2") as server:
         url = server.url
         student = httpx.post(url + "/api/students", json={"name": "Ana"}).json()["id"]
         client = httpx.post(url + "/api/clients", json={"name": "Bo"}).json()["id"]
-        station = httpx.patch(url + "/api/stations/sim", json={"client_id": client}).json()
+        # two stations (the live page shows its station picker) and a long name in it
+        station = httpx.patch(
+            url + "/api/stations/sim-1", json={"client_id": client, "name": LONG_NAME}
+        ).json()
         session = station["session_id"]  # the recording session becomes Bo's visit
         yield (
             browser,
@@ -61,11 +66,15 @@ def test_every_page_links_to_every_other_the_same_way(pages: tuple[Any, str, dic
     page.close()
 
 
-@pytest.mark.parametrize("size", [(768, 1024), (1024, 768), (390, 844)])
+SIZES = [(768, 1024), (1024, 768), (390, 844), (1280, 800), (1366, 768)]
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_header_controls_stay_on_one_line(
     pages: tuple[Any, str, dict], size: tuple[int, int]
 ) -> None:
-    """With five links a tablet squeezed "High contrast" onto two cramped lines."""
+    """With five links a tablet squeezed "High contrast" onto two cramped lines, and a long
+    station name ran its picker under the page links or the view buttons."""
     browser, url, paths = pages
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     for path in paths:
@@ -74,14 +83,27 @@ def test_header_controls_stay_on_one_line(
         page.goto(url + path)
         header = page.locator("header.top")
         fit = header.evaluate(
-            """h => [...h.querySelectorAll('nav a, .view-btns button')].map(e => {
+            """h => [...h.querySelectorAll('nav a, .view-btns button, #station-select')]
+               .filter(e => e.offsetParent).map(e => {
                  const r = e.getBoundingClientRect(), range = document.createRange();
                  range.selectNodeContents(e);  // the text as laid out: two lines if it wrapped
                  const font = parseFloat(getComputedStyle(e).fontSize);
-                 return {what: e.textContent.trim(), right: r.right, bottom: r.bottom,
-                         textHeight: range.getBoundingClientRect().height, font};
+                 return {what: e.id || e.textContent.trim(), left: r.left, right: r.right,
+                         top: r.top, bottom: r.bottom, font,
+                         textHeight: e.id ? 0 : range.getBoundingClientRect().height};
                })"""
         )
+        for i, a in enumerate(fit):  # no control covers another
+            for b in fit[i + 1 :]:
+                apart = (
+                    a["right"] <= b["left"] + 0.5
+                    or b["right"] <= a["left"] + 0.5
+                    or a["bottom"] <= b["top"] + 0.5
+                    or b["bottom"] <= a["top"] + 0.5
+                )
+                assert apart, (path, size, a["what"], b["what"])
+        if path == "/":
+            assert any(item["what"] == "station-select" for item in fit)
         header_box = header.bounding_box()
         assert header_box is not None
         for item in fit:
@@ -89,4 +111,27 @@ def test_header_controls_stay_on_one_line(
             assert item["bottom"] <= header_box["y"] + header_box["height"] + 0.5, (path, item)
             assert item["textHeight"] < 2 * item["font"], (path, size, item)  # one line
         assert page.evaluate("document.scrollingElement.scrollWidth") <= size[0], path
+    page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_live_status_is_never_squeezed_out(
+    pages: tuple[Any, str, dict], size: tuple[int, int]
+) -> None:
+    """On a landscape tablet and a 1280 px laptop the station picker left the status no room:
+    the recording clock, and "Reconnecting…" when the server goes, were not shown at all."""
+    browser, url, _ = pages
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(url + "/")
+    page.locator("#status[data-state='simulated']").wait_for()
+    page.locator("#session-text", has_text="Recording").wait_for()
+    shown = page.evaluate(
+        """() => ['conn-text', 'session-text'].map(id => {
+             const e = document.getElementById(id), r = e.getBoundingClientRect();
+             const clip = (sel) => e.closest(sel).getBoundingClientRect();
+             const inside = (c) => r.left >= c.left - 0.5 && r.right <= c.right + 0.5;
+             return [id, r.width > 0 && inside(clip('#status')) && inside(clip('.status > *'))];
+           })"""
+    )
+    assert shown == [["conn-text", True], ["session-text", True]], size
     page.close()
