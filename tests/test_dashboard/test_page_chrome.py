@@ -135,3 +135,24 @@ def test_the_live_status_is_never_squeezed_out(
     )
     assert shown == [["conn-text", True], ["session-text", True]], size
     page.close()
+
+
+def test_the_export_menu_looks_like_one_and_opens_from_the_keyboard(
+    pages: tuple[Any, str, dict],
+) -> None:
+    """ "More formats" had lost its disclosure triangle and read as a plain label."""
+    browser, url, paths = pages
+    session = next(p for p in paths if p.startswith("/sessions/"))
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    page.goto(url + session)
+    summary = page.locator(".more-exports summary")
+    marker = "getComputedStyle(document.querySelector('.more-exports summary'), '::before').content"
+    assert page.evaluate(marker) == '"▸"'
+    summary.focus()
+    page.keyboard.press("Enter")
+    for name, ext in (("Parquet", "parquet"), ("MATLAB", "mat"), ("FHIR R4", "fhir.json")):
+        link = page.get_by_role("link", name=name, exact=True)
+        assert link.is_visible(), name
+        assert (link.get_attribute("href") or "").endswith(f"/export.{ext}"), name
+    assert page.evaluate(marker) == '"▾"'
+    page.close()
