@@ -31,6 +31,12 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, 
             url + "/api/stations/sim-1", json={"client_id": client, "name": LONG_NAME}
         ).json()
         session = station["session_id"]  # the recording session becomes Bo's visit
+        # a run at the other station, stopped at once: Ana has a trial, a run and reports
+        protocol = httpx.get(url + "/api/protocols").json()[0]["id"]
+        run = httpx.post(
+            url + "/api/stations/sim-2/run", json={"protocol_id": protocol, "student_id": student}
+        ).json()["id"]
+        httpx.post(url + "/api/stations/sim-2/run/stop")
         yield (
             browser,
             url,
@@ -41,6 +47,8 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, 
                 f"/sessions/{session}": "",
                 "/students": "/students",
                 f"/students/{student}": "",
+                f"/students/{student}/report": "",
+                f"/runs/{run}/report": "",
                 "/clients": "/clients",
                 f"/clients/{client}": "/clients",
                 f"/clients/{client}/visits/{session}": "/clients",
@@ -54,6 +62,8 @@ def test_every_page_links_to_every_other_the_same_way(pages: tuple[Any, str, dic
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     console = ConsoleErrors(page)
     for path, current in paths.items():
+        if path.endswith("/report"):
+            continue  # printable: no page links
         page.goto(url + path)
         nav = page.locator("header nav, body > nav").first
         got = nav.locator("a").evaluate_all(
@@ -78,8 +88,8 @@ def test_header_controls_stay_on_one_line(
     browser, url, paths = pages
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     for path in paths:
-        if path.startswith("/students/"):
-            continue  # a printable report: no header controls
+        if path.startswith(("/students/", "/runs/")):
+            continue  # rendered by the server: no header controls
         page.goto(url + path)
         header = page.locator("header.top")
         fit = header.evaluate(
@@ -155,4 +165,16 @@ def test_the_export_menu_looks_like_one_and_opens_from_the_keyboard(
         assert link.is_visible(), name
         assert (link.get_attribute("href") or "").endswith(f"/export.{ext}"), name
     assert page.evaluate(marker) == '"▾"'
+    page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_no_page_scrolls_sideways(pages: tuple[Any, str, dict], size: tuple[int, int]) -> None:
+    """A student's report (fifteen columns of trials) made a portrait tablet scroll sideways."""
+    browser, url, paths = pages
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    for path in paths:
+        page.goto(url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= size[0], (path, size)
     page.close()
