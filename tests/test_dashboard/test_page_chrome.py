@@ -3,6 +3,7 @@ current one marked), and a header whose controls stay on one line at tablet and 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,12 +32,16 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, 
             url + "/api/stations/sim-1", json={"client_id": client, "name": LONG_NAME}
         ).json()
         session = station["session_id"]  # the recording session becomes Bo's visit
-        # a run at the other station, stopped at once: Ana has a trial, a run and reports
-        protocol = httpx.get(url + "/api/protocols").json()[0]["id"]
+        # a run at the other station, stopped during its first trial (after the 4 s rest): Ana
+        # has a trial, a run and reports
+        protocols = httpx.get(url + "/api/protocols").json()
+        blind = next(p["id"] for p in protocols if p["name"] == "Blind test 20 N × 5")
         run = httpx.post(
-            url + "/api/stations/sim-2/run", json={"protocol_id": protocol, "student_id": student}
+            url + "/api/stations/sim-2/run", json={"protocol_id": blind, "student_id": student}
         ).json()["id"]
+        time.sleep(6)
         httpx.post(url + "/api/stations/sim-2/run/stop")
+        assert httpx.get(f"{url}/api/runs/{run}").json()["trials"], "no trial was scored"
         yield (
             browser,
             url,
@@ -176,5 +181,28 @@ def test_no_page_scrolls_sideways(pages: tuple[Any, str, dict], size: tuple[int,
     for path in paths:
         page.goto(url + path)
         page.wait_for_load_state("networkidle")
+        # a trial stopped at once scores mostly "—": add the row a real trial gives
+        page.evaluate(
+            "(row) => document.querySelectorAll('table.trials tbody, table.trials')"
+            ".forEach(t => t.insertAdjacentHTML('beforeend', row))",
+            _REAL_TRIAL_ROW,
+        )
         assert page.evaluate("document.scrollingElement.scrollWidth") <= size[0], (path, size)
     page.close()
+
+
+def _real_trial_row() -> str:
+    from presshold.server.trainer.reports import _trial_row
+
+    metrics = {
+        "rate_n_per_s": 9.1, "rate_asked_n_per_s": 10.0, "reference_rms_n": None,
+        "rms_error_n": 0.5, "time_in_band_pct": 88.0, "mean_error_n": -0.1, "cv": 0.022,
+        "time_to_band_s": 1.7, "overshoot_pct": 0.0, "hold_completed": True,
+    }  # fmt: skip
+    trial = {"metrics": metrics, "feedback": "blind", "shown": False, "passed": True,
+             "started_at": "2026-11-29T16:35:12Z", "target_n": 20.0, "score": 92.2,
+             "end_reason": "time"}  # fmt: skip
+    return _trial_row(1, trial, slice(5, 16))
+
+
+_REAL_TRIAL_ROW = _real_trial_row()
