@@ -184,9 +184,10 @@ function onFrame(f) {
 }
 function tick() {
   const f = state.frame;
-  if (f && f.seq !== renderedSeq && !offline && f.force_n != null) { // null: a hidden trial
+  if (f && f.seq !== renderedSeq && !offline) {
     renderedSeq = f.seq;
-    renderGauge(f.force_n, f.state); renderTimer(f); renderAlert(f.alert); renderRecording(f);
+    renderRecording(f); // the session clock runs on through a hidden trial
+    if (f.force_n != null) { renderGauge(f.force_n, f.state); renderTimer(f); renderAlert(f.alert); } // null: hidden
   }
   trace.draw(ring);
   requestAnimationFrame(tick);

@@ -118,6 +118,12 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
             timeout=20000,
         )
         assert not live.locator(".readouts-panel").is_visible()
+        # the session clock runs on while the force is hidden (it used to stop at the trial)
+        clock = live.locator("#session-text").text_content()
+        assert clock and clock.startswith("Recording")
+        live.wait_for_function(
+            "(c) => document.getElementById('session-text').textContent !== c", arg=clock
+        )
         live.screenshot(path=str(artifacts_dir / "trainer-live-blind.png"))
         # the trainer's view of the same station (linked from the Class panel) is not masked
         href = page.locator("#class-controls tr", has_text="Simulated hand 1").get_by_role(
