@@ -62,7 +62,8 @@ def test_twelve_tiles_fit_one_screen_and_follow_their_stations(
     page.get_by_role("group", name="Simulated hand 3", exact=True).click()
     page.wait_for_url("**/?station=sim-3")
     page.locator("#status[data-state='simulated']").wait_for()
-    assert page.locator("#station-select").input_value() == "sim-3"
+    # the picker is filled from /api/stations, which may answer after the socket's first status
+    page.wait_for_function("document.getElementById('station-select').value === 'sim-3'")
     assert page.locator(".station-pick").is_visible()
     page.close()
 
