@@ -40,8 +40,17 @@ class TreatmentSettings(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _derive_tolerance(cls, data: Any) -> Any:
-        """``tolerance_n`` from ``tolerance_pct`` before validation, so its bounds apply."""
+        """``tolerance_n`` from ``tolerance_pct`` before validation, so its bounds apply.
+
+        Neither tolerance given (``TreatmentSettings(target_n=20)``) means the default per cent
+        of *this* target, and ``tolerance_n`` alone a fixed tolerance (as in :meth:`patched`):
+        the defaults' 3 N only agrees with 10 % at 30 N, and a model that says 10 % while its
+        detector uses 3 N shows one band in the controls and another on the dial.
+        """
         if isinstance(data, dict):
+            if "tolerance_pct" not in data:  # a tolerance in newtons alone is a fixed one
+                pct_default = cls.model_fields["tolerance_pct"].default
+                data = {**data, "tolerance_pct": None if "tolerance_n" in data else pct_default}
             pct, target = data.get("tolerance_pct"), data.get("target_n", 30.0)
             if isinstance(pct, int | float) and isinstance(target, int | float):
                 data = {**data, "tolerance_n": target * pct / 100}

@@ -184,9 +184,10 @@ function onFrame(f) {
 }
 function tick() {
   const f = state.frame;
-  if (f && f.seq !== renderedSeq && !offline && f.force_n != null) { // null: a hidden trial
+  if (f && f.seq !== renderedSeq && !offline) {
     renderedSeq = f.seq;
-    renderGauge(f.force_n, f.state); renderTimer(f); renderAlert(f.alert); renderRecording(f);
+    renderRecording(f); // the session clock runs on through a hidden trial
+    if (f.force_n != null) { renderGauge(f.force_n, f.state); renderTimer(f); renderAlert(f.alert); } // null: hidden
   }
   trace.draw(ring);
   requestAnimationFrame(tick);
@@ -296,6 +297,9 @@ function lost(ws, why = null) {
   showToast("sensor-banner", ""); // the server's last word on the sensor may be stale now
   setOffline(true);
   $("rate-text").textContent = "";
+  // Whether the server still records is unknown now: no frozen "Recording 12:34" (the next
+  // status after reconnecting says again)
+  setAttr("session-text", "data-recording", "false"); setText("session-text", "");
   setTimeout(connect, backoff); backoff = Math.min(backoff * 2, MAX_BACKOFF);
 }
 // The server sends at least one frame a second; three silent seconds mean a dead connection.

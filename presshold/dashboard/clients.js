@@ -68,21 +68,27 @@ async function confirmDelete(c) {
   }, { once: true });
 }
 
+// One add at a time (a second Enter must not add the client twice), and once it is saved only
+// the fields still holding what was sent are cleared: a name typed meanwhile is kept.
+let adding = false;
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
+  if (adding) return;
   const f = new FormData(form), client = { name: f.get("name").trim() };
   if (f.get("sensitivity")) client.sensitivity = f.get("sensitivity");
   if (f.get("notes").trim()) client.notes = f.get("notes").trim();
   const target = parseFloat(f.get("target_n"));
   if (target > 0) client.presets = { target_n: target };
+  const submit = form.querySelector("[type=submit]");
+  adding = true; submit.disabled = true;
   try {
     const c = await api("/api/clients", { method: "POST", body: client });
-    form.reset();
+    for (const [name, value] of f) if (form.elements[name].value === value) form.elements[name].value = "";
     await load();
     msg.textContent = `Added ${c.name}.`;
   } catch (err) {
     msg.textContent = `Not added: ${err.message}`;
-  }
+  } finally { adding = false; submit.disabled = false; }
 });
 
 await load();

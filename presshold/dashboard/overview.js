@@ -65,6 +65,22 @@ function render(tile, st) {
   p.alert.classList.toggle("active", !!st.alert);
 }
 
+// The server is gone: no tile may go on showing its last number, state, timer or alert as if it
+// were live (the next overview message, after reconnecting, fills them in again).
+function unreachable({ el, parts: p }) {
+  el.dataset.zone = "offline";
+  el.dataset.recording = "false";
+  el.dataset.complete = "false";
+  p.big.textContent = "—";
+  p.state.textContent = "No signal";
+  p.meter.setAttribute("aria-valuenow", "0");
+  p.meter.setAttribute("aria-valuetext", "no signal");
+  p.ring.setAttribute("stroke-dashoffset", String(RING));
+  p.time.textContent = "—";
+  p.timer.setAttribute("aria-label", `${p.name.textContent} hold: no signal`);
+  p.alert.textContent = ""; p.alert.dataset.kind = ""; p.alert.classList.remove("active");
+}
+
 function onOverview(m) {
   const seen = new Set();
   const box = $("tiles");
@@ -97,7 +113,8 @@ function connect() {
   };
   ws.onclose = () => {
     setConn("reconnecting", "Server unreachable · retrying…");
-    for (const { el } of tiles.values()) el.dataset.zone = "offline";
+    $("count-text").textContent = "";
+    for (const tile of tiles.values()) unreachable(tile);
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 4000);
   };

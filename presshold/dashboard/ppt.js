@@ -7,6 +7,7 @@
 // threshold at a chosen percentage.
 import { api } from "/static/ui.js";
 import { SITES } from "/static/sites.js";
+import { secs as oneDecimal } from "/static/format.js"; // one decimal, never "-0.0"
 
 const NS = "http://www.w3.org/2000/svg";
 const ONSET_N = 1.0; // the probe is on the skin above this
@@ -130,9 +131,9 @@ export class PptPanel {
     const text = {
       idle: `Press at ${asked} N/s`,
       starting: "Keep pressing steadily…",
-      "on pace": `On pace · ${rate?.toFixed(1)} N/s`,
-      "too fast": `Too fast · ${rate?.toFixed(1)} N/s — slow down`,
-      "too slow": `Too slow · ${rate?.toFixed(1)} N/s — press a little faster`,
+      "on pace": `On pace · ${oneDecimal(rate)} N/s`,
+      "too fast": `Too fast · ${oneDecimal(rate)} N/s — slow down`,
+      "too slow": `Too slow · ${oneDecimal(rate)} N/s — press a little faster`,
       unknown: "",
     }[pace];
     const out = this.el("ppt-pace");
@@ -152,7 +153,7 @@ export class PptPanel {
     try {
       const r = await api(`/api/sessions/${encodeURIComponent(this.session.id)}/thresholds`, { method: "POST", body });
       const where = `${r.site}${r.side ? ` ${r.side}` : ""}`;
-      const rate = r.rate_n_per_s != null ? ` at ${r.rate_n_per_s.toFixed(1)} N/s (${r.pace})` : "";
+      const rate = r.rate_n_per_s != null ? ` at ${oneDecimal(r.rate_n_per_s)} N/s (${r.pace})` : "";
       const summary = await this.refresh();
       const n = summary?.sites.find((s) => s.site === r.site && s.side === r.side)?.n ?? 1;
       const reps = Math.max(1, parseInt(this.el("ppt-reps").value, 10) || 3);

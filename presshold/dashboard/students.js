@@ -38,17 +38,24 @@ async function remove(s) {
   load();
 }
 
+// One add at a time (a second Enter must not add the student twice), and once it is saved only
+// the fields still holding what was sent are cleared: a name typed meanwhile is kept.
+let adding = false;
 $("add-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  if (adding) return;
+  adding = true; $("add-btn").disabled = true;
   $("error").textContent = "";
-  const body = { name: $("name").value.trim() };
-  if ($("group").value.trim()) body.group = $("group").value.trim();
-  if ($("notes").value.trim()) body.notes = $("notes").value.trim();
+  const sent = { name: $("name").value, group: $("group").value, notes: $("notes").value };
+  const body = { name: sent.name.trim() };
+  if (sent.group.trim()) body.group = sent.group.trim();
+  if (sent.notes.trim()) body.notes = sent.notes.trim();
   try {
     await api("/api/students", { method: "POST", body });
-    $("add-form").reset();
+    for (const [id, value] of Object.entries(sent)) if ($(id).value === value) $(id).value = "";
     $("name").focus();
   } catch (e) { $("error").textContent = e.message; return; }
+  finally { adding = false; $("add-btn").disabled = false; }
   load();
 });
 

@@ -2,7 +2,13 @@
 export async function api(path, opts = {}) {
   const init = { ...opts, headers: { "Content-Type": "application/json", ...(opts.headers || {}) } };
   if (init.body && typeof init.body !== "string") init.body = JSON.stringify(init.body);
-  const r = await fetch(path, init);
+  let r;
+  try { r = await fetch(path, init); } catch (err) {
+    // fetch rejects only when no answer came at all; its own words ("Failed to fetch") tell a
+    // therapist nothing
+    if (init.signal?.aborted) throw err;
+    throw new Error("the PressHold server cannot be reached (is it still running?)");
+  }
   const body = r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text();
   if (!r.ok) throw new Error(body?.detail || `${r.status} ${r.statusText}`);
   return body;

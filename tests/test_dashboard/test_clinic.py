@@ -156,3 +156,84 @@ def test_ppt_on_the_simulator_with_the_body_map(
     assert all(t["rate_n_per_s"] > 2 for t in trials)
     httpx.post(server.url + "/api/sessions/current/stop")
     assert console.errors == []
+
+
+def test_a_second_enter_adds_one_client_and_a_name_typed_meanwhile_is_kept(
+    sim: tuple[Any, ServerProcess],
+) -> None:
+    """The form used to post once per Enter and to reset itself when the answer came, wiping
+    whatever had been typed since (a slow server made both easy to hit)."""
+    browser, server = sim
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    console = ConsoleErrors(page)
+    held: list[Any] = []  # POSTs held back: the server answers when the test says so
+    page.route(
+        "**/api/clients",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.goto(server.url + "/clients")
+    page.locator("#msg").wait_for(state="attached")
+    name = page.get_by_label("Name or code")
+    name.fill("Dan Hold")
+    name.press("Enter")
+    page.wait_for_function("document.querySelector('#new-client [type=submit]').disabled")
+    name.press("Enter")  # impatient: a second Enter while the first is on its way
+    name.fill("Eve Next")  # and the next client typed at once
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].continue_()
+    page.locator("#clients tbody tr", has_text="Dan Hold").wait_for()
+    assert name.input_value() == "Eve Next"
+    names = [c["name"] for c in httpx.get(server.url + "/api/clients").json()]
+    assert names.count("Dan Hold") == 1
+    assert console.errors == []
+    page.close()
+
+
+_PACE_TEXTS = [
+    "Press at 10 N/s",
+    "Keep pressing steadily…",
+    "On pace · 10.0 N/s",
+    "Too fast · 100.0 N/s — slow down",
+    "Too slow · 10.0 N/s — press a little faster",
+]
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 768), (768, 1024), (390, 844)])
+def test_the_threshold_button_stays_put_whatever_the_pace_advice(
+    sim: tuple[Any, ServerProcess], size: tuple[int, int]
+) -> None:
+    """The live pace advice ran to one line or two as the ramp's rate changed, moving "Threshold
+    now" up and down under the therapist's finger."""
+    browser, server = sim
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(server.url + "/")
+    page.locator("#status[data-state='simulated']").wait_for()
+    page.get_by_text("Pressure-pain threshold (PPT)").click()
+    tops = page.evaluate(
+        """(texts) => texts.map(t => { document.getElementById('ppt-pace').textContent = t;
+             return document.getElementById('ppt-take').getBoundingClientRect().top; })""",
+        _PACE_TEXTS,
+    )
+    assert len(set(tops)) == 1, dict(zip(_PACE_TEXTS, tops, strict=True))
+    page.close()
+
+
+def test_the_pace_advice_never_reads_minus_zero(sim: tuple[Any, ServerProcess]) -> None:
+    """A probe held still gives a rate a hair below zero, shown as "Too slow · -0.0 N/s"."""
+    browser, server = sim
+    page = browser.new_page()
+    page.goto(server.url + "/sessions")  # any page of the server: the module loads from it
+    text = page.evaluate(
+        """async () => {
+             const { PptPanel } = await import('/static/ppt.js');
+             const root = document.createElement('div');
+             const panel = new PptPanel(root, { stationQuery: () => '' });
+             root.querySelector('#ppt').open = true;
+             const held = Array.from({ length: 21 }, (_, i) => [i * 0.05, 10 - 0.001 * i * 0.05]);
+             panel.samples(held);
+             return root.querySelector('#ppt-pace').textContent;
+           }"""
+    )
+    assert text == "Too slow · 0.0 N/s — press a little faster"
+    page.close()

@@ -144,11 +144,21 @@ def test_reconnects_after_the_server_restarts(sim: tuple[Any, ServerProcess]) ->
     page = browser.new_page()
     page.goto(server.url + "/")
     page.locator("#status[data-state='simulated']").wait_for()
+    page.locator("#session-text", has_text="Recording").wait_for()
     server.kill()
     page.locator("#status[data-state='reconnecting']").wait_for()
     assert page.locator("#conn-text").text_content() == "Reconnecting…"
+    # nothing claims a recording it cannot know of, and an action says why it failed in words a
+    # therapist can act on (not the browser's "Failed to fetch")
+    assert "Recording" not in page.locator("#session-text").text_content()
+    page.get_by_role("button", name="Tare").click()
+    page.locator("#storage-banner.show").wait_for()
+    assert page.locator("#storage-banner").text_content() == (
+        "Tare failed: the PressHold server cannot be reached (is it still running?)"
+    )
     server.start()  # same port, same data directory
     page.locator("#status[data-state='simulated']").wait_for(timeout=15_000)
+    page.locator("#session-text", has_text="Recording").wait_for()
     first = page.get_by_role("meter").get_attribute("aria-valuenow")
     page.wait_for_function(
         "(v) => document.querySelector('[role=meter]').getAttribute('aria-valuenow') !== v",

@@ -118,6 +118,12 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
             timeout=20000,
         )
         assert not live.locator(".readouts-panel").is_visible()
+        # the session clock runs on while the force is hidden (it used to stop at the trial)
+        clock = live.locator("#session-text").text_content()
+        assert clock and clock.startswith("Recording")
+        live.wait_for_function(
+            "(c) => document.getElementById('session-text').textContent !== c", arg=clock
+        )
         live.screenshot(path=str(artifacts_dir / "trainer-live-blind.png"))
         # the trainer's view of the same station (linked from the Class panel) is not masked
         href = page.locator("#class-controls tr", has_text="Simulated hand 1").get_by_role(
@@ -231,3 +237,81 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
     assert not console.errors, console.errors
     page.close()
     report.close()
+
+
+def test_a_second_enter_adds_one_student_and_a_name_typed_meanwhile_is_kept(
+    classroom: tuple[Any, ServerProcess],
+) -> None:
+    """The form used to post once per Enter and to reset itself when the answer came, wiping
+    whatever had been typed since (a slow server made both easy to hit)."""
+    import httpx
+
+    browser, server = classroom
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    console = ConsoleErrors(page)
+    held: list[Any] = []  # POSTs held back: the server answers when the test says so
+    page.route(
+        "**/api/students",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.goto(server.url + "/students")
+    name = page.locator("#name")
+    name.fill("Fay Quick")
+    name.press("Enter")
+    page.wait_for_function("document.getElementById('add-btn').disabled")
+    name.press("Enter")  # impatient: a second Enter while the first is on its way
+    name.fill("Gus Next")  # and the next student typed at once
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].continue_()
+    page.locator("#students tbody tr", has_text="Fay Quick").wait_for()
+    assert name.input_value() == "Gus Next"
+    names = [s["name"] for s in httpx.get(server.url + "/api/students").json()]
+    assert names.count("Fay Quick") == 1
+    assert console.errors == []
+    page.close()
+
+
+_BOXES = """() => Object.fromEntries(['#run-panel', '.readouts-panel', '#session-btn', '#tare-btn',
+  '#gauge', '#timer'].map(s => { const r = document.querySelector(s).getBoundingClientRect();
+  return [s, [r.top, r.bottom, r.left, r.right]]; }))"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (768, 1024), (390, 844)])
+def test_a_run_and_its_results_never_push_the_readouts_off_the_page(
+    classroom: tuple[Any, ServerProcess], size: tuple[int, int]
+) -> None:
+    """The run panel grew with its content (cue, trial chart, results table) above the readouts
+    of a page that does not scroll: at the end of a run on a laptop Session and Tare were cut off
+    below the window and the gauge half gone."""
+    import httpx
+
+    browser, server = classroom
+    student = httpx.post(server.url + "/api/students", json={"name": f"Hal {size[0]}"}).json()
+    protocol = next(
+        p for p in httpx.get(server.url + "/api/protocols").json() if p["name"] == BLIND
+    )
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    console = ConsoleErrors(page)
+    page.goto(server.url + "/?station=sim-2")
+    page.locator("#status[data-state='simulated']").wait_for()
+    r = httpx.post(
+        server.url + "/api/stations/sim-2/run",
+        json={"protocol_id": protocol["id"], "student_id": student["id"]},
+    )
+    assert r.status_code == 201, r.text
+    page.locator("#run-panel").wait_for()
+    page.wait_for_timeout(300)
+    during = page.evaluate(_BOXES)
+    assert httpx.post(server.url + "/api/stations/sim-2/run/stop").status_code == 200
+    page.locator("#run-result .run-score").wait_for()  # the verdict and the trials table
+    page.wait_for_timeout(300)
+    after = page.evaluate(_BOXES)
+    for what, (top, bottom, left, right) in after.items():
+        inside = top >= 0 and left >= 0 and bottom <= size[1] + 0.5 and right <= size[0] + 0.5
+        assert inside, (what, after[what])
+        if what != "#run-panel":
+            assert after[what] == during[what], what  # nothing moved when the results came
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= size[0]
+    assert console.errors == []
+    page.close()

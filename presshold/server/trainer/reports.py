@@ -51,8 +51,8 @@ def _page(title: str, body: str) -> str:
 
 def _nav() -> str:
     return (
-        '<nav><a href="/">Live</a><a href="/overview">Overview</a>'
-        '<a href="/students">Students</a><a href="/sessions">Sessions</a></nav>'
+        '<nav><a href="/">Live</a><a href="/overview">Overview</a><a href="/sessions">Sessions</a>'
+        '<a href="/students">Students</a><a href="/clients">Clients</a></nav>'
     )
 
 
