@@ -96,6 +96,8 @@ def test_header_controls_stay_on_one_line(
         if path.startswith(("/students/", "/runs/")):
             continue  # rendered by the server: no header controls
         page.goto(url + path)
+        if path == "/":  # the picker comes with /api/stations, after the page's load event
+            page.locator("#station-select").wait_for(state="visible")
         header = page.locator("header.top")
         fit = header.evaluate(
             """h => [...h.querySelectorAll('nav a, .view-btns button, #station-select')]
