@@ -183,14 +183,14 @@ class SerialSource(ThreadedSource):
             while not self._stopping.is_set():
                 data = _read_block(ser)
                 now = time.monotonic()
+                handed = False
                 if data:
                     last_data = now
                     got = parser.feed(data)
                     if got.hellos:
                         ask_again_at = float("inf")
                     self._handle(got, now)
-                    if got.t_us:  # let the next readings gather (BATCH_INTERVAL_S)
-                        self._stopping.wait(now + self.BATCH_INTERVAL_S - time.monotonic())
+                    handed = bool(got.t_us)
                 if now >= ask_again_at:  # the first '?' may have reached a resetting board
                     ask_again_at = float("inf")
                     self.request_hello()
@@ -206,6 +206,9 @@ class SerialSource(ThreadedSource):
                 if parser.rejected != reported and now - last_status >= self.STATUS_PERIOD_S:
                     reported, last_status = dict(parser.rejected), now
                     self._set_status(rejected=_add(self._rejected_before, reported))
+                if handed:  # let the next readings gather (BATCH_INTERVAL_S); sleep, not an
+                    # Event wait: it lets go of the interpreter at once, for the loop just woken
+                    time.sleep(max(0.0, now + self.BATCH_INTERVAL_S - time.monotonic()))
         finally:
             self._rejected_before = _add(self._rejected_before, parser.rejected)
             if parser.rejected != reported:
@@ -227,11 +230,11 @@ class SerialSource(ThreadedSource):
         if got.t_us:
             t_s = self._clock.stamp(np.asarray(got.t_us, dtype=np.int64), now)
             batch = self._make_batch(t_s, np.asarray(got.values, dtype=np.float64))
-            if sink is not None:
+            self._measure_rate(np.asarray(got.t_us, dtype=np.float64) / 1e6, got.reanchor)
+            if sink is not None:  # last: the loop wakes for it, and should find this thread idle
                 sink.on_readings(batch)
             for t_us, pressed in got.button:  # after its reading: the station sees both in order
                 self._button(float(t_s[got.t_us.index(t_us)]), pressed)
-            self._measure_rate(np.asarray(got.t_us, dtype=np.float64) / 1e6, got.reanchor)
         if got.arrival_unit is not None and got.arrival_unit != self._plotter_unit:
             self._plotter_unit = got.arrival_unit  # "12.3 N": the parser converted to newtons
             self._set_status(message=f"readings carry their unit ({got.arrival_unit}): newtons")
@@ -248,6 +251,8 @@ class SerialSource(ThreadedSource):
         pin low: 10 SPS). A pause longer than ``RATE_GAP_S`` (a missing HX711, a reset) starts
         a new count, so it is never mistaken for a slow sensor.
         """
+        if not restart and self._continues_window(t):
+            return
         gaps = np.flatnonzero(np.diff(t) > self.RATE_GAP_S)
         if gaps.size:
             restart, t = True, t[gaps[-1] + 1 :]
@@ -265,6 +270,22 @@ class SerialSource(ThreadedSource):
             intervals += j - i + 1
             self._judge_rate(intervals / (float(t[j]) - t0))
             t0, intervals, i = float(t[j]), 0, j + 1
+
+    def _continues_window(self, t: np.ndarray) -> bool:
+        """The usual batch (a few readings, 4 ms of a 1 kHz stream): it follows the last one
+        closely, has no gap inside and closes no window, so counting it is all there is to do
+        — without NumPy, which costs more than the count for so few readings. False: do it
+        all."""
+        first, end, start = float(t[0]), float(t[-1]), self._rate_start
+        if (
+            start is None
+            or end - first > self.RATE_GAP_S  # (a shorter batch cannot hold a gap)
+            or not 0 <= first - self._rate_last <= self.RATE_GAP_S
+            or end >= start[0] + self.RATE_WINDOW_S
+        ):
+            return False
+        self._rate_last, self._rate_start = end, (start[0], start[1] + len(t))
+        return True
 
     def _judge_rate(self, measured: float) -> None:
         announced = self._hello.rate_hz if self._hello else None

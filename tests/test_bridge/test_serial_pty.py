@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -11,11 +12,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.pty_device import PtyDevice
 
 from presshold.firmware_bridge import ReadingBatch, Source, SourceStatus, open_source
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore
 from presshold.firmware_bridge.protocol import LineParser
+from presshold.firmware_bridge.serial_source import SerialSource
 
 
 class Collect:
@@ -451,3 +455,31 @@ def test_a_fast_stream_is_read_in_paced_batches_losing_and_miscounting_nothing(
     assert np.all(np.diff(sink.times()) > 0)
     span = sink.arrived[-1] - sink.arrived[0]
     assert len(sink.batches) <= span / interval + 2, (len(sink.batches), span)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cuts=st.lists(st.integers(1, 4000), max_size=400),
+    gap_at=st.lists(st.integers(1, 3999), max_size=3),
+)
+def test_the_rate_check_judges_the_same_windows_however_the_stream_is_batched(
+    cuts: list[int], gap_at: list[int]
+) -> None:
+    """The reader hands over ~4 readings at a time at 1 kHz, counted by a fast path without
+    NumPy: it closes the same rate windows, and judges the same rates, as the full count."""
+    t = np.arange(4000) / 1000.0 + np.random.default_rng(len(cuts)).uniform(0, 2e-4, 4000)
+    for g in gap_at:  # a pause (a missing HX711): a new count starts after it
+        t[g:] += 0.5
+
+    def judged(fast: bool) -> list[float]:
+        src = SerialSource("/dev/nonexistent-presshold")
+        seen: list[float] = []
+        src._judge_rate = seen.append  # type: ignore[method-assign]
+        if not fast:
+            src._continues_window = lambda t: False  # type: ignore[method-assign]
+        for a, b in itertools.pairwise([0, *sorted(set(cuts)), len(t)]):
+            if b > a:
+                src._measure_rate(t[a:b], False)
+        return seen
+
+    assert judged(fast=True) == judged(fast=False)
