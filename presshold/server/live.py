@@ -8,16 +8,16 @@ sent within a loop turn. What a 1 kHz sensor costs is set by how often the serve
 each wake-up of a thread, with its cold caches and system calls, costs far more than the few
 samples it handles — so the rate of batches is paced, at the source, and capped here:
 
-- a serial sensor's reader hands over a batch at most every 4 ms
-  (``SerialSource.BATCH_INTERVAL_S``: about four lines at 1 kHz; an 80 Hz line is never held);
-- a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (300 a second), sent at once when the last
+- a serial sensor's reader hands over a batch at most every 6 ms
+  (``SerialSource.BATCH_INTERVAL_S``: about six lines at 1 kHz; an 80 Hz line is never held);
+- a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (200 a second), sent at once when the last
   one is older than that (leading edge), else when that interval ends (trailing edge). It is
-  set just above the serial reader's 250 batches a second, so every batch of a paced sensor goes
+  set just above the serial reader's 167 batches a second, so every batch of a paced sensor goes
   out on arrival, with no timer between; it only binds sources that deliver in smaller pieces.
-  At 1 kHz this makes a sample wait 0–4 ms for its frame (2 ms on average), where a cap at the
-  display's 60–120 Hz would make it wait 4–8 ms on average for no saving in wake-ups (the reader
-  wakes anyway). A browser parses a 4-sample frame in microseconds, and the page still paints
-  once per animation frame, showing the newest frame;
+  A lower cap (the display's 60–120 Hz) would not save the reader's wake-ups, would wake the
+  loop a second time for each held frame, and would make a 1 kHz sample wait longer. The page
+  parses a few-sample frame in microseconds and still paints once per animation frame, showing
+  the newest frame;
 - ingest at most every ``MIN_INGEST_INTERVAL_S``, the same interval: a sample ingested sooner
   would only wait for the next frame, and a source that delivers line by line at 1 kHz must not
   cost a pipeline call per line.
@@ -47,7 +47,7 @@ from presshold.signal import HoldParams, LivePipeline
 from presshold.signal.pipeline import BlockResult
 
 HISTORY_S = 30.0
-MAX_FRAME_RATE_HZ = 300.0
+MAX_FRAME_RATE_HZ = 200.0
 MIN_INGEST_INTERVAL_S = 1 / MAX_FRAME_RATE_HZ  # ingesting more often would only queue samples
 HEARTBEAT_S = 1.0
 
