@@ -483,3 +483,16 @@ def test_the_rate_check_judges_the_same_windows_however_the_stream_is_batched(
         return seen
 
     assert judged(fast=True) == judged(fast=False)
+
+
+def test_the_reader_pauses_only_for_lines_that_come_faster_than_its_batches() -> None:
+    from presshold.firmware_bridge.serial_source import _faster_than
+
+    interval = SerialSource.BATCH_INTERVAL_S
+    assert interval < 0.0125  # an HX711's 80 Hz: every line is read as it arrives
+    assert not _faster_than(interval, [12_500], 0)
+    assert not _faster_than(interval, [12_500, 25_000], None)  # two lines bunched on arrival
+    assert _faster_than(interval, [1000, 2000, 3000], 0)  # 1 kHz
+    assert _faster_than(interval, [4000], 3000)
+    assert not _faster_than(interval, [5_000_000], 3000)  # the first line after a pause
+    assert _faster_than(interval, [5_000_000], None)  # nothing known yet: pace
