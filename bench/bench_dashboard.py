@@ -188,7 +188,10 @@ def main() -> None:
             print(summary("latency line -> first websocket frame reflecting it", arrived))
             print(summary("latency line -> first gauge update reflecting it", first))
             print(summary("latency line -> gauge past half (10 N) of a 20 N step", half))
-            print(summary("latency line -> gauge within 5 N of a 20 N step", settled))
+            print(summary("latency line -> gauge within 5 N of a 20 N step", settled), flush=True)
+            # before the server stops reading: a device thread blocked on a full pty would
+            # hold the device's lock, and closing the device would wait for it for ever
+            dev.stop_stream()
 
 
 if __name__ == "__main__":

@@ -245,7 +245,7 @@ def sensor_behind_server(
     env = {"PYTHONPATH": str(tree)} if tree else None
     with (
         PtyDevice(tmp / f"tty-{name}", rate_hz=rate) as dev,
-        ServerProcess(tmp / f"data-{name}", source=dev.path, env=env) as srv,
+        ServerProcess(tmp / f"data-{name}", source=dev.path, env=env, startup_timeout_s=60) as srv,
     ):
         wait_for(lambda: httpx.get(f"{srv.url}/api/health").json()["connected"], 10)
         dev.send_hello(sensor=name, rate=rate, unit="N")
@@ -285,9 +285,9 @@ def main() -> None:
             with sensor_behind_server(Path(tmp), "soak", 1000) as (srv, _):
                 asyncio.run(soak(srv, args.soak_minutes))
             return
-        for _ in range(args.repeat):
+        for round_ in range(args.repeat):
             for rate, (label, tree) in itertools.product(args.rates, trees):
-                name = f"bench{rate}-{'base' if tree else 'new'}"
+                name = f"bench{rate}-{'base' if tree else 'new'}-{round_}"
                 with sensor_behind_server(Path(tmp), name, rate, tree) as (srv, writer):
                     r = asyncio.run(latency_run(srv, writer, args.seconds))
                 print(
