@@ -16,8 +16,7 @@ samples it handles — so the rate of batches is paced, at the source, and cappe
   out on arrival, with no timer between; it only binds sources that deliver in smaller pieces.
   A lower cap (the display's 60–120 Hz) would not save the reader's wake-ups, would wake the
   loop a second time for each held frame, and would make a 1 kHz sample wait longer. The page
-  parses a few-sample frame in microseconds and still paints once per animation frame, showing
-  the newest frame;
+  still paints once per animation frame, showing the newest frame;
 - ingest at most every ``MIN_INGEST_INTERVAL_S``, the same interval: a sample ingested sooner
   would only wait for the next frame, and a source that delivers line by line at 1 kHz must not
   cost a pipeline call per line.
