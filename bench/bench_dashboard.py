@@ -1,22 +1,26 @@
 """Dashboard benchmark: frame rate and sensor-to-gauge latency in headless Chromium.
 
     python bench/bench_dashboard.py                 # real server on a 1 kHz pty sensor
+    python bench/bench_dashboard.py --rate 80       # an HX711's 80 Hz (issue 13's gauge goal)
     python bench/bench_dashboard.py --seconds 20 --steps 60
 
-A pty device streams 1,000 lines/s into the real ``presshold serve``; the live view shows a 30 s
-window, and the benchmark waits until that window is full (30,000 samples) before measuring.
-The fps phase streams a realistic profile (30 N presses, 9 Hz tremor, noise); the latency phase
-clean steps.
+A pty device streams ``--rate`` lines/s (default 1,000) into the real ``presshold serve``; the live
+view shows a 30 s window, and the benchmark waits until that window is full of live samples
+before measuring. The fps phase streams a realistic profile (30 N presses, 9 Hz tremor, noise);
+the latency phase clean 0 <-> 20 N steps.
 
 1. fps: requestAnimationFrame frame times over ``--seconds``, and how busy the page's main
    thread was meanwhile (Chromium's Performance metrics: less sensitive to other load than fps).
-2. latency: the device switches between 0 and 20 N at a known wall-clock time; a
-   MutationObserver in the page stamps (Date.now()) every change of the meter's aria-valuenow.
-   Both clocks are this machine's wall clock, so the difference is line-written -> gauge-updated.
-   Two figures per step: the *first* gauge update that reflects the step (moved >= 1 N toward it:
-   the pipeline's transport latency) and the update where the display-filtered value comes within
-   5 N of the new level (75 % of the step: transport plus the filter's rise time). The arrival
-   of the first websocket frame reflecting the step is stamped too, to split server from browser.
+2. latency: the device thread stamps the wall-clock time just before it writes the first line
+   of each new level; a MutationObserver in the page stamps (Date.now()) every change of the
+   meter's aria-valuenow. Both clocks are this machine's wall clock, so the difference is
+   line written -> gauge updated. The page writes the gauge in its animation-frame callback,
+   the step just before the browser paints, so a gauge write is what the next painted frame
+   shows. Per step: the *first* gauge update that reflects it (moved >= 1 N toward it: the
+   transport latency), the update *past half* of it (10 N: issue 13's measure) and the one
+   *within 5 N* of the new level (75 %: transport plus the display filter's rise). The
+   arrival of the first websocket frame reflecting the step is stamped too, to split server
+   from browser.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -38,7 +43,6 @@ from support.browser import launch_browser
 from support.pty_device import PtyDevice
 from support.server import ServerProcess
 
-RATE_HZ = 1000
 WINDOW_S = 30
 STEP_N = 20.0
 
@@ -86,18 +90,29 @@ def summary(name: str, values: list[float]) -> str:
     )
 
 
+def moved(before: float, target: float, by: float) -> Callable[[float], bool]:
+    """Whether a shown value has moved at least ``by`` from ``before`` toward ``target``."""
+    sign = 1.0 if target > before else -1.0
+    return lambda value: sign * (value - before) >= by
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="fps measuring time")
     ap.add_argument("--steps", type=int, default=40, help="latency steps (alternating 0/20 N)")
+    ap.add_argument("--rate", type=int, default=1000, help="sensor lines per second (80, 1000)")
     ap.add_argument("--screenshot", type=Path, help="save the live view (full window) here")
     args = ap.parse_args()
 
     level: list[float | None] = [None]  # None: the realistic press profile, else a fixed level
+    written_ms: list[float | None] = [None]  # when the first line of the current level went out
 
     def profile(t: float) -> float:
-        """Presses of 30 N held ~6 s every 10 s, with 9 Hz tremor and sensor noise; or a step."""
+        """Presses of 30 N held ~6 s every 10 s, with 9 Hz tremor and sensor noise; or a step.
+        Called by the device thread just before it writes the line carrying the value."""
         if level[0] is not None:
+            if written_ms[0] is None:
+                written_ms[0] = time.time() * 1000
             return level[0]
         phase = t % 10.0
         envelope = min(1.0, phase / 1.5, max(0.0, (8.0 - phase) / 1.0))
@@ -106,16 +121,19 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         launch_browser() as browser,
-        PtyDevice(Path(tmp) / "ttyBENCH", rate_hz=RATE_HZ) as dev,
+        PtyDevice(Path(tmp) / "ttyBENCH", rate_hz=args.rate) as dev,
     ):
-        dev.send_hello(sensor="bench", rate=RATE_HZ)
+        dev.send_hello(sensor="bench", rate=args.rate)
         dev.start_stream(profile)
         with ServerProcess(Path(tmp) / "data", source=dev.path) as server:
             page = browser.new_page(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
             page.goto(server.url + "/")
             page.locator("#status[data-state='connected']").wait_for(timeout=10_000)
             load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-            print(f"{os.cpu_count()} CPUs, load {load:.1f}; filling the {WINDOW_S} s window ...")
+            print(
+                f"{os.cpu_count()} CPUs, load {load:.1f}, sensor {args.rate} Hz;"
+                f" filling the {WINDOW_S} s window ..."
+            )
             page.wait_for_function(
                 f"window.presshold.ring.lastT >= {WINDOW_S + 1}",  # a window of live samples only
                 timeout=(WINDOW_S + 20) * 1000,
@@ -145,27 +163,35 @@ def main() -> None:
 
             level[0] = 0.0
             page.evaluate(WATCH_JS)
-            first, settled, arrived = [], [], []
+            first, half, settled, arrived = [], [], [], []
             for i in range(args.steps):
                 before, target = level[0] or 0.0, STEP_N if i % 2 == 0 else 0.0
                 time.sleep(0.35)  # let the previous step settle
                 page.evaluate("() => { window.__changes = []; window.__frames = []; }")
-                written_ms = time.time() * 1000
-                level[0] = target  # the stream thread writes it within its next 1 ms tick
+                written_ms[0] = None
+                level[0] = target  # the device thread writes it with its next line
                 time.sleep(0.35)  # no polling from here: nothing competes with the pipeline
                 changes, frames = page.evaluate("() => [window.__changes, window.__frames]")
-                msgs = [f for f in frames if abs(f[1] - before) >= 1.0]
-                if msgs:
-                    arrived.append(msgs[0][0] - written_ms)
-                toward = [c for c in changes if abs(c[1] - before) >= 1.0]
-                near = [c for c in changes if abs(c[1] - target) < 5.0]
-                if toward:
-                    first.append(toward[0][0] - written_ms)
-                if near:
-                    settled.append(near[0][0] - written_ms)
+                sent = written_ms[0]
+                if sent is None:
+                    continue  # the device thread never got to write it (a stalled machine)
+                # (list, what was seen, the level it must reach or pass, from which side)
+                for out, seen, passed in (
+                    (arrived, frames, moved(before, target, 1.0)),
+                    (first, changes, moved(before, target, 1.0)),
+                    (half, changes, moved(before, target, STEP_N / 2)),
+                    (settled, changes, moved(before, target, STEP_N - 5.0)),
+                ):
+                    hits = [stamp for stamp, value in seen if passed(value)]
+                    if hits:
+                        out.append(hits[0] - sent)
             print(summary("latency line -> first websocket frame reflecting it", arrived))
             print(summary("latency line -> first gauge update reflecting it", first))
-            print(summary("latency line -> gauge within 5 N of a 20 N step", settled))
+            print(summary("latency line -> gauge past half (10 N) of a 20 N step", half))
+            print(summary("latency line -> gauge within 5 N of a 20 N step", settled), flush=True)
+            # before the server stops reading: a device thread blocked on a full pty would
+            # hold the device's lock, and closing the device would wait for it for ever
+            dev.stop_stream()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
     python bench/bench_server.py --baseline ../old    # the same runs on an older checkout too,
                                                       # interleaved, for side-by-side figures
     python bench/bench_server.py --soak-minutes 10    # only: server memory at 1 kHz over time
+    python bench/bench_server.py --rates 1000 --repeat 3 --max-viewers 0 --baseline ../old
+                                                      # 1 kHz latency and CPU only, 3 rounds
 
 The real ``presshold serve`` runs in a subprocess on a pty sensor (tests/support/pty_device.py).
 A pacing thread in this process writes protocol lines ``t_us:<device µs>,force_n:<k>`` whose value
@@ -14,7 +16,9 @@ so the latency is pty write → frame received, per sample, on one clock. (Relea
 sent frames on a 30 Hz tick, 0-33 ms of wait by design; now frames go out as samples arrive.)
 
 CPU: utime+stime of the server process from /proc/<pid>/stat over the measuring window (Linux;
-this script only, the product has no Linux-only code). 100 % = one core.
+this script only, the product has no Linux-only code). 100 % = one core. Split by thread: the
+event loop, the serial reader and the rest (the store's writer), each with its wake-ups per
+second — the figure that contention disturbs least (see ``threads``).
 
 Viewers: N websocket clients in this process (one asyncio loop) on an 80 Hz sensor; "held" means
 every one of them received >= 28.5 frames/s over the window, none was told it dropped frames, and
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -38,6 +43,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -91,6 +97,43 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def threads(pid: int) -> dict[int, tuple[float, int]]:
+    """Per thread of ``pid``: (CPU seconds from the scheduler's own count, voluntary context
+    switches, i.e. how often the thread went to sleep and was woken). Wake-ups are the stable
+    figure on a shared machine: each costs a thread switch and a cold cache, however busy the
+    machine, and their number is set by the design, not by the load."""
+    out: dict[int, tuple[float, int]] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            run_ns = int((task / "schedstat").read_text().split()[0])
+            status = (task / "status").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that just ended
+        switches = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("voluntary")
+        )
+        out[int(task.name)] = (run_ns / 1e9, switches)
+    return out
+
+
+def thread_split(pid: int, before: dict[int, tuple[float, int]], seconds: float) -> str:
+    """CPU % and wake-ups/s of the event loop (the main thread), the busiest other thread (the
+    serial reader) and the rest, since ``before``."""
+    rows = []
+    for tid, (cpu, woken) in threads(pid).items():
+        cpu0, woken0 = before.get(tid, (0.0, 0))
+        rows.append((tid == pid, (cpu - cpu0) / seconds * 100, (woken - woken0) / seconds))
+    loop = next(r for r in rows if r[0])
+    others = sorted((r for r in rows if not r[0]), key=lambda r: -r[1])
+    reader = others[0] if others else (False, 0.0, 0.0)
+    rest = others[1:]
+    return (
+        f"loop {loop[1]:.1f} % ({loop[2]:.0f} wake-ups/s), reader {reader[1]:.1f} % "
+        f"({reader[2]:.0f}/s), other threads {sum(r[1] for r in rest):.1f} % "
+        f"({sum(r[2] for r in rest):.0f}/s)"
+    )
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -119,7 +162,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def latency_run(srv: ServerProcess, writer: Writer, seconds: float) -> dict[str, float]:
+async def latency_run(srv: ServerProcess, writer: Writer, seconds: float) -> dict[str, Any]:
     lat: list[float] = []
     frames = 0
     async with websockets.connect(srv.ws_url, max_size=None) as ws:
@@ -131,6 +174,7 @@ async def latency_run(srv: ServerProcess, writer: Writer, seconds: float) -> dic
             got = time.monotonic()
             if not end and got >= warmup_end:
                 cpu0, wall0, end = cpu_seconds(srv.proc.pid), got, got + seconds
+                split0 = threads(srv.proc.pid)
             if not end or not str(raw).startswith(FRAME_PREFIX):
                 continue
             frames += 1
@@ -138,8 +182,11 @@ async def latency_run(srv: ServerProcess, writer: Writer, seconds: float) -> dic
                 sent = writer.written.get(round(value))
                 if sent is not None:
                     lat.append((got - sent) * 1000)
-        cpu = (cpu_seconds(srv.proc.pid) - cpu0) / (time.monotonic() - wall0) * 100
+        wall = time.monotonic() - wall0
+        cpu = (cpu_seconds(srv.proc.pid) - cpu0) / wall * 100
+        split = thread_split(srv.proc.pid, split0, wall)
     return {
+        "split": split,
         "samples": len(lat),
         "fps": frames / seconds,
         "p50_ms": percentile(lat, 50),
@@ -198,7 +245,7 @@ def sensor_behind_server(
     env = {"PYTHONPATH": str(tree)} if tree else None
     with (
         PtyDevice(tmp / f"tty-{name}", rate_hz=rate) as dev,
-        ServerProcess(tmp / f"data-{name}", source=dev.path, env=env) as srv,
+        ServerProcess(tmp / f"data-{name}", source=dev.path, env=env, startup_timeout_s=60) as srv,
     ):
         wait_for(lambda: httpx.get(f"{srv.url}/api/health").json()["connected"], 10)
         dev.send_hello(sensor=name, rate=rate, unit="N")
@@ -213,8 +260,17 @@ def sensor_behind_server(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0, help="measuring window per run")
-    ap.add_argument("--max-viewers", type=int, default=200)
+    ap.add_argument("--max-viewers", type=int, default=200, help="0: skip the viewers search")
     ap.add_argument("--soak-minutes", type=float, default=0.0)
+    ap.add_argument(
+        "--rates",
+        type=lambda v: [int(r) for r in v.split(",")],
+        default=[80, 1000],
+        help="sensor rates of the latency runs (default 80,1000)",
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="latency runs per rate and tree, interleaved"
+    )
     ap.add_argument(
         "--baseline", type=Path, default=None, help="an older checkout to measure side by side"
     )
@@ -229,19 +285,20 @@ def main() -> None:
             with sensor_behind_server(Path(tmp), "soak", 1000) as (srv, _):
                 asyncio.run(soak(srv, args.soak_minutes))
             return
-        for rate in (80, 1000):
-            for label, tree in trees:
-                name = f"bench{rate}-{'base' if tree else 'new'}"
+        for round_ in range(args.repeat):
+            for rate, (label, tree) in itertools.product(args.rates, trees):
+                name = f"bench{rate}-{'base' if tree else 'new'}-{round_}"
                 with sensor_behind_server(Path(tmp), name, rate, tree) as (srv, writer):
                     r = asyncio.run(latency_run(srv, writer, args.seconds))
                 print(
                     f"{label:>9}: latency {rate:>5} Hz: {r['samples']} samples, "
                     f"frames {r['fps']:.1f}/s, p50 {r['p50_ms']:.1f} ms, "
                     f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms; server CPU "
-                    f"{r['cpu_pct']:.1f} % of one core (1 viewer, recording)  ({load()})",
+                    f"{r['cpu_pct']:.1f} % of one core (1 viewer, recording)  ({load()})\n"
+                    f"{'':>11}{r['split']}",
                     flush=True,
                 )
-        for label, tree in trees:
+        for label, tree in trees if args.max_viewers else ():
             with sensor_behind_server(Path(tmp), f"viewers-{label[:4]}", 80, tree) as (srv, w):
                 print(f"{label:>9}: viewers held: {search_viewers(srv, w, args)}  ({load()})")
 

@@ -93,8 +93,10 @@ export class RunPanel {
   onFrame(f) {
     const r = f.run;
     this.run = r || null;
-    document.body.dataset.feedback = r && r.shown === false && !TRAINER_VIEW ? "hidden" : "shown";
-    if (!r) { if (!this.keep) this.root.hidden = true; return; }
+    // frames arrive up to 200 times a second: write the DOM only when something changed
+    const feedback = r && r.shown === false && !TRAINER_VIEW ? "hidden" : "shown";
+    if (document.body.dataset.feedback !== feedback) document.body.dataset.feedback = feedback;
+    if (!r) { if (!this.keep && !this.root.hidden) this.root.hidden = true; return; }
     this.root.hidden = false;
     this.title.textContent = r.protocol;
     this.where.textContent = `${r.student ? `${r.student} · ` : ""}step ${r.step}/${r.steps} · rep ${r.rep}/${r.reps} · trial ${r.trial}/${r.trials}`;

@@ -4,15 +4,24 @@ samples arrive.
 Why event-driven: a fixed frame tick made every sample wait up to a tick (33 ms at 30 Hz) before
 any viewer saw it. Here the reader thread parks a batch and asks the loop for *one* wake-up
 (further batches that arrive before the loop runs it ride along), so a sample is processed and
-sent within a loop turn. Two caps keep a fast sensor cheap:
+sent within a loop turn. What a 1 kHz sensor costs is set by how often the server wakes up —
+each wake-up of a thread, with its cold caches and system calls, costs far more than the few
+samples it handles — so the rate of batches is paced, at the source, and capped here:
 
-- ingest at most every ``MIN_INGEST_INTERVAL_S`` (1/120 s, the frame cap: a sample ingested
-  sooner would only wait for the next frame): at 1 kHz a serial read often holds a single
-  line, and one pipeline call per line would cost more than the samples are worth; at 80 Hz
-  (12.5 ms apart) nothing ever waits;
-- a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (120 Hz, the fastest common display refresh):
-  the page paints once per animation frame, so more messages than that only cost CPU and
-  bandwidth. Samples in between ride in the next frame, so nothing is lost, only grouped.
+- a serial sensor's reader hands over a batch at most every 6 ms
+  (``SerialSource.BATCH_INTERVAL_S``: about six lines at 1 kHz; an 80 Hz line is never held);
+- a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (200 a second), sent at once when the last
+  one is older than that (leading edge), else when that interval ends (trailing edge). It is
+  set just above the serial reader's 167 batches a second, so every batch of a paced sensor goes
+  out on arrival, with no timer between; it only binds sources that deliver in smaller pieces.
+  A lower cap (the display's 60–120 Hz) would not save the reader's wake-ups, would wake the
+  loop a second time for each held frame, and would make a 1 kHz sample wait longer. The page
+  still paints once per animation frame, showing the newest frame;
+- ingest at most every ``MIN_INGEST_INTERVAL_S``, the same interval: a sample ingested sooner
+  would only wait for the next frame, and a source that delivers line by line at 1 kHz must not
+  cost a pipeline call per line.
+
+Samples held back ride in the next frame, so nothing is lost, only grouped.
 
 Each message is JSON-encoded once for all viewers (:class:`~presshold.server.viewers.Outgoing`).
 History is a bounded ring (30 s at up to 2 kHz), so memory stays flat over an 8 h session.
@@ -37,7 +46,7 @@ from presshold.signal import HoldParams, LivePipeline
 from presshold.signal.pipeline import BlockResult
 
 HISTORY_S = 30.0
-MAX_FRAME_RATE_HZ = 120.0
+MAX_FRAME_RATE_HZ = 200.0
 MIN_INGEST_INTERVAL_S = 1 / MAX_FRAME_RATE_HZ  # ingesting more often would only queue samples
 HEARTBEAT_S = 1.0
 

@@ -2,7 +2,7 @@
 
 Every sample that reaches the station while a session is open is written. Samples are gathered
 for ``BLOCK_S`` and handed to the store as one block (one row): the live path ingests as often as
-every 4 ms, and a row per ingest would cost the store far more than the samples. Times stored are
+every 5 ms, and a row per ingest would cost the store far more than the samples. Times stored are
 session seconds: host ``time.monotonic()`` minus the session's start.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from presshold.server.jsonsafe import plain
 
-VIEWER_QUEUE = 90  # 3 s of frames; overflow drops the viewer's own oldest frames
+VIEWER_QUEUE = 90  # ~1 s of frames at 80 Hz; overflow drops the viewer's own oldest frames
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -11,10 +12,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.pty_device import PtyDevice
 
 from presshold.firmware_bridge import ReadingBatch, Source, SourceStatus, open_source
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore
+from presshold.firmware_bridge.protocol import LineParser
+from presshold.firmware_bridge.serial_source import SerialSource
 
 
 class Collect:
@@ -385,3 +390,109 @@ def test_plotter_lines_with_units_arrive_in_newtons(device, tmp_path: Path) -> N
         assert sink.values() == pytest.approx([12.3, 4.1 * 4.4482216152605])
         assert sink.wait(lambda: "(lbf)" in (src.status.message or ""))
         assert src.status.unit == "N"
+
+
+class CollectTimed(Collect):
+    """Also notes when each batch reached the sink."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[float] = []
+
+    def on_readings(self, batch: ReadingBatch) -> None:
+        with self.lock:
+            self.arrived.append(time.monotonic())
+        super().on_readings(batch)
+
+
+def test_a_fast_stream_is_read_in_paced_batches_losing_and_miscounting_nothing(
+    device, tmp_path
+) -> None:
+    """At 1 kHz the reader hands over a batch at most every ``BATCH_INTERVAL_S`` (not one per
+    line), and batching changes nothing else: every reading in order with its device spacing,
+    and the rejected lines counted exactly as a parser fed the whole stream at once counts them
+    (garbage, non-finite values, a line split across two writes)."""
+    src = open_source(device.path, data_dir=tmp_path)
+    interval = src.BATCH_INTERVAL_S  # type: ignore[attr-defined]
+    sink = CollectTimed()
+    src.start(sink)
+    written = bytearray()
+
+    def send(data: bytes) -> None:
+        written.extend(data)
+        device.write(data)
+
+    try:
+        assert sink.wait(lambda: src.status.connected)
+        time.sleep(0.1)  # pyserial flushes what arrived before it opened the port
+        send(b"# presshold 1 sensor=fast rate=1000 unit=N\n")
+        n, t0 = 800, time.monotonic()
+        for k in range(1, n + 1):
+            line = f"t_us:{k * 1000},force_n:{k}\n".encode()
+            if k % 97 == 0:
+                send(b"\xff\xfe garbage\n")
+            if k % 131 == 0:
+                send(f"t_us:{k * 1000 - 500},force_n:nan\n".encode())
+            if k % 50 == 0:  # the rest of this line comes a moment later
+                send(line[:9])
+                time.sleep(0.0005)
+                line = line[9:]
+            send(line)
+            time.sleep(max(0.0, t0 + k / 1000 - time.monotonic()))
+        assert sink.wait(lambda: len(sink.values()) == n, timeout=10)
+        whole = LineParser()
+        whole.feed(bytes(written))
+        assert whole.rejected == {"garbage": 8, "non_finite": 6}
+        assert sink.wait(lambda: src.status.rejected == whole.rejected, timeout=5)
+    finally:
+        src.stop()
+    np.testing.assert_array_equal(sink.values(), np.arange(1, n + 1, dtype=float))
+    # stamped in device time, not on arrival: 1 ms apart inside a batch (the clock only
+    # squeezes a batch that would otherwise step back, while its offset settles)
+    inside = np.concatenate([np.diff(b.t_s) for b in sink.batches])
+    assert np.all(inside > 0) and np.all(inside <= 0.001 + 1e-9)
+    assert abs(float(np.median(inside)) - 0.001) < 1e-9
+    assert np.all(np.diff(sink.times()) > 0)
+    span = sink.arrived[-1] - sink.arrived[0]
+    assert len(sink.batches) <= span / interval + 2, (len(sink.batches), span)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cuts=st.lists(st.integers(1, 4000), max_size=400),
+    gap_at=st.lists(st.integers(1, 3999), max_size=3),
+)
+def test_the_rate_check_judges_the_same_windows_however_the_stream_is_batched(
+    cuts: list[int], gap_at: list[int]
+) -> None:
+    """The reader hands over ~4 readings at a time at 1 kHz, counted by a fast path without
+    NumPy: it closes the same rate windows, and judges the same rates, as the full count."""
+    t = np.arange(4000) / 1000.0 + np.random.default_rng(len(cuts)).uniform(0, 2e-4, 4000)
+    for g in gap_at:  # a pause (a missing HX711): a new count starts after it
+        t[g:] += 0.5
+
+    def judged(fast: bool) -> list[float]:
+        src = SerialSource("/dev/nonexistent-presshold")
+        seen: list[float] = []
+        src._judge_rate = seen.append  # type: ignore[method-assign]
+        if not fast:
+            src._continues_window = lambda t: False  # type: ignore[method-assign]
+        for a, b in itertools.pairwise([0, *sorted(set(cuts)), len(t)]):
+            if b > a:
+                src._measure_rate(t[a:b], False)
+        return seen
+
+    assert judged(fast=True) == judged(fast=False)
+
+
+def test_the_reader_pauses_only_for_lines_that_come_faster_than_its_batches() -> None:
+    from presshold.firmware_bridge.serial_source import _faster_than
+
+    interval = SerialSource.BATCH_INTERVAL_S
+    assert interval < 0.0125  # an HX711's 80 Hz: every line is read as it arrives
+    assert not _faster_than(interval, [12_500], 0)
+    assert not _faster_than(interval, [12_500, 25_000], None)  # two lines bunched on arrival
+    assert _faster_than(interval, [1000, 2000, 3000], 0)  # 1 kHz
+    assert _faster_than(interval, [4000], 3000)
+    assert not _faster_than(interval, [5_000_000], 3000)  # the first line after a pause
+    assert _faster_than(interval, [5_000_000], None)  # nothing known yet: pace
