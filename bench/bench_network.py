@@ -39,12 +39,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import stage_trace  # noqa: E402  (bench/, beside this file)
 from support.services import Mosquitto, Postgres, free_port  # noqa: E402
 
 from presshold.firmware_bridge.source import Source, SourceSink, SourceStatus  # noqa: E402
 from presshold.network import codec  # noqa: E402
 from presshold.network.mqtt import parse_broker  # noqa: E402
-from presshold.network.publisher import StationPublisher  # noqa: E402
+from presshold.network.publisher import BATCH_S, StationPublisher  # noqa: E402
 from presshold.network.spool import Spool  # noqa: E402
 
 RATE_HZ = 80.0
@@ -83,18 +84,24 @@ class VirtualSensor(Source):
 
 
 class Pacer(threading.Thread):
-    def __init__(self, sensors: list[VirtualSensor]) -> None:
+    """Reads every sensor each 1/RATE_HZ, each at its own phase of the period: real sensors are
+    not synchronised, and 32 read at the same instant would reach the hub as one burst every
+    12.5 ms, the last of it queued behind the 31 others. A late pacer reads at once (the
+    reading's time is its creation, so lateness here is not hidden from the latency)."""
+
+    def __init__(self, sensors: list[VirtualSensor], phases: list[float]) -> None:
         super().__init__(daemon=True)
-        self.sensors = sensors
+        self.plan = sorted(zip(phases, sensors, strict=True), key=lambda p: p[0])
         self.stop_event = threading.Event()
 
     def run(self) -> None:
-        due = time.monotonic()
+        start, period, cycle = time.monotonic(), 1 / RATE_HZ, 0
         while not self.stop_event.is_set():
-            due += 1 / RATE_HZ
-            self.stop_event.wait(max(0.0, due - time.monotonic()))
-            for s in self.sensors:
-                s.read()
+            for phase, sensor in self.plan:
+                due = start + (cycle + phase) * period
+                self.stop_event.wait(max(0.0, due - time.monotonic()))
+                sensor.read()
+            cycle += 1
 
 
 def cpu_seconds(pid: int) -> float:
@@ -102,7 +109,43 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def viewers(port: int, ids: list[str], until: float, lat: list[float]) -> None:
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of ``pid`` and its children (PostgreSQL's backends), by pid."""
+    out = {pid: cpu_seconds(pid)}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out[int(d.name)] = cpu_seconds(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+class CpuMeter:
+    """CPU of every process of the benchmark over one window; 100 % = one core."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.t0 = time.monotonic()
+        self.c0 = {name: tree_cpu(pid) for name, pid in pids.items()}
+        self.self0 = time.process_time()
+
+    def stop(self) -> dict[str, int]:
+        wall = time.monotonic() - self.t0
+        out = {}
+        for name, pid in self.pids.items():
+            now = tree_cpu(pid)
+            used = sum(c - self.c0[name].get(p, 0.0) for p, c in now.items())
+            out[name] = round(100 * used / wall)
+        out["viewers"] = round(100 * (time.process_time() - self.self0) / wall)
+        return out
+
+
+async def viewers(
+    port: int, ids: list[str], until: float, lat: list[float], created: list[float] | None = None
+) -> None:
     import websockets
 
     async def one(sid: str) -> None:
@@ -120,6 +163,8 @@ async def viewers(port: int, ids: list[str], until: float, lat: list[float]) -> 
                 for _, f in msg["samples"]:
                     d = now - f
                     lat.append((d + 1000.0) % 1000.0 * 1000.0)
+                    if created is not None:
+                        created.append(time.time() - lat[-1] / 1000.0)
 
     await asyncio.gather(*(one(s) for s in ids))
 
@@ -128,6 +173,7 @@ def wait_stations(port: int, n: int, timeout_s: float = 60) -> list[str]:
     import httpx
 
     deadline = time.monotonic() + timeout_s
+    got = []
     while time.monotonic() < deadline:
         try:
             got = httpx.get(f"http://127.0.0.1:{port}/api/stations", timeout=2).json()
@@ -137,19 +183,37 @@ def wait_stations(port: int, n: int, timeout_s: float = 60) -> list[str]:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"fewer than {n} stations live after {timeout_s} s")
+    states = {s["id"]: (s["connected"], s["recording"]) for s in got}
+    raise TimeoutError(f"fewer than {n} stations live after {timeout_s} s: {states}")
 
 
-def run_stations(n: int, broker_url: str, work: Path) -> None:
-    """``--run-stations``: the 32 stations in a process of their own (so their threads do not
-    starve the viewers that measure), until a line arrives on stdin; then drain and report."""
-    sensors = [VirtualSensor() for _ in range(n)]
+def run_stations(
+    ids: list[int], total: int, broker_url: str, work: Path, trace_to: Path | None,
+    batch_ms: float,
+) -> None:  # fmt: skip
+    """``--run-stations``: stations ``ids`` (of ``total``) in a process of their own, until a
+    line arrives on stdin; then drain and report. The stations are spread over several such
+    processes (``--station-procs``): each real station runs on its own machine, and 32 of them
+    in one Python process would queue for one GIL — a cost no deployment has."""
+    trace = None
+    if trace_to is not None:
+        trace = stage_trace.Trace()
+        stage_trace.install_station(trace)
+    sensors = [VirtualSensor() for _ in ids]
+    n = len(sensors)
     broker = parse_broker(broker_url)
     pubs = [
-        StationPublisher(f"v{i:02d}", f"V{i}", s, broker, Spool(work / f"v{i:02d}.sqlite3"))
-        for i, s in enumerate(sensors)
+        StationPublisher(
+            f"v{i:02d}",
+            f"V{i}",
+            s,
+            broker,
+            Spool(work / f"v{i:02d}.sqlite3"),
+            batch_s=batch_ms / 1000,
+        )
+        for i, s in zip(ids, sensors, strict=True)
     ]
-    pacer = Pacer(sensors)
+    pacer = Pacer(sensors, [i / total for i in ids])
     for p in pubs:
         p.start()
     pacer.start()
@@ -162,6 +226,8 @@ def run_stations(n: int, broker_url: str, work: Path) -> None:
 
     threading.Thread(target=watch, daemon=True).start()
     sys.stdin.readline()
+    if trace is not None:
+        trace.save(trace_to)
     stop.set()
     pacer.stop_event.set()
     pacer.join()
@@ -170,56 +236,108 @@ def run_stations(n: int, broker_url: str, work: Path) -> None:
     report = {
         "produced": sum(s.produced for s in sensors),
         "unacknowledged": sum(p.spool.pending for p in pubs),
-        "unacked_batches_per_station_mean": round(float(np.mean(backlog)), 1),
+        "unacked_batches_per_station_mean": float(np.mean(backlog)),
     }
     print(json.dumps(report), flush=True)
 
 
-def run_store(store_url: str, label: str, n: int, seconds: float, broker: Mosquitto) -> dict:
+def run_store(
+    store_url: str, label: str, n: int, seconds: float, broker: Mosquitto, pg: Postgres,
+    stages: bool, procs: int, batch_ms: float,
+) -> dict:  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="presshold-bench-"))
     port = free_port()
     env = {**os.environ, "PRESSHOLD_DATA_DIR": str(work / "hub")}
     log = (work / "hub.log").open("w")
-    hub = subprocess.Popen(
-        [sys.executable, "-m", "presshold", "serve", "--broker", broker.url, "--store",
-         store_url, "--http-port", str(port), "--no-browser"],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    stations = subprocess.Popen(
-        [sys.executable, __file__, "--run-stations", str(n), "--broker", broker.url,
-         "--work", str(work)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    serve = ["serve", "--broker", broker.url, "--store", store_url, "--http-port", str(port),
+             "--no-browser"]  # fmt: skip
+    hub_cmd = [sys.executable, "-m", "presshold", *serve]
+    if stages:
+        hub_cmd = [sys.executable, str(ROOT / "bench" / "stage_trace.py"), str(work / "hub.npz"),
+                   *serve]  # fmt: skip
+    hub = subprocess.Popen(hub_cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    groups = [list(range(n))[k::procs] for k in range(procs)]
+    traces = [work / f"stations{k}.npz" for k in range(procs)]
+    stations = []
+    for ids, trace in zip(groups, traces, strict=True):
+        cmd = [sys.executable, __file__, "--run-stations", ",".join(map(str, ids)),
+               "--of", str(n), "--broker", broker.url, "--work", str(work),
+               "--batch-ms", str(batch_ms)]  # fmt: skip
+        if stages:
+            cmd += ["--trace", str(trace)]
+        stations.append(
+            subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        )
     try:
         ids = wait_stations(port, n)
         time.sleep(2.0)  # warm-up
         lat: list[float] = []
-        c0, w0 = cpu_seconds(hub.pid), time.monotonic()
-        asyncio.run(viewers(port, ids, time.monotonic() + seconds, lat))
-        cpu = (cpu_seconds(hub.pid) - c0) / (time.monotonic() - w0)
-        out, _ = stations.communicate("stop\n", timeout=120)
-        report = json.loads(out.strip().splitlines()[-1])
+        assert broker.proc is not None
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        meter = CpuMeter(
+            {"hub": hub.pid, "mosquitto": broker.proc.pid, "postgresql": postmaster,
+             **{f"stations{k}": p.pid for k, p in enumerate(stations)}}
+        )  # fmt: skip
+        created: list[float] = []
+        asyncio.run(viewers(port, ids, time.monotonic() + seconds, lat, created))
+        cpu = meter.stop()
+        cpu["stations"] = sum(cpu.pop(f"stations{k}") for k in range(procs))
+        for p in stations:  # all stop together, then each drains
+            assert p.stdin is not None
+            p.stdin.write("stop\n")
+            p.stdin.flush()
+        reports = [json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1])
+                   for p in stations]  # fmt: skip
+        backlog = sum(
+            r["unacked_batches_per_station_mean"] * len(g)
+            for r, g in zip(reports, groups, strict=True)
+        )
+        report = {
+            "produced": sum(r["produced"] for r in reports),
+            "unacknowledged": sum(r["unacknowledged"] for r in reports),
+            "unacked_batches_per_station_mean": round(backlog / n, 1),
+        }
     finally:
-        if stations.poll() is None:
-            stations.kill()
+        for p in stations:
+            if p.poll() is None:
+                p.kill()
         hub.terminate()
         hub.wait(30)
         log.close()
     stored, blocks, span = count_store(store_url, work / "hub")
-    lat.sort()
-    return {
+    by_arrival = np.asarray(lat)
+    lat = sorted(lat)
+    result = {
         "store": label,
         "stations": n,
+        "station_processes": procs,
+        "batch_ms": batch_ms,
         "p50_ms": round(lat[len(lat) // 2], 1),
         "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
         "max_ms": round(lat[-1], 1),
         "live_samples_seen": len(lat),
-        "hub_cpu_pct": round(100 * cpu),
+        "hub_cpu_pct": cpu["hub"],
+        "cpu_pct": cpu,
         "rows_per_s": round(blocks / span) if span else None,
         "samples_written_per_s": round(stored / span) if span else None,
         "stored": stored,
         **report,
     }
+    if stages:
+        # the samples created in the middle of the window reach every stage inside it
+        t = np.asarray(created)
+        window = (float(t.min()) + 1.0, float(t.max()) - 1.0)
+        traced = stage_trace.load([*traces, work / "hub.npz"], window)
+        keep = (t >= window[0]) & (t < window[1])
+        traced["viewer"] = by_arrival[keep]
+        result["stages"] = stage_trace.table(traced)
+    return result
 
 
 def count_store(url: str, data_dir: Path) -> tuple[int, int, float]:
@@ -285,12 +403,30 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--stores", default="postgresql,sqlite")
     ap.add_argument("--codec", action="store_true")
-    ap.add_argument("--run-stations", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--station-procs",
+        type=int,
+        default=8,
+        help="processes the virtual stations are spread over (default 8; 1 = all in one)",
+    )
+    ap.add_argument(
+        "--batch-ms",
+        type=float,
+        default=BATCH_S * 1000,
+        help=f"the stations' --batch-ms (default {BATCH_S * 1000:g})",
+    )
+    ap.add_argument("--run-stations", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--of", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--broker", help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--trace", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--stages", action="store_true", help="also time each stage (bench/stage_trace.py)"
+    )
     args = ap.parse_args()
     if args.run_stations:
-        run_stations(args.run_stations, args.broker, args.work)
+        ids = [int(i) for i in args.run_stations.split(",")]
+        run_stations(ids, args.of, args.broker, args.work, args.trace, args.batch_ms)
         return
     if args.codec:
         codec_costs()
@@ -305,8 +441,14 @@ def main() -> None:
         try:
             for store in args.stores.split(","):
                 url = pg.create_database() if store == "postgresql" else "sqlite"
-                result = run_store(url, store, args.stations, args.seconds, broker)
+                result = run_store(
+                    url, store, args.stations, args.seconds, broker, pg, args.stages,
+                    max(1, min(args.station_procs, args.stations)), args.batch_ms,
+                )  # fmt: skip
+                stages = result.pop("stages", None)
                 print(json.dumps(result), flush=True)
+                for row in stages or ():
+                    print("  ", json.dumps(row), flush=True)
                 print(f"load average: {os.getloadavg()}", flush=True)
         finally:
             pg.destroy()
