@@ -16,11 +16,15 @@ Stages, in order (process: where the hook sits):
 - ``ingest``    hub: the signal pipeline ran on it (``Station._ingest``)
 - ``frame``     hub: the frame carrying it was encoded for the viewers (``LiveFeed.broadcast``)
 - ``viewer``    the benchmark's websocket client received that frame (``bench_network.viewers``)
+
+``PRESSHOLD_BENCH_PROFILE=FILE`` also profiles the hub's event loop thread (cProfile; read the
+file with ``python -m pstats FILE``).
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import time
 from pathlib import Path
@@ -185,6 +189,13 @@ def run_traced_hub(out: Path, argv: list[str]) -> int:
     trace = Trace()
     install_hub(trace)
     atexit.register(trace.save, out)
+    profile_to = os.environ.get("PRESSHOLD_BENCH_PROFILE")
+    if profile_to:  # the event loop's thread (paho's is not profiled)
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+        atexit.register(lambda: (prof.disable(), prof.dump_stats(profile_to)))
     from presshold.cli import main
 
     return main(argv)

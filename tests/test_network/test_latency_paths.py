@@ -21,6 +21,7 @@ from presshold.network.mqtt import connect, make_client, parse_broker
 from presshold.network.publisher import StationPublisher
 from presshold.network.spool import Spool
 from presshold.server.handoff import Handoff
+from presshold.server.remote_source import LagFloor
 
 
 class Inbox:
@@ -226,3 +227,18 @@ def test_a_station_sends_a_reading_as_it_arrives_and_groups_the_next_ones(
     finally:
         pub.stop(drain_s=0)
         close(sub)
+
+
+def test_lag_floor_is_the_minimum_over_the_window() -> None:
+    """The usual lag a late batch is judged against: the least of the last ``window_s``
+    seconds (a brute-force minimum is the oracle)."""
+    rng = np.random.default_rng(7)
+    floor = LagFloor(2.0)
+    seen: list[tuple[float, float]] = []
+    t = 0.0
+    for _ in range(3000):
+        t += float(rng.uniform(0.0, 0.05))
+        lag = float(rng.uniform(0.0, 3.0)) if rng.random() < 0.1 else 0.2 + t % 1.0
+        seen.append((t, lag))
+        want = min(v for s, v in seen if s >= t - 2.0)
+        assert floor.add(t, lag) == want
