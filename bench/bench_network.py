@@ -246,7 +246,7 @@ def run_stations(
 
 def run_store(
     store_url: str, label: str, n: int, seconds: float, broker: Mosquitto, pg: Postgres,
-    stages: bool, procs: int, batch_ms: float,
+    stages: bool, procs: int, batch_ms: float, stations_nice: int,
 ) -> dict:  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="presshold-bench-"))
     port = free_port()
@@ -268,6 +268,8 @@ def run_store(
                "--batch-ms", str(batch_ms)]  # fmt: skip
         if stages:
             cmd += ["--trace", str(trace)]
+        if stations_nice:
+            cmd = ["nice", "-n", str(stations_nice), *cmd]
         stations.append(
             subprocess.Popen(
                 cmd,
@@ -321,6 +323,7 @@ def run_store(
         "stations": n,
         "station_processes": procs,
         "batch_ms": batch_ms,
+        "stations_nice": stations_nice,
         "p50_ms": round(lat[len(lat) // 2], 1),
         "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
         "max_ms": round(lat[-1], 1),
@@ -421,6 +424,13 @@ def main() -> None:
         default=BATCH_S * 1000,
         help=f"the stations' --batch-ms (default {BATCH_S * 1000:g})",
     )
+    ap.add_argument(
+        "--stations-nice",
+        type=int,
+        default=0,
+        help="run the virtual stations at this nice level (10: they stand for other machines "
+        "and yield this machine's cores to the hub, broker and viewers)",
+    )
     ap.add_argument("--run-stations", default="", help=argparse.SUPPRESS)
     ap.add_argument("--of", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--broker", help=argparse.SUPPRESS)
@@ -451,6 +461,7 @@ def main() -> None:
                 result = run_store(
                     url, store, args.stations, args.seconds, broker, pg, args.stages,
                     max(1, min(args.station_procs, args.stations)), args.batch_ms,
+                    args.stations_nice,
                 )  # fmt: skip
                 stages = result.pop("stages", None)
                 print(json.dumps(result), flush=True)
