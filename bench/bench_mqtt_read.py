@@ -6,8 +6,8 @@
 What it isolates: the hop "broker → the hub's on_message" of ``bench_network.py --stages``. A
 publisher process sends 64-byte messages (an 80 Hz station's 1-sample batch) at ``--rate``,
 each carrying its send time; a subscriber process receives them on paho's network thread while
-its main thread burns CPU in short pure-Python slices, as the hub's event loop does under load
-(``--busy`` of each 10 ms). Per message: send → on_message latency (one clock, one machine).
+its main thread alternates ``--busy`` ms of pure-Python work and as long idle, as the hub's
+event loop does at half load. Per message: send → on_message latency (one clock, one machine).
 Per run: the subscriber's CPU time and its ``recv`` calls per message. The two clients run
 alternately, in the same conditions; the load average is printed.
 """
@@ -78,11 +78,11 @@ def subscribe(url: str, kind: str, seconds: float, busy_ms: float) -> dict[str, 
     c.loop_start()
     cpu0, end = time.process_time(), time.monotonic() + seconds
     x = 0
-    while time.monotonic() < end:  # the "event loop": busy for busy_ms, then a short sleep
+    while time.monotonic() < end:  # the "event loop": busy for busy_ms, then as long idle
         slice_end = time.monotonic() + busy_ms / 1000
         while time.monotonic() < slice_end:
             x += 1
-        time.sleep(0.0005)
+        time.sleep(busy_ms / 1000)
     cpu = time.process_time() - cpu0
     c.disconnect()
     c.loop_stop()
@@ -94,7 +94,7 @@ def subscribe(url: str, kind: str, seconds: float, busy_ms: float) -> dict[str, 
         "p99_ms": round(float(np.percentile(a, 99)), 2),
         "max_ms": round(float(a.max()), 1),
         "recv_calls_per_message": round(recvs / max(1, len(a)), 2),
-        "process_cpu_s": round(cpu, 2),
+        "process_cpu_s": round(cpu, 2),  # the busy half included
     }
 
 
