@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import paho.mqtt.client as paho
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -42,9 +43,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import stage_trace  # noqa: E402  (bench/, beside this file)
 from support.services import Mosquitto, Postgres, free_port  # noqa: E402
 
-from presshold.firmware_bridge.source import Source, SourceSink, SourceStatus  # noqa: E402
-from presshold.network import codec  # noqa: E402
-from presshold.network.mqtt import parse_broker  # noqa: E402
+from presshold.firmware_bridge.source import (  # noqa: E402
+    ReadingBatch,
+    Source,
+    SourceSink,
+    SourceStatus,
+)
+from presshold.network import codec, topics  # noqa: E402
+from presshold.network.mqtt import connect, make_client, parse_broker  # noqa: E402
 from presshold.network.publisher import BATCH_S, StationPublisher  # noqa: E402
 from presshold.network.spool import Spool  # noqa: E402
 
@@ -102,6 +108,89 @@ class Pacer(threading.Thread):
                 self.stop_event.wait(max(0.0, due - time.monotonic()))
                 sensor.read()
             cycle += 1
+
+
+class LightStation:
+    """The wire side of a station without the rest of it (``--real-stations``): each reading
+    is published at once as a 1-sample batch at QoS 1 — what a real station sends at 80 Hz —
+    with no spool, no acknowledgement handling, no threads of its own. It stands for a station
+    on another machine at a fraction of the CPU a full :class:`StationPublisher` costs here, so
+    the hub, not the simulation, gets this machine's cores. What the hub records is still
+    compared with what was produced (nothing is resent, so a loss would show)."""
+
+    def __init__(self, sid: str, client: paho.Client, trace: stage_trace.Trace | None) -> None:
+        self.sid = sid
+        self.client = client
+        self.trace = trace
+        self.stream = int.from_bytes(os.urandom(7), "little")
+        self.seq = 0
+        self.wall_offset = time.time() - time.monotonic()
+
+    def status(self) -> bytes:
+        body = {"online": True, "station_id": self.sid, "name": self.sid.upper(),
+                "connected": True, "sensor": "virtual", "rate_hz": RATE_HZ}  # fmt: skip
+        return json.dumps(body).encode()
+
+    def on_status(self, status: SourceStatus) -> None:
+        pass
+
+    def on_readings(self, batch: ReadingBatch) -> None:
+        self.seq += 1
+        wire = codec.Batch(  # first = seq: it holds nothing older, the hub waits for nothing
+            self.stream, self.seq, self.seq, batch.t_s + self.wall_offset, batch.raw, batch.force_n
+        )
+        self.client.publish(topics.station(self.sid, "samples"), codec.encode(wire), qos=1)
+        if self.trace is not None:
+            self.trace.add("published", batch.force_n)
+
+
+def run_light(ids: list[int], total: int, broker_url: str, trace_to: Path | None) -> None:
+    """``--run-light``: :class:`LightStation` s on one MQTT client; report like stations do."""
+    trace = stage_trace.Trace() if trace_to is not None else None
+    broker = parse_broker(broker_url)
+    client = make_client(broker, f"bench-light-{os.getpid()}")
+    client.max_inflight_messages_set(20)  # the broker's receive maximum: more in flight is refused
+    hub_up = threading.Event()  # nothing is resent: start once the hub listens
+    acked: dict[str, int] = {}  # the hub's acknowledgements: what it recorded
+
+    def on_message(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        if msg.topic == topics.HUB_STATUS:
+            if msg.payload and json.loads(msg.payload).get("online"):
+                hub_up.set()
+        else:
+            acked[msg.topic.split("/")[-2]] = json.loads(msg.payload)["seq"]
+
+    client.on_connect = lambda c, *_a: c.subscribe(
+        [(topics.HUB_STATUS, 1), (topics.station("+", "ack"), 1)]
+    )
+    client.on_message = on_message
+    connect(client, broker)
+    if not hub_up.wait(60):
+        raise SystemExit("light stations: no hub")
+    sensors = [VirtualSensor() for _ in ids]
+    lights = [LightStation(f"v{i:02d}", client, trace) for i in ids]
+    for light, sensor in zip(lights, sensors, strict=True):
+        client.publish(topics.station(light.sid, "status"), light.status(), qos=1, retain=True)
+        sensor.start(light)  # type: ignore[arg-type]
+    pacer = Pacer(sensors, [i / total for i in ids])
+    pacer.start()
+    sys.stdin.readline()
+    if trace is not None:
+        trace.save(trace_to)
+    pacer.stop_event.set()
+    pacer.join()
+    deadline = time.monotonic() + 30
+
+    def missing() -> int:
+        return sum(light.seq - acked.get(light.sid, 0) for light in lights)
+
+    while missing() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    client.disconnect()
+    client.loop_stop()
+    report = {"produced": sum(s.produced for s in sensors), "unacknowledged": missing(),
+              "unacked_batches_per_station_mean": 0.0}  # fmt: skip
+    print(json.dumps(report), flush=True)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -246,7 +335,7 @@ def run_stations(
 
 def run_store(
     store_url: str, label: str, n: int, seconds: float, broker: Mosquitto, pg: Postgres,
-    stages: bool, procs: int, batch_ms: float, stations_nice: int,
+    stages: bool, procs: int, batch_ms: float, stations_nice: int, real: int,
 ) -> dict:  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="presshold-bench-"))
     port = free_port()
@@ -259,11 +348,17 @@ def run_store(
         hub_cmd = [sys.executable, str(ROOT / "bench" / "stage_trace.py"), str(work / "hub.npz"),
                    *serve]  # fmt: skip
     hub = subprocess.Popen(hub_cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    groups = [list(range(n))[k::procs] for k in range(procs)]
-    traces = [work / f"stations{k}.npz" for k in range(procs)]
+    # real stations spread over the phases; the rest (if any) are light, in one process
+    real_ids = sorted({round(k * n / real) for k in range(real)}) if real else []
+    light_ids = [i for i in range(n) if i not in real_ids]
+    groups = [real_ids[k::procs] for k in range(min(procs, len(real_ids)))]
+    if light_ids:
+        groups.append(light_ids)
+    traces = [work / f"stations{k}.npz" for k in range(len(groups))]
     stations = []
     for ids, trace in zip(groups, traces, strict=True):
-        cmd = [sys.executable, __file__, "--run-stations", ",".join(map(str, ids)),
+        mode = "--run-light" if ids is light_ids else "--run-stations"
+        cmd = [sys.executable, __file__, mode, ",".join(map(str, ids)),
                "--of", str(n), "--broker", broker.url, "--work", str(work),
                "--batch-ms", str(batch_ms)]  # fmt: skip
         if stages:
@@ -292,7 +387,7 @@ def run_store(
         created: list[float] = []
         asyncio.run(viewers(port, ids, time.monotonic() + seconds, lat, created))
         cpu = meter.stop()
-        cpu["stations"] = sum(cpu.pop(f"stations{k}") for k in range(procs))
+        cpu["stations"] = sum(cpu.pop(f"stations{k}") for k in range(len(stations)))
         for p in stations:  # all stop together, then each drains
             assert p.stdin is not None
             p.stdin.write("stop\n")
@@ -306,7 +401,7 @@ def run_store(
         report = {
             "produced": sum(r["produced"] for r in reports),
             "unacknowledged": sum(r["unacknowledged"] for r in reports),
-            "unacked_batches_per_station_mean": round(backlog / n, 1),
+            "unacked_batches_per_station_mean": round(backlog / max(1, len(real_ids)), 1),
         }
     finally:
         for p in stations:
@@ -321,7 +416,8 @@ def run_store(
     result = {
         "store": label,
         "stations": n,
-        "station_processes": procs,
+        "real_stations": len(real_ids),
+        "station_processes": len(stations),
         "batch_ms": batch_ms,
         "stations_nice": stations_nice,
         "p50_ms": round(lat[len(lat) // 2], 1),
@@ -431,7 +527,15 @@ def main() -> None:
         help="run the virtual stations at this nice level (10: they stand for other machines "
         "and yield this machine's cores to the hub, broker and viewers)",
     )
+    ap.add_argument(
+        "--real-stations",
+        type=int,
+        default=None,
+        help="how many stations run the full StationPublisher (default: all); the others are "
+        "light (LightStation): the same messages for a fraction of the CPU",
+    )
     ap.add_argument("--run-stations", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--run-light", default="", help=argparse.SUPPRESS)
     ap.add_argument("--of", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--broker", help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -440,6 +544,10 @@ def main() -> None:
         "--stages", action="store_true", help="also time each stage (bench/stage_trace.py)"
     )
     args = ap.parse_args()
+    if args.run_light:
+        ids = [int(i) for i in args.run_light.split(",")]
+        run_light(ids, args.of, args.broker, args.trace)
+        return
     if args.run_stations:
         ids = [int(i) for i in args.run_stations.split(",")]
         run_stations(ids, args.of, args.broker, args.work, args.trace, args.batch_ms)
@@ -462,6 +570,7 @@ def main() -> None:
                     url, store, args.stations, args.seconds, broker, pg, args.stages,
                     max(1, min(args.station_procs, args.stations)), args.batch_ms,
                     args.stations_nice,
+                    args.stations if args.real_stations is None else args.real_stations,
                 )  # fmt: skip
                 stages = result.pop("stages", None)
                 print(json.dumps(result), flush=True)
