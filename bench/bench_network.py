@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ from presshold.firmware_bridge.source import (  # noqa: E402
     SourceStatus,
 )
 from presshold.network import codec, topics  # noqa: E402
-from presshold.network.mqtt import connect, make_client, parse_broker  # noqa: E402
+from presshold.network.mqtt import make_client, parse_broker  # noqa: E402
 from presshold.network.publisher import BATCH_S, StationPublisher  # noqa: E402
 from presshold.network.spool import Spool  # noqa: E402
 
@@ -95,9 +96,15 @@ class Pacer(threading.Thread):
     12.5 ms, the last of it queued behind the 31 others. A late pacer reads at once (the
     reading's time is its creation, so lateness here is not hidden from the latency)."""
 
-    def __init__(self, sensors: list[VirtualSensor], phases: list[float]) -> None:
+    def __init__(
+        self,
+        sensors: list[VirtualSensor],
+        phases: list[float],
+        after_read: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__(daemon=True)
         self.plan = sorted(zip(phases, sensors, strict=True), key=lambda p: p[0])
+        self.after_read = after_read
         self.stop_event = threading.Event()
 
     def run(self) -> None:
@@ -107,19 +114,29 @@ class Pacer(threading.Thread):
                 due = start + (cycle + phase) * period
                 self.stop_event.wait(max(0.0, due - time.monotonic()))
                 sensor.read()
+                if self.after_read is not None:
+                    self.after_read()
             cycle += 1
 
 
 class LightStation:
     """The wire side of a station without the rest of it (``--real-stations``): each reading
     is published at once as a 1-sample batch at QoS 1 — what a real station sends at 80 Hz —
-    with no spool, no acknowledgement handling, no threads of its own. It stands for a station
-    on another machine at a fraction of the CPU a full :class:`StationPublisher` costs here, so
-    the hub, not the simulation, gets this machine's cores. What the hub records is still
-    compared with what was produced (nothing is resent, so a loss would show)."""
+    with no spool, no resending, no threads of its own; ``first`` is the oldest batch the hub
+    has not acknowledged, as a real station says. It stands for a station on another machine
+    at a fraction of the CPU a full :class:`StationPublisher` costs here, so the hub, not the
+    simulation, gets this machine's cores. What the hub records is still compared with what
+    was produced (nothing is resent: a batch lost on the way would stall that station, unacked)."""
 
-    def __init__(self, sid: str, client: paho.Client, trace: stage_trace.Trace | None) -> None:
+    def __init__(
+        self,
+        sid: str,
+        client: paho.Client,
+        acked: dict[str, int],
+        trace: stage_trace.Trace | None,
+    ) -> None:
         self.sid = sid
+        self.acked = acked
         self.client = client
         self.trace = trace
         self.stream = int.from_bytes(os.urandom(7), "little")
@@ -136,8 +153,9 @@ class LightStation:
 
     def on_readings(self, batch: ReadingBatch) -> None:
         self.seq += 1
-        wire = codec.Batch(  # first = seq: it holds nothing older, the hub waits for nothing
-            self.stream, self.seq, self.seq, batch.t_s + self.wall_offset, batch.raw, batch.force_n
+        first = self.acked.get(self.sid, 0) + 1  # as a real station: the oldest unacknowledged
+        wire = codec.Batch(
+            self.stream, self.seq, first, batch.t_s + self.wall_offset, batch.raw, batch.force_n
         )
         self.client.publish(topics.station(self.sid, "samples"), codec.encode(wire), qos=1)
         if self.trace is not None:
@@ -145,7 +163,10 @@ class LightStation:
 
 
 def run_light(ids: list[int], total: int, broker_url: str, trace_to: Path | None) -> None:
-    """``--run-light``: :class:`LightStation` s on one MQTT client; report like stations do."""
+    """``--run-light``: :class:`LightStation` s on one MQTT client; report like stations do.
+    The client has no network thread: the pacer's thread writes each batch to the socket as it
+    publishes it and reads the broker's acknowledgements between readings (one thread, so no
+    GIL hand-over delays a batch here)."""
     trace = stage_trace.Trace() if trace_to is not None else None
     broker = parse_broker(broker_url)
     client = make_client(broker, f"bench-light-{os.getpid()}")
@@ -164,15 +185,18 @@ def run_light(ids: list[int], total: int, broker_url: str, trace_to: Path | None
         [(topics.HUB_STATUS, 1), (topics.station("+", "ack"), 1)]
     )
     client.on_message = on_message
-    connect(client, broker)
-    if not hub_up.wait(60):
-        raise SystemExit("light stations: no hub")
+    client.connect(broker.host, broker.port, keepalive=30)
+    deadline = time.monotonic() + 60
+    while not hub_up.is_set():
+        client.loop(0.1)
+        if time.monotonic() > deadline:
+            raise SystemExit("light stations: no hub")
     sensors = [VirtualSensor() for _ in ids]
-    lights = [LightStation(f"v{i:02d}", client, trace) for i in ids]
+    lights = [LightStation(f"v{i:02d}", client, acked, trace) for i in ids]
     for light, sensor in zip(lights, sensors, strict=True):
         client.publish(topics.station(light.sid, "status"), light.status(), qos=1, retain=True)
         sensor.start(light)  # type: ignore[arg-type]
-    pacer = Pacer(sensors, [i / total for i in ids])
+    pacer = Pacer(sensors, [i / total for i in ids], lambda: client.loop(0))
     pacer.start()
     sys.stdin.readline()
     if trace is not None:
@@ -185,9 +209,8 @@ def run_light(ids: list[int], total: int, broker_url: str, trace_to: Path | None
         return sum(light.seq - acked.get(light.sid, 0) for light in lights)
 
     while missing() and time.monotonic() < deadline:
-        time.sleep(0.1)
+        client.loop(0.1)
     client.disconnect()
-    client.loop_stop()
     report = {"produced": sum(s.produced for s in sensors), "unacknowledged": missing(),
               "unacked_batches_per_station_mean": 0.0}  # fmt: skip
     print(json.dumps(report), flush=True)
