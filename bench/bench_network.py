@@ -1,24 +1,30 @@
 """Stations over MQTT into one hub: 32 virtual 80 Hz stations → Mosquitto → ``presshold serve``
 recording to PostgreSQL, and the same into SQLite beside it.
 
-    python bench/bench_network.py                       # 32 stations, 20 s per store
+    python bench/bench_network.py --stages              # 32 stations, 20 s per store
+    python bench/bench_network.py --stages --real-stations 32   # every station a full one
     python bench/bench_network.py --stations 8 --seconds 10 --stores sqlite
     python bench/bench_network.py --codec               # only: batch encoding, JSON vs binary
 
 Setup (all on this machine, loopback): a Mosquitto broker and a PostgreSQL server started like
 the tests do (``tests/support/services.py``); the real ``presshold serve --broker … --store …``
-in a subprocess; in this process, one pacing thread plays 32 sensors (one reading per sensor
-every 12.5 ms), each read by a real :class:`StationPublisher` (spool, QoS 1, acks) — the same
-code as ``presshold station`` — and one websocket viewer per station (``/ws/live?station=…``).
+in a subprocess; virtual sensors (one reading every 12.5 ms each, at staggered phases, as
+unsynchronised real sensors are). ``--real-stations`` of them (4 by default) are read by a
+real :class:`StationPublisher` (spool, QoS 1, acknowledgements) — the same code as
+``presshold station`` — spread over up to ``--station-procs`` processes; the others are
+:class:`LightStation` s in one more process: the same 1-sample batches for a fraction of the
+CPU, because 32 full stations on this machine take the cores the hub needs (docs/benchmarks.md).
+In this process, one websocket viewer per station (``/ws/live?station=…``).
 
 Latency, per sample: each reading's force is its wall-clock creation time modulo 1000 s
 (rounded to 1 ms by the frame), so the viewer computes sensor reading → hub viewer on one clock.
-It includes the station's 50 ms batching (0-50 ms by design), the broker hop, the hub's
-ingest and the frame pacing. CPU: utime+stime of the hub process from /proc/<pid>/stat over the
-window (Linux; this script only); 100 % = one core. Rows/s: sample blocks (one row per 50 ms
-per recording station) and samples written per second, counted in the store afterwards; loss:
-samples produced vs. stored once every station's spool was acknowledged. The stations, viewers
-and both servers share the machine's cores with the hub: the load average is printed.
+It includes the station's batching (none at 80 Hz: readings go as they arrive), the broker
+hop, the hub's ingest and the frame cap. ``--stages`` also times each hop (bench/stage_trace.py).
+CPU: utime+stime of each process (PostgreSQL with its backends) from /proc over the window
+(Linux; this script only); 100 % = one core. Rows/s: sample blocks (one row per 50 ms per
+recording station) and samples written per second, counted in the store afterwards; loss:
+samples produced vs. stored once every station's batches were acknowledged. The stations,
+viewers and both servers share the machine's cores with the hub: the load average is printed.
 """
 
 from __future__ import annotations
@@ -555,9 +561,9 @@ def main() -> None:
     ap.add_argument(
         "--real-stations",
         type=int,
-        default=None,
-        help="how many stations run the full StationPublisher (default: all); the others are "
-        "light (LightStation): the same messages for a fraction of the CPU",
+        default=4,
+        help="how many stations run the full StationPublisher (default 4; --stations for all); "
+        "the others are light (LightStation): the same messages for a fraction of the CPU",
     )
     ap.add_argument("--run-stations", default="", help=argparse.SUPPRESS)
     ap.add_argument("--run-light", default="", help=argparse.SUPPRESS)
@@ -595,7 +601,7 @@ def main() -> None:
                     url, store, args.stations, args.seconds, broker, pg, args.stages,
                     max(1, min(args.station_procs, args.stations)), args.batch_ms,
                     args.stations_nice,
-                    args.stations if args.real_stations is None else args.real_stations,
+                    min(args.real_stations, args.stations),
                 )  # fmt: skip
                 stages = result.pop("stages", None)
                 print(json.dumps(result), flush=True)
