@@ -1,10 +1,11 @@
 """The sample batch on the wire: a 40-byte header and three little-endian float64 columns.
 
-Why binary, not JSON or CBOR (measured in ``bench/bench_network.py --codec``): a 50 ms batch of
-an 80 Hz sensor is 4 samples: 136 bytes here, 313 as JSON with shortest-round-trip floats, and
-JSON cost 5× the CPU to encode (8.7 vs 1.6 µs) and 3× to decode (8.1 vs 2.7 µs, into arrays) —
-at both ends, 640 times a second for 32 stations. CBOR would add a dependency and still encode
-each float on its own. float64 keeps every value
+Why binary, not JSON or CBOR (measured in ``bench/bench_network.py --codec``): an 80 Hz sensor
+sends each reading as it arrives (``publisher.BATCH_S``), a 1-sample batch: 64 bytes here, 137
+as JSON with shortest-round-trip floats, and JSON cost 3× the CPU to encode (4.5 vs 1.4 µs)
+and 2× to decode (5 vs 2.4 µs, into arrays); a 1 kHz sensor's 10-sample batch is 280 vs 666
+bytes and 13× / 5× the CPU — at both ends, 2 560 batches a second for 32 stations. CBOR would
+add a dependency and still encode each float on its own. float64 keeps every value
 bit-exact, so the hub stores exactly what the station measured; NumPy reads the columns with
 one ``frombuffer`` each, and the layout is simple to implement in any language (a board's C
 firmware included).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import ssl
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 import paho.mqtt.client as paho
@@ -22,6 +23,8 @@ from paho.mqtt.properties import Properties
 
 from presshold import urls
 
+READ_CHUNK = 65536
+"""Bytes asked of the socket per ``recv`` (see :class:`Client`): ~500 sample batches."""
 KEEPALIVE_S = 5
 """Short: a cut network is noticed within ~1.5 keep-alives, so the hub shows a station as
 disconnected (its last will) and the station starts spooling quickly."""
@@ -60,14 +63,69 @@ def _unq(text: str | None) -> str | None:
     return unquote(text) if text else None
 
 
+class Client(paho.Client):
+    """paho's client, reading the socket in large chunks and handling every packet in one.
+
+    Why: paho reads a packet with at least three ``recv`` calls (the type byte, the length byte
+    by byte, the body) and, while nothing awaits an acknowledgement, one packet per
+    ``select``: four system calls per message, each releasing the GIL. A thread that releases
+    the GIL that often, beside a busy thread (the hub's event loop), waits up to the switch
+    interval (5 ms) to get it back each time, and every message queued behind it waits too
+    (``bench/bench_network.py --stages``: tens of milliseconds between the broker and the hub
+    at 32 stations). Here ``recv`` takes what the kernel holds (up to ``READ_CHUNK``) and
+    every complete packet in it is handled before the next ``select``; a packet cut at the
+    chunk's end is finished from the next one, as paho does with any short read. Bounded: one
+    chunk per turn of paho's loop, so outgoing packets and keep-alives are never starved.
+
+    Only where paho's bytes come from changes, not how they are parsed. ``_sock_recv`` is
+    private in paho 2.x (hence ``paho-mqtt<3`` in pyproject.toml); every network test runs
+    through it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rsock: object = None
+        self._rbuf = b""
+        self._rpos = 0
+        self._draining = False
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rsock is not self._sock:  # a new connection: nothing buffered belongs to it
+            self._rsock, self._rbuf, self._rpos = self._sock, b"", 0
+        if self._rpos >= len(self._rbuf):
+            if self._draining:
+                raise BlockingIOError  # the chunk is used up: back to select
+            data = super()._sock_recv(READ_CHUNK)
+            if not data:
+                return data  # end of stream: paho reports the connection lost
+            self._rbuf, self._rpos = data, 0
+        start = self._rpos
+        self._rpos = min(start + bufsize, len(self._rbuf))
+        return self._rbuf[start : self._rpos]
+
+    def loop_read(self, max_packets: int = 1) -> paho.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        self._draining = True
+        try:
+            while (
+                rc == paho.MQTT_ERR_SUCCESS
+                and self._rsock is self._sock
+                and self._rpos < len(self._rbuf)
+            ):
+                rc = super().loop_read(max_packets)
+        finally:
+            self._draining = False
+        return rc
+
+
 def make_client(
     broker: Broker,
     client_id: str,
     *,
     will: tuple[str, bytes] | None = None,
-) -> paho.Client:
+) -> Client:
     """A configured client, not yet connected; ``will`` = (topic, payload), retained."""
-    c = paho.Client(
+    c = Client(
         paho.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=paho.MQTTv5,

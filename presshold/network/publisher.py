@@ -1,8 +1,9 @@
 """The station side: a local sensor's readings → spooled sample batches → the broker → the hub.
 
 The source is opened exactly as ``presshold serve`` opens it (``open_source``: same bridge,
-clock and stored calibration); this object is its :class:`SourceSink`. A sender thread cuts a
-batch every ``batch_s`` (20 ms by default), stores it in the :class:`Spool`
+clock and stored calibration); this object is its :class:`SourceSink`. A sender thread wakes
+when readings arrive and cuts a batch of everything parked — at once if the last batch is at
+least ``batch_s`` (10 ms by default) old, else when it is — stores it in the :class:`Spool`
 under the next sequence number, and publishes at QoS 1 whatever the hub has not acknowledged,
 at most ``WINDOW`` batches ahead of its last acknowledgement. Nothing is deleted before the
 hub says it is stored, and everything not acknowledged is sent again after a reconnect, a
@@ -37,9 +38,16 @@ from presshold.network.spool import Spool, SpoolFull
 
 log = logging.getLogger("presshold.station")
 
-BATCH_S = 0.02
-"""A reading waits at most this long at the station: small enough for a 50 ms p99 from sensor
-to the instructor's screen, large enough to send an 80 Hz sensor as 50 messages a second."""
+BATCH_S = 0.01
+"""At most one batch per this interval. Readings are sent as they arrive, so one that comes
+later than this after the previous batch waits for nothing: an 80 Hz sensor (12.5 ms apart)
+goes out reading by reading, 80 messages a second, none held back; a faster one is grouped, at
+most 100 batches a second, each reading waiting at most 10 ms. A fixed 20 ms clock (tried
+first) held an 80 Hz reading 10 ms on average and 20 ms at worst: a fifth of the 50 ms budget
+from sensor to the instructor's screen (docs/benchmarks.md)."""
+IDLE_TICK_S = 0.1
+"""Without readings (sensor unplugged) the sender still applies acknowledgements, publishes
+status changes and resends this often."""
 WINDOW = 400
 RESEND_S = 3.0
 KEYS = ("t_s", "raw", "force_n")
@@ -84,6 +92,7 @@ class StationPublisher:
         self._progress_at = time.monotonic()
         self._hub_boot: str | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._commands: queue.Queue[paho.MQTTMessage | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self.error: str | None = None
@@ -106,12 +115,14 @@ class StationPublisher:
         """Stop the sensor, spool what it sent, give the hub ``drain_s`` to acknowledge, then
         go offline. Anything unacknowledged stays in the spool for the next start."""
         self.source.stop()
+        self._wake.set()
         deadline = time.monotonic() + drain_s
         while self._parked and time.monotonic() < deadline:
             time.sleep(0.01)
         while self.spool.pending and time.monotonic() < deadline and self.connected.is_set():
             time.sleep(0.05)
         self._stop.set()
+        self._wake.set()
         self._commands.put(None)
         for t in self._threads:
             t.join(5)
@@ -127,11 +138,13 @@ class StationPublisher:
     def on_readings(self, batch: ReadingBatch) -> None:
         with self._lock:
             self._parked.append(batch)
+        self._wake.set()
 
     def on_status(self, status: SourceStatus) -> None:
         with self._lock:
             self._status = status
             self._status_dirty = True
+        self._wake.set()
 
     # --- MQTT callbacks (paho's thread) --------------------------------------------------
     def _on_connect(self, client: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
@@ -147,6 +160,7 @@ class StationPublisher:
             self._status_dirty = True
             self._resend = True
         self.connected.set()
+        self._wake.set()
         log.info("connected to %s as station %s", self.broker.shown, self.id)
 
     def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
@@ -166,6 +180,7 @@ class StationPublisher:
                 if boot is not None and boot != self._hub_boot:
                     with self._lock:  # a (re)started hub: send it all it has not stored
                         self._hub_boot, self._resend = boot, True
+                    self._wake.set()
             elif msg.topic.startswith(self._topic("cmd/")):
                 self._commands.put(msg)
         except (ValueError, KeyError, TypeError) as exc:
@@ -173,17 +188,23 @@ class StationPublisher:
 
     # --- sender thread -------------------------------------------------------------------
     def _send_loop(self) -> None:
-        due = time.monotonic()
+        """Readings arrived (or ``IDLE_TICK_S`` passed): one tick; after a tick that cut a
+        batch, ``batch_s`` before the next, so readings arriving meanwhile ride in one batch."""
         while not self._stop.is_set():
-            due = max(due + self.batch_s, time.monotonic() - self.batch_s)
-            self._stop.wait(max(0.0, due - time.monotonic()))
+            self._wake.wait(IDLE_TICK_S)
+            self._wake.clear()  # before the tick: readings parked during it wake the next one
+            ticked = time.monotonic()
             try:
-                self._tick()
+                cut = self._tick()
             except Exception:
                 log.exception("station sender failed; retrying")
+                cut = True  # do not spin on a persistent fault
+            if cut:
+                self._stop.wait(max(0.0, ticked + self.batch_s - time.monotonic()))
         self._tick()  # the last readings go to the spool
 
-    def _tick(self) -> None:
+    def _tick(self) -> bool:
+        """Spool what is parked, apply acknowledgements, publish; True if a batch was cut."""
         with self._lock:
             parked, self._parked = self._parked, []
             acked, resend = self._acked_in, self._resend
@@ -191,11 +212,12 @@ class StationPublisher:
             status = self._status if self._status_dirty else None
             self._status_dirty = False
         newest = self._cut(parked)
+        cut = newest is not None
         now = time.monotonic()
         if self.spool.ack(acked):
             self._progress_at = now
         if not self.connected.is_set():
-            return
+            return cut
         if status is not None:
             self._publish_status(status)
         stalled = self._sent > self.spool.acked and now - self._progress_at > RESEND_S
@@ -204,15 +226,16 @@ class StationPublisher:
             self._progress_at = now
         room = self.spool.acked + WINDOW - self._sent
         if room <= 0:
-            return
+            return cut
         for seq, payload in self.spool.after(self._sent, room):
             live = seq == newest and self._sent == seq - 1
             info = self.client.publish(
                 self._topic("samples"), codec.with_flags(payload, not live), qos=1
             )
             if info.rc != paho.MQTT_ERR_SUCCESS:
-                return  # disconnected meanwhile: resent after the reconnect
+                return cut  # disconnected meanwhile: resent after the reconnect
             self._sent = seq
+        return cut
 
     def _cut(self, parked: list[ReadingBatch]) -> int | None:
         """Parked readings → one batch in the spool; its sequence number."""

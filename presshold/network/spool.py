@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-MAX_BYTES = 512 * 2**20  # ~24 h of an 80 Hz sensor in 50 ms batches
+MAX_BYTES = 512 * 2**20  # ~27 h of an 80 Hz sensor sent reading by reading (64 B a batch)
 
 
 class SpoolFull(OSError):

@@ -92,6 +92,12 @@ class Inbox:
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._wake)
 
+    def park(self, batch: ReadingBatch) -> None:
+        """Loop: keep a batch for the next :meth:`take` without scheduling a wake-up (the
+        caller ingests it on its own schedule)."""
+        with self._lock:
+            self._batches.append(batch)
+
     def take(self) -> ReadingBatch | None:
         """Loop: everything parked so far, as one batch."""
         with self._lock:

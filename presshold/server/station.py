@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from presshold.errors import CalibrationError, ConfigError, Conflict, NotSaved
 from presshold.firmware_bridge.source import ReadingBatch, Source, SourceStatus
+from presshold.server.handoff import Handoff
 from presshold.server.live import MIN_INGEST_INTERVAL_S, Inbox, LiveFeed
 from presshold.server.recorder import Recorder
 from presshold.server.station_book import StationBook
@@ -76,6 +77,8 @@ class Station:
         self.recorder = Recorder(store, on_end=on_session_end)
         self.feed = LiveFeed(loop, settings.to_hold_params())
         self.inbox = Inbox(loop, self._wake)
+        self._handoff = Handoff.of(loop)
+        self._remote_ingest_due = False
         self.status: SourceStatus = source.status
         self._last_ingest = 0.0
         self._deferred: asyncio.TimerHandle | None = None
@@ -102,13 +105,18 @@ class Station:
     def on_remote_batch(self, batch: ReadingBatch, live: bool) -> None:
         """A remote station's batch (``presshold.server.remote_source``), in sequence order;
         ``live=False``: sent late after an outage, recorded but not shown as live. One FIFO
-        for both kinds keeps them in order on the loop."""
-        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-            self.loop.call_soon_threadsafe(self._remote_batch, batch, live)
+        for both kinds and the status keeps them in order on the loop (:class:`Handoff`: one
+        wake-up for a burst of batches from every station)."""
+        self._handoff.post(self._remote_batch, batch, live)
 
     def _remote_batch(self, batch: ReadingBatch, live: bool) -> None:
         if live:
-            self.inbox.put(batch)
+            # already on the loop and batched by the station: ingested on the next loop turn,
+            # with the batches of this burst, not held back by the serial ingest cap
+            self.inbox.park(batch)
+            if not self._remote_ingest_due:
+                self._remote_ingest_due = True
+                self.loop.call_soon(self._ingest_remote)
             return
         self.ingest_parked()  # what was parked before it is older
         was_recording = self.recorder.recording
@@ -116,9 +124,12 @@ class Station:
         if self.recorder.recording and not was_recording:
             self._session_started()
 
+    def _ingest_remote(self) -> None:
+        self._remote_ingest_due = False
+        self.ingest_parked()
+
     def on_status(self, status: SourceStatus) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
-            self.loop.call_soon_threadsafe(self._set_status, status)
+        self._handoff.post(self._set_status, status)
 
     def on_button(self, t_s: float, pressed: bool) -> None:
         """The patient button changed (reader thread; ``t_s`` on the host monotonic clock)."""
