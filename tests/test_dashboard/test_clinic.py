@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.add_form import check_one_add_per_submit
 from support.browser import ConsoleErrors, launch_browser
 from support.server import ServerProcess
 
@@ -166,26 +167,15 @@ def test_a_second_enter_adds_one_client_and_a_name_typed_meanwhile_is_kept(
     browser, server = sim
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     console = ConsoleErrors(page)
-    held: list[Any] = []  # POSTs held back: the server answers when the test says so
-    page.route(
-        "**/api/clients",
-        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    check_one_add_per_submit(
+        page,
+        server.url,
+        path="/clients",
+        api="/api/clients",
+        name=lambda p: p.get_by_label("Name or code"),
+        busy_js="document.querySelector('#new-client [type=submit]').disabled",
+        rows="#clients tbody tr",
     )
-    page.goto(server.url + "/clients")
-    page.locator("#msg").wait_for(state="attached")
-    name = page.get_by_label("Name or code")
-    name.fill("Dan Hold")
-    name.press("Enter")
-    page.wait_for_function("document.querySelector('#new-client [type=submit]').disabled")
-    name.press("Enter")  # impatient: a second Enter while the first is on its way
-    name.fill("Eve Next")  # and the next client typed at once
-    page.wait_for_timeout(300)
-    assert len(held) == 1
-    held[0].continue_()
-    page.locator("#clients tbody tr", has_text="Dan Hold").wait_for()
-    assert name.input_value() == "Eve Next"
-    names = [c["name"] for c in httpx.get(server.url + "/api/clients").json()]
-    assert names.count("Dan Hold") == 1
     assert console.errors == []
     page.close()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.add_form import check_one_add_per_submit
 from support.browser import ConsoleErrors, launch_browser
 from support.server import ServerProcess, wait_for
 
@@ -244,30 +245,18 @@ def test_a_second_enter_adds_one_student_and_a_name_typed_meanwhile_is_kept(
 ) -> None:
     """The form used to post once per Enter and to reset itself when the answer came, wiping
     whatever had been typed since (a slow server made both easy to hit)."""
-    import httpx
-
     browser, server = classroom
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     console = ConsoleErrors(page)
-    held: list[Any] = []  # POSTs held back: the server answers when the test says so
-    page.route(
-        "**/api/students",
-        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    check_one_add_per_submit(
+        page,
+        server.url,
+        path="/students",
+        api="/api/students",
+        name=lambda p: p.locator("#name"),
+        busy_js="document.getElementById('add-btn').disabled",
+        rows="#students tbody tr",
     )
-    page.goto(server.url + "/students")
-    name = page.locator("#name")
-    name.fill("Fay Quick")
-    name.press("Enter")
-    page.wait_for_function("document.getElementById('add-btn').disabled")
-    name.press("Enter")  # impatient: a second Enter while the first is on its way
-    name.fill("Gus Next")  # and the next student typed at once
-    page.wait_for_timeout(300)
-    assert len(held) == 1
-    held[0].continue_()
-    page.locator("#students tbody tr", has_text="Fay Quick").wait_for()
-    assert name.input_value() == "Gus Next"
-    names = [s["name"] for s in httpx.get(server.url + "/api/students").json()]
-    assert names.count("Fay Quick") == 1
     assert console.errors == []
     page.close()
 
