@@ -43,8 +43,9 @@ function render(tile, st) {
   p.name.textContent = st.name;
   p.big.textContent = st.force_n == null ? "—" : fmt(st.force_n, settings);
   p.unit.textContent = u;
-  const words = { offline: st.connected ? "Waiting" : "Disconnected", in: "In band", over: "Over band",
-    below: "Below band", idle: "At rest" };
+  // the live page's words (app.js ZONE_WORD), so one state reads the same on both pages
+  const words = { offline: st.connected ? "Waiting" : "Disconnected", in: "In band", over: "Over target",
+    below: "Below target", idle: "At rest" };
   p.state.textContent = words[zone];
   p.band.textContent = `Band ${fmt(st.band_n[0], settings)}–${fmt(st.band_n[1], settings)} ${u}`;
   const now = st.force_n == null ? 0 : st.force_n;
