@@ -1,7 +1,8 @@
 """``presshold.training`` is domain only: importable without the server, no I/O."""
 
-import ast
 from pathlib import Path
+
+from support.layering import imports
 
 import presshold.training
 
@@ -12,19 +13,10 @@ ALLOWED = {
 
 
 def test_training_imports_only_numpy_pydantic_and_the_signal_core():
-    root = Path(presshold.training.__file__).parent
-    for path in root.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            for name in names:
-                ok = (
-                    name.split(".")[0] in ALLOWED
-                    or name.startswith("presshold.signal")
-                    or name.startswith("presshold.training")
-                )
-                assert ok, f"{path.name} imports {name}"
+    for file, name in imports(Path(presshold.training.__file__).parent):
+        ok = (
+            name.split(".")[0] in ALLOWED
+            or name.startswith("presshold.signal")
+            or name.startswith("presshold.training")
+        )
+        assert ok, f"{file} imports {name}"

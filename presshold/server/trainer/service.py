@@ -240,19 +240,7 @@ class StationTrainer:
             self._apply_step(out.step_changed)
         for plan in out.started:
             self._cue("press")
-            feed.broadcast(
-                {
-                    "type": "event",
-                    "kind": "trial_start",
-                    "t_s": round(feed.now_s(), 4),
-                    "run_id": run.id,
-                    "trial": plan.index + 1,
-                    "step": plan.step + 1,
-                    "rep": plan.rep,
-                    "shown": plan.shown,
-                    "feedback": plan.feedback,
-                }
-            )
+            feed.broadcast(_trial_event("trial_start", feed.now_s(), run.id, plan))
         if out.phase_changed and not out.started:
             phase = run.machine.phase
             self._cue(phase if phase in ("hold", "release", "rest") else None)
@@ -313,16 +301,8 @@ class StationTrainer:
         self.service.write(self.service.repo.add_trial, trial)
         st.feed.broadcast(
             {
-                "type": "event",
-                "kind": "trial_end",
-                "t_s": round(st.feed.now_s(), 4),
-                "run_id": run.id,
-                "trial": plan.index + 1,
-                "step": plan.step + 1,
-                "rep": plan.rep,
+                **_trial_event("trial_end", st.feed.now_s(), run.id, plan),
                 "reveal": plan.reveal,
-                "shown": plan.shown,
-                "feedback": plan.feedback,
                 "target_n": trial["target_n"],
                 "band_n": trial["band_n"],
                 "end_reason": done.end_reason,
@@ -332,6 +312,21 @@ class StationTrainer:
                 "trace": trial["trace"],
             }
         )
+
+
+def _trial_event(kind: str, t_s: float, run_id: str, plan: TrialPlan) -> dict[str, Any]:
+    """The fields a trial's start and end messages share (docs/trainer.md)."""
+    return {
+        "type": "event",
+        "kind": kind,
+        "t_s": round(t_s, 4),
+        "run_id": run_id,
+        "trial": plan.index + 1,
+        "step": plan.step + 1,
+        "rep": plan.rep,
+        "shown": plan.shown,
+        "feedback": plan.feedback,
+    }
 
 
 def _summary(trial: dict[str, Any]) -> dict[str, Any]:
