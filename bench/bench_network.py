@@ -279,12 +279,11 @@ async def viewers(
                 msg = json.loads(text)
                 if msg.get("type") != "frame":
                     continue
-                now = time.time() % 1000.0
-                for _, f in msg["samples"]:
-                    d = now - f
-                    lat.append((d + 1000.0) % 1000.0 * 1000.0)
+                now = time.time()
+                for ms in stage_trace.latency_ms(now, [f for _, f in msg["samples"]]).tolist():
+                    lat.append(ms)
                     if created is not None:
-                        created.append(time.time() - lat[-1] / 1000.0)
+                        created.append(now - ms / 1000.0)
 
     await asyncio.gather(*(one(s) for s in ids))
 

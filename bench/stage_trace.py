@@ -66,8 +66,12 @@ class Trace:
 
 
 def latency_ms(t_wall: np.ndarray, force: np.ndarray) -> np.ndarray:
-    """Creation → ``t_wall`` for forces that are creation times modulo 1000 s."""
-    return ((t_wall % 1000.0) - force + 1000.0) % 1000.0 * 1000.0
+    """Creation → ``t_wall`` for forces that are creation times modulo 1000 s.
+
+    A force is rounded to the millisecond, so a stage reached within half a millisecond of
+    creation can come out slightly negative: that is 0, not a wrap-around of 1000 s."""
+    d = (np.asarray(t_wall) % 1000.0 - np.asarray(force) + 500.0) % 1000.0 - 500.0
+    return np.maximum(d, 0.0) * 1000.0
 
 
 def load(paths: list[Path], window: tuple[float, float]) -> dict[str, np.ndarray]:

@@ -11,7 +11,9 @@ is only ever shown masked.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +133,7 @@ def make_client(
         protocol=paho.MQTTv5,
         reconnect_on_failure=True,
     )
+    c.on_socket_open = _no_delay
     c.reconnect_delay_set(0.2, 2)
     c.max_inflight_messages_set(200)
     c.max_queued_messages_set(0)
@@ -142,6 +145,17 @@ def make_client(
     if will is not None:
         c.will_set(will[0], will[1], qos=1, retain=True)
     return c
+
+
+def _no_delay(_client: paho.Client, _userdata: Any, sock: Any) -> None:
+    """Send each packet at once (``TCP_NODELAY``), which paho does not ask for.
+
+    A batch is one small packet. With Nagle's algorithm, a small packet waits while an earlier
+    one is unacknowledged, and the receiver may delay its acknowledgement by up to 40 ms: at 32
+    stations that was most of the tail between a station and the hub (``docs/benchmarks.md``).
+    The broker's side needs the same (``set_tcp_nodelay true``, ``docs/deploy.md``)."""
+    with contextlib.suppress(OSError, AttributeError):  # not a TCP socket (a unit test's pair)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def connect(

@@ -75,7 +75,7 @@ class Mosquitto:
         access = secure if secure is not None else "allow_anonymous true\n"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n{access}persistence false\n"
-            "max_queued_messages 100000\n"
+            "max_queued_messages 100000\nset_tcp_nodelay true\n"
         )
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -5,6 +5,7 @@ event loop in order with one wake-up per burst, and a station sends a reading as
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from pathlib import Path
@@ -91,6 +92,21 @@ def test_packets_cut_across_chunks_arrive_whole_and_in_order(
     sub.publish("t/back", b"still writing", qos=1)
     assert back.wait(1) and back.payloads == [b"still writing"]
     close(sub, pub, echo)
+
+
+def test_clients_send_each_packet_at_once(broker: Mosquitto) -> None:
+    """Nagle's algorithm off (TCP_NODELAY) on every client's socket: a 1-sample batch behind
+    an unacknowledged one is sent at once, not when the receiver's delayed ACK comes (up to
+    40 ms: it was most of the 32-station tail). The test broker is set up the same way."""
+    inbox = Inbox()
+    sub = subscriber(broker, "t/nodelay", inbox)
+    pub = publisher(broker)
+    for c in (sub, pub):
+        sock = c.socket()
+        assert sock is not None
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    assert "set_tcp_nodelay true" in broker.conf.read_text()
+    close(sub, pub)
 
 
 def test_a_burst_is_read_with_a_few_system_calls(
