@@ -39,16 +39,16 @@ class SerialSource(ThreadedSource):
     """
 
     READ_TIMEOUT_S = 0.05
-    BATCH_INTERVAL_S = 0.006
+    BATCH_INTERVAL_S = 0.004
     """After handing over device-timed readings, the reader lets the next ones gather in the
     port's buffer until this long after that read. A reader that wakes for every line of a
     1 kHz sensor spends most of its time waking up (a thread switch, system calls, a parse, a
     clock stamp and a batch per line: most of the server's CPU at 1 kHz); paced, it reads
-    about six lines at a time, and the live view sends each batch as one frame. It costs a
-    reading at most 6 ms (3 ms on average) and nothing below 167 Hz: the reader pauses only
+    about four lines at a time, and the live view sends each batch as one frame. It costs a
+    reading at most 4 ms (2 ms on average) and nothing below 250 Hz: the reader pauses only
     when the device's own clock shows lines closer together than that, so an 80 Hz line, 12.5 ms
-    after the last, is read the moment it arrives. Why 6 ms: docs/architecture.md ("Why a serial
-    batch every 6 ms"). Timestamps are unchanged (device time; the clock's offset follows the
+    after the last, is read the moment it arrives. Why 4 ms: docs/architecture.md ("Why a serial
+    batch every 4 ms"). Timestamps are unchanged (device time; the clock's offset follows the
     earliest-arriving lines). Serial-Plotter lines, which carry no device time and are stamped
     on arrival, are never held back."""
     SEARCH_PERIOD_S = 0.2
@@ -277,7 +277,7 @@ class SerialSource(ThreadedSource):
             t0, intervals, i = float(t[j]), 0, j + 1
 
     def _continues_window(self, t: np.ndarray) -> bool:
-        """The usual batch (a few readings, 6 ms of a 1 kHz stream): it follows the last one
+        """The usual batch (a few readings, 4 ms of a 1 kHz stream): it follows the last one
         closely, has no gap inside and closes no window, so counting it is all there is to do
         — without NumPy, which costs more than the count for so few readings. False: do it
         all."""

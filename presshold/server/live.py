@@ -8,11 +8,11 @@ sent within a loop turn. What a 1 kHz sensor costs is set by how often the serve
 each wake-up of a thread, with its cold caches and system calls, costs far more than the few
 samples it handles — so the rate of batches is paced, at the source, and capped here:
 
-- a serial sensor's reader hands over a batch at most every 6 ms
-  (``SerialSource.BATCH_INTERVAL_S``: about six lines at 1 kHz; an 80 Hz line is never held);
-- a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (200 a second), sent at once when the last
+- a serial sensor's reader hands over a batch at most every 4 ms
+  (``SerialSource.BATCH_INTERVAL_S``: about four lines at 1 kHz; an 80 Hz line is never held);
+- a frame at most every ``1 / MAX_FRAME_RATE_HZ`` (300 a second), sent at once when the last
   one is older than that (leading edge), else when that interval ends (trailing edge). It is
-  set just above the serial reader's 167 batches a second, so every batch of a paced sensor goes
+  set just above the serial reader's 250 batches a second, so every batch of a paced sensor goes
   out on arrival, with no timer between; it only binds sources that deliver in smaller pieces.
   A lower cap (the display's 60–120 Hz) would not save the reader's wake-ups, would wake the
   loop a second time for each held frame, and would make a 1 kHz sample wait longer. The page
@@ -46,7 +46,7 @@ from presshold.signal import HoldParams, LivePipeline
 from presshold.signal.pipeline import BlockResult
 
 HISTORY_S = 30.0
-MAX_FRAME_RATE_HZ = 200.0
+MAX_FRAME_RATE_HZ = 300.0
 MIN_INGEST_INTERVAL_S = 1 / MAX_FRAME_RATE_HZ  # ingesting more often would only queue samples
 HEARTBEAT_S = 1.0
 

@@ -12,6 +12,10 @@ from presshold.server.jsonsafe import plain
 
 VIEWER_QUEUE = 90  # ~1 s of frames at 80 Hz; overflow drops the viewer's own oldest frames
 
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+"""One encoder for every message: ``json.dumps`` with options builds a new one per call, and a
+1 kHz sensor's frames are encoded a few hundred times a second."""
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -24,7 +28,7 @@ class Outgoing:
     @classmethod
     def of(cls, msg: dict[str, Any]) -> Outgoing:
         try:
-            text = json.dumps(msg, separators=(",", ":"), allow_nan=False)
+            text = _encode(msg)
         except ValueError:  # a NaN somewhere: JSON (and the browser) cannot take it
             text = json.dumps(plain(msg), separators=(",", ":"))
         samples = msg.get("samples")  # a frame's list; events (hold_end) carry a count here

@@ -27,7 +27,7 @@ WATCH_JS = """() => {
   window.__msgs = []; window.__muts = [];
   const stamp = () => [window.__rafCount, performance.now()];
   // every message may move the gauge: frames carry the value, and since frames are pushed as
-  // samples arrive (capped at 200/s) an event or status can land between two of them
+  // samples arrive (capped at 300/s) an event or status can land between two of them
   window.presshold.socket().addEventListener('message', () => window.__msgs.push(stamp()));
   new MutationObserver(() => window.__muts.push(stamp())).observe(
     document.getElementById('value'), {childList: true, characterData: true, subtree: true});
