@@ -131,9 +131,10 @@ function renderTimer(f) {
   // The event normally announces completion; the counter catches one missed across a reconnect.
   if (holdsSeen !== null && holds > holdsSeen && performance.now() > completeUntil) holdComplete();
   holdsSeen = holds;
-  if (completeUntil && performance.now() > completeUntil) {
-    completeUntil = 0; $("complete").textContent = ""; $("timer-wrap").classList.remove("celebrate");
-  }
+  if (completeUntil && performance.now() > completeUntil) clearComplete();
+}
+function clearComplete() {
+  completeUntil = 0; $("complete").textContent = ""; $("timer-wrap").classList.remove("celebrate");
 }
 function holdComplete() {
   $("complete").textContent = "✔ Hold complete";
@@ -153,6 +154,9 @@ function renderAlert(kind) {
   el.dataset.kind = kind || "";
   el.textContent = kind === "over" ? "⚠ Too much pressure" : kind === "under" ? "⚠ Pressure slipping" : "";
   el.classList.toggle("active", !!kind);
+  // an alert is what to act on now: it replaces the last hold's "Hold complete" at once, so the
+  // page never says "✔ Hold complete" beside "⚠ Pressure slipping"
+  if (kind && completeUntil) clearComplete();
   if (kind) sound.alert(kind);
 }
 
