@@ -154,7 +154,7 @@ def _no_delay(_client: paho.Client, _userdata: Any, sock: Any) -> None:
     one is unacknowledged, and the receiver may delay its acknowledgement by up to 40 ms: at 32
     stations that was most of the tail between a station and the hub (``docs/benchmarks.md``).
     The broker's side needs the same (``set_tcp_nodelay true``, ``docs/deploy.md``)."""
-    with contextlib.suppress(OSError, AttributeError):  # not a TCP socket (a unit test's pair)
+    with contextlib.suppress(OSError, AttributeError):  # paho's unix or websocket transports
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
