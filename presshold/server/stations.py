@@ -31,6 +31,8 @@ log = logging.getLogger("presshold.server")
 
 HOUSEKEEPING_HZ = 12.5  # overview messages (10-15 Hz), idle checks, block writes, heartbeats
 AUTO_SCAN_S = 2.0
+RESTORE_WAIT_S = 5.0  # the start waits this long for students and clients to come back, so the
+# first page shows them; an unreachable records database (3 s per connect) must not hold it longer
 SIM_TARGETS_N = (30.0, 20.0, 25.0, 35.0, 15.0, 40.0)  # sim:N hands aim at different targets
 
 
@@ -174,7 +176,8 @@ class StationRegistry:
         self._loop = asyncio.get_running_loop()
         for spec, source in sources:
             self.add(spec, source)
-        await asyncio.gather(*self._restoring)  # the first request already sees who is where
+        if self._restoring:  # the rest, if any, carry on after the start
+            await asyncio.wait(set(self._restoring), timeout=RESTORE_WAIT_S)
         await self.save_book("station names and settings")
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         if auto:

@@ -15,6 +15,7 @@ import pytest
 from support.fake_source import FakeSource
 from support.inprocess import InProcess, running
 from support.server import ServerProcess
+from support.services import Postgres
 
 from presshold.firmware_bridge.sources import SourceSpec
 
@@ -197,6 +198,32 @@ async def test_a_book_that_cannot_be_written_answers_507_and_keeps_the_choice_li
         # a deletion is not refused for it: the next start checks the saved ids anyway
         assert (await app.client.delete(f"/api/students/{ada['id']}")).status_code == 200
         assert (await app.client.delete(f"/api/clients/{bea['id']}")).status_code == 200
+
+
+async def test_with_postgresql_the_book_stays_local_and_an_outage_defers_the_restore(
+    postgres_server: Postgres, tmp_path: Path
+) -> None:
+    """``--store postgresql://…``: students and clients are in the database, who is at which
+    station in this machine's ``stations.json``. A database down at the start shows nobody but
+    keeps the saved ids; the next start with it back restores them."""
+    url = postgres_server.create_database()
+    async with running(tmp_path, store=url) as app:
+        ada = await _post(app, "/api/students", name="Ada")
+        bea = await _post(app, "/api/clients", name="Bea")
+        await _patch(app, "fake", student_id=ada["id"], client_id=bea["id"])
+    saved = {k: _book(tmp_path)["fake"][k] for k in ("student_id", "client_id")}
+    assert saved == {"student_id": ada["id"], "client_id": bea["id"]}
+    postgres_server.stop("fast")
+    try:
+        async with running(tmp_path, store=url) as app:
+            station = (await _stations(app))["fake"]
+            assert (station["student_id"], station["client_id"]) == (None, None)
+    finally:
+        postgres_server.start()
+    assert {k: _book(tmp_path)["fake"][k] for k in saved} == saved
+    async with running(tmp_path, store=url) as app:
+        station = (await _stations(app))["fake"]
+        assert (station["student_id"], station["client_id"]) == (ada["id"], bea["id"])
 
 
 def test_a_real_server_restart_keeps_student_and_client(tmp_path: Path) -> None:
