@@ -21,6 +21,7 @@ from presshold.firmware_bridge.source import Source
 from presshold.firmware_bridge.sources import AUTO, SourceSpec, expand, open_source
 from presshold.server import http_errors, trace_import
 from presshold.server.access import AccessGuard, access_options
+from presshold.server.assignments import Assignments
 from presshold.server.config import ServerSettings
 from presshold.server.deps import AppState
 from presshold.server.metrics_worker import MetricsWorker
@@ -104,8 +105,10 @@ def create_app(
         state.store, state.stations, state.analyses = store, registry, analyses
         # students, protocols, clients: beside the sessions (a failing engine answers 503)
         records = await asyncio.to_thread(open_records, config, data_dir)
-        state.trainer = TrainerService(records.trainer, records.protocols)
+        state.trainer = TrainerService(records.trainer, records.protocols, registry)
         app.state.clients = records.clients  # the practice's client book (issue 15)
+        # each station's student and client come back after a restart (if they still exist)
+        registry.restore = Assignments(registry, state.trainer, records.clients).restore
         await registry.start(opened, auto=auto)
         remote = await start_remote_stations(config, registry)  # --broker: stations over MQTT
         try:

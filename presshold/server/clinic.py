@@ -1,6 +1,8 @@
 """The practice as a service: clients chosen at stations, deleted with all their sessions,
 exported whole. Routes call this; the client records themselves are
-:class:`presshold.clinic.repository.ClientBook`'s (a file, or the hub's database).
+:class:`presshold.clinic.repository.ClientBook`'s (a file, or the hub's database). The client on
+each table is noted in the station book, so a restart keeps them there
+(:mod:`presshold.server.assignments`); deleting a client clears it.
 """
 
 from __future__ import annotations
@@ -32,13 +34,15 @@ class Clinic:
 
     async def choose(self, station: Station, client_id: str | None, claim: bool = True) -> None:
         """Put ``client_id`` (None: nobody) on ``station``: their presets apply first, so a
-        session started for them records their settings."""
+        session started for them records their settings. Remembered across restarts (507 when
+        the station book cannot be written: chosen for now, not after a restart)."""
         if client_id is not None:
             client = await asyncio.to_thread(self.clients.get, client_id)  # 404 if unknown
             patch = client.preset_patch()
             if patch is not None:
                 await station.update_settings(patch)
         station.set_client(client_id, claim_recording=claim)
+        await station.save_book("client chosen")
 
     def sessions(self, client_id: str) -> list[dict[str, Any]]:
         """The client's sessions, oldest first, each with its events and analysis (blocking)."""
@@ -53,13 +57,17 @@ class Clinic:
         for r in rows:
             if self.archive.recording_station(r["id"]) is not None:
                 raise Conflict("a session of this client is recording: stop it, then delete")
-        for station in self.archive.stations:
-            if station.client_id == client_id:
-                station.set_client(None)
+        at_table = [s for s in self.archive.stations if s.client_id == client_id]
+        for station in at_table:
+            station.set_client(None)
         for r in rows:
             self.archive.delete(r["id"])
         await asyncio.to_thread(self.archive.store.sync)
         await asyncio.to_thread(self.clients.delete, client_id)
+        stations = self.archive.stations
+        forgotten = stations.book.forget_client(client_id)  # stations not running now too
+        if at_table or forgotten:
+            await stations.save_book("a deleted client's stations cleared")
         return len(rows)
 
     def export(self, client_id: str, tmp_dir: Path) -> Path:

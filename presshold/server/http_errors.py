@@ -93,6 +93,7 @@ EVERY_OPERATION = {
 ERRORS_BY_OPERATION: list[tuple[str, dict[int, str]]] = [
     ("* /api/sessions*", {503: "the session store cannot be read"}),
     ("* *{sid}*", {404: "no such session"}),
+    ("POST /api/sessions", {507: "the client was chosen (presets applied) but not saved"}),
     ("POST /api/sessions/current/stop", {409: "no session is recording"}),
     ("DELETE /api/sessions/{sid}", {409: "the session is still recording"}),
     ("POST /api/sessions/{sid}/marks", {409: "the session is not the recording one"}),
@@ -128,7 +129,10 @@ ERRORS_BY_OPERATION: list[tuple[str, dict[int, str]]] = [
     ("* /api/stations/{station_id}/patient-signal", {409: "no session to record it on"}),
     ("PUT /api/stations/{station_id}/simulated-client", {409: "not a simulated station"}),
     ("PATCH /api/stations/{station_id}", {404: "no such station, student or client"}),
-    ("PATCH /api/stations/{station_id}", {507: "renamed but not saved"}),
+    (
+        "PATCH /api/stations/{station_id}",
+        {507: "renamed, student assigned or client chosen, but not saved"},
+    ),
     ("PATCH /api/stations/{station_id}", {503: "the student or client records cannot be read"}),
 ]
 STATION_SCOPED = {404: "no such station (`?station=`)"}

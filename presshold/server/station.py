@@ -243,8 +243,10 @@ class Station:
     def set_client(self, client_id: str | None, claim_recording: bool = True) -> None:
         """The client on the table; their sessions carry ``client_id``. With ``claim_recording``
         the recording session becomes theirs: one without a client is claimed, one of another
-        client ends and a new one starts (a session belongs to one person)."""
+        client ends and a new one starts (a session belongs to one person). The choice is
+        noted in the station book for the next start (:meth:`save_book` writes it)."""
         self.client_id = client_id
+        self.book.set_client(self.id, client_id)
         current = self.recorder.session
         if claim_recording and client_id is not None and current is not None:
             if current.get("client_id") is None:
@@ -339,10 +341,15 @@ class Station:
         self.name = name
         self.book.set_name(self.id, name)
         self.broadcast_status()
+        await self.save_book("renamed")
+
+    async def save_book(self, done: str) -> None:
+        """Write the station book (name, settings, student, client) off the loop. ``done`` says
+        what already applied live: a failed write answers 507 "{done} but not saved"."""
         try:
             await asyncio.to_thread(self.book.save)
         except OSError as exc:
-            raise NotSaved(f"renamed but not saved: {exc}") from None
+            raise NotSaved(f"{done} but not saved: {exc}") from None
 
     # --- calibration ---------------------------------------------------------------------
     def _require_connected(self) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ log = logging.getLogger("presshold.server")
 
 HOUSEKEEPING_HZ = 12.5  # overview messages (10-15 Hz), idle checks, block writes, heartbeats
 AUTO_SCAN_S = 2.0
+RESTORE_WAIT_S = 5.0  # the start waits this long for students and clients to come back, so the
+# first page shows them; an unreachable records database (3 s per connect) must not hold it longer
 SIM_TARGETS_N = (30.0, 20.0, 25.0, 35.0, 15.0, 40.0)  # sim:N hands aim at different targets
 
 
@@ -65,6 +67,10 @@ class StationRegistry:
         self.overview_viewers: set[Viewer] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.restore: Callable[[Station], Awaitable[None]] | None = None
+        """Gives a new station back who was at it (student, client): set by the app, whose
+        services own those records (:mod:`presshold.server.assignments`)."""
+        self._restoring: set[asyncio.Task[None]] = set()
 
     # --- lookup --------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Station]:
@@ -141,25 +147,47 @@ class StationRegistry:
         self.stations[sid] = station
         station.start()
         log.info("station %s (%s) on %s", sid, name, spec.spec)
+        if self.restore is not None:
+            task = self._loop.create_task(self._restore(station), name=f"restore-{sid}")
+            self._restoring.add(task)
+            task.add_done_callback(self._restoring.discard)
         return station
+
+    async def _restore(self, station: Station) -> None:
+        assert self.restore is not None
+        try:
+            await self.restore(station)
+        except Exception:  # a bug here must not stop the server or the other stations
+            log.exception("station %s: its student and client not restored", station.id)
+
+    async def save_book(self, what: str) -> bool:
+        """Write the book off the loop for a change nobody waits on (a start, a deletion): a
+        failure is logged, not raised; what it would have kept is checked again at the next
+        start, and the routes a person waits on answer 507 instead (``Station.save_book``)."""
+        try:
+            await asyncio.to_thread(self.book.save)
+        except OSError as exc:
+            log.warning("station book not saved (%s): %s", what, exc)
+            return False
+        return True
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self, sources: list[tuple[SourceSpec, Source]], auto: bool = False) -> None:
         self._loop = asyncio.get_running_loop()
         for spec, source in sources:
             self.add(spec, source)
-        try:
-            await asyncio.to_thread(self.book.save)
-        except OSError as exc:
-            log.warning("station names and settings not saved: %s", exc)
+        if self._restoring:  # the rest, if any, carry on after the start
+            await asyncio.wait(set(self._restoring), timeout=RESTORE_WAIT_S)
+        await self.save_book("station names and settings")
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         if auto:
             self._tasks.append(asyncio.create_task(self._watch_ports(), name="auto-ports"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._restoring]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(s.stop() for s in self), return_exceptions=True)
 
     # --- overview ------------------------------------------------------------------------

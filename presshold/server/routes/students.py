@@ -58,7 +58,7 @@ async def patch_student(student_id: str, body: StudentPatch, trainer: TrainerDep
 async def delete_student(student_id: str, trainer: TrainerDep) -> dict[str, Any]:
     """Deletes the student with their trials and runs (the page asks for confirmation)."""
     n = await trainer.call(trainer.repo.delete_student, student_id)
-    trainer.forget_student(student_id)
+    await trainer.forget_student(student_id)
     return {"deleted": student_id, "deleted_trials": n}
 
 

@@ -11,7 +11,9 @@ The overview and the trainer's view (``/ws/live?view=trainer``) are never masked
 
 :class:`TrainerService` owns the repository, the protocol library and every station's trainer;
 routes call it. Writes go to one worker thread in order, so the loop never waits on the disk and
-a run's final state can never be overwritten by an earlier write.
+a run's final state can never be overwritten by an earlier write. The student assigned to a
+station is noted in the station book (``stations.json``), so a restart gives them back
+(:mod:`presshold.server.assignments`); deleting a student clears it there too.
 """
 
 from __future__ import annotations
@@ -113,6 +115,14 @@ class StationTrainer:
     def running(self) -> bool:
         """A run is in progress here (its steps own the station's target)."""
         return self.run is not None and not self.run.done
+
+    def assign(self, student_id: str | None, name: str | None) -> bool:
+        """The student at this station (None: nobody), noted in the station book for the next
+        start; the caller saves the book. True if it changed."""
+        changed = student_id != self.student_id
+        self.student_id, self.student_name = student_id, name
+        self.station.book.set_student(self.station.id, student_id)
+        return changed
 
     # --- the station's hook ---------------------------------------------------------------
     def on_block(self, batch: ReadingBatch, result: BlockResult) -> None:
@@ -347,10 +357,12 @@ def _summary(trial: dict[str, Any]) -> dict[str, Any]:
 class TrainerService:
     """Students, protocols and runs for every station (module docstring)."""
 
-    def __init__(self, repo: TrainerRepository, library: ProtocolLibrary) -> None:
+    def __init__(
+        self, repo: TrainerRepository, library: ProtocolLibrary, stations: StationRegistry
+    ) -> None:
         self.repo = repo
         self.library = library
-        self.stations: StationRegistry | None = None
+        self.stations = stations
         self._by_station: dict[str, StationTrainer] = {}
         self._runs: dict[str, ActiveRun] = {}
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "presshold-trainer")
@@ -430,18 +442,32 @@ class TrainerService:
         return tr
 
     async def assign(self, station: Station, student_id: str | None) -> None:
+        """Assign a student to ``station`` (None: nobody), remembered across restarts (507 when
+        the station book cannot be written: assigned for now, not after a restart)."""
         tr = self.for_station(station)
         name = None
         if student_id is not None:
             name = (await self.call(self.repo.student, student_id))["name"]
-        tr.student_id, tr.student_name = student_id, name
+        tr.assign(student_id, name)
+        station.broadcast_status()
+        await station.save_book("student assigned")
+
+    def restore(self, station: Station, student_id: str, name: str) -> None:
+        """The student saved for ``station`` before a restart, assigned again: nothing else (no
+        run starts; a run needs its trainer's press of Start)."""
+        self.for_station(station).assign(student_id, name)
         station.broadcast_status()
 
-    def forget_student(self, student_id: str) -> None:
-        """A deleted student leaves every station they were assigned to."""
-        for tr in self._by_station.values():
-            if tr.student_id == student_id:
-                tr.student_id = tr.student_name = None
+    async def forget_student(self, student_id: str) -> None:
+        """A deleted student leaves every station they were assigned to, and every station's
+        saved assignment (a station not running now included)."""
+        assigned = [tr for tr in self._by_station.values() if tr.student_id == student_id]
+        for tr in assigned:
+            tr.assign(None, None)
+            tr.station.broadcast_status()
+        forgotten = self.stations.book.forget_student(student_id)  # stations not running too
+        if assigned or forgotten:
+            await self.stations.save_book("a deleted student's stations cleared")
 
     async def start_run(
         self, station: Station, protocol_id: str, student_id: str | None
@@ -480,10 +506,11 @@ class TrainerService:
         if tr.run is not None:  # the station's previous run is read back from the store now
             self._runs.pop(tr.run.id, None)
         self._runs[run.id] = run
-        if student is not None:
-            tr.student_id, tr.student_name = student_id, student["name"]
+        assigned = student is not None and tr.assign(student_id, student["name"])
         tr.start(run)
         self.write(self.repo.save_run, dict(record))
+        if assigned:  # the run named another student: they are now the station's
+            await self.stations.save_book(f"{station.name}: student assigned")
         return run.view()
 
     async def stop_run(self, station: Station) -> dict[str, Any]:
