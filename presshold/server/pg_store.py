@@ -337,6 +337,9 @@ class _PgRead(Qmark):
 
     inserted = "created"
 
+    def json_field(self, column: str, key: str) -> str:
+        return f"({column}::json ->> '{key}')"
+
     @contextmanager
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Iterable[Any]]:
         with (

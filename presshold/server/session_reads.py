@@ -3,7 +3,7 @@
 Why one class: the API, the exports and ``presshold migrate`` must get the same answers from
 either engine (``tests/support/store_checks.py`` compares them), and two copies of the same SQL
 and row shaping drift apart. So the SQL is written here once, in what both engines speak
-(``?`` placeholders, JSON decoded in Python rather than with either engine's JSON functions),
+(``?`` placeholders; JSON decoded in Python, but for the one field a list needs in bulk),
 as the trainer's records are (:mod:`presshold.server.trainer.repository`). A store supplies
 only a short read connection (:class:`ReadConnection`): how it is opened, what a failure
 means, how rows are fetched in batches, and which column numbers rows as they were inserted.
@@ -53,6 +53,11 @@ class ReadConnection(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
 
+    def json_field(self, column: str, key: str) -> str:
+        """SQL for the value of ``key`` in the JSON object of text ``column`` (``NULL`` if
+        absent): the one JSON function the engines spell differently."""
+        ...
+
     def stream(self, sql: str, params: Sequence[Any] = ()) -> AbstractContextManager[Iterable[Any]]:
         """The rows of ``sql`` fetched a batch at a time, never all at once (an 8 h export)."""
         ...
@@ -101,11 +106,13 @@ class SessionReads:
                 f" ORDER BY e.t_s, e.{seq} LIMIT 1) AS imported"
                 f" FROM sessions s ORDER BY s.started_at DESC, s.{seq} DESC"
             ).fetchall()
-            marks = con.execute(  # through sessions: each session's marks by the index
-                "SELECT e.session_id, e.data FROM sessions s JOIN events e"
-                f" ON e.session_id = s.id AND e.kind = 'mark' ORDER BY e.t_s, e.{seq}"
+            points = con.execute(  # CROSS JOIN: SQLite then finds each session's marks by
+                # the index instead of scanning every event (PostgreSQL plans it as any join)
+                f"SELECT e.session_id, {con.json_field('e.data', 'label')} AS point"
+                " FROM sessions s CROSS JOIN events e WHERE e.session_id = s.id"
+                f" AND e.kind = 'mark' ORDER BY e.t_s, e.{seq}"
             ).fetchall()
-        points = _points(marks)
+        labels = _points(points)
         out = []
         for r in rows:
             meta = row_meta(r)
@@ -120,7 +127,7 @@ class SessionReads:
             meta["imported_from"] = (
                 json.loads(r["imported"]).get("source") if r["imported"] else None
             )
-            meta["points"] = points.get(meta["id"], [])
+            meta["points"] = labels.get(meta["id"], [])
             out.append(meta)
         return out
 
@@ -220,15 +227,14 @@ def row_meta(r: Any) -> dict[str, Any]:
     }
 
 
-def _points(marks: Iterable[Any]) -> dict[str, list[Any]]:
-    """Each session's distinct mark labels, in the order they were first marked (as the
-    session page titles it)."""
+def _points(rows: Iterable[Any]) -> dict[str, list[Any]]:
+    """Each session's distinct mark labels, in the order first marked (as its page titles
+    it), from rows of (session_id, point) in time order."""
     seen: dict[str, dict[Any, None]] = {}
-    for m in marks:
-        label = json.loads(m["data"] or "{}").get("label")
-        if label and isinstance(label, str | int | float):
-            seen.setdefault(m["session_id"], {})[label] = None
-    return {sid: list(labels) for sid, labels in seen.items()}
+    for r in rows:
+        if r["point"]:
+            seen.setdefault(r["session_id"], {})[r["point"]] = None
+    return {sid: list(points) for sid, points in seen.items()}
 
 
 def _bounds(from_s: float | None, to_s: float | None) -> tuple[float, float]:

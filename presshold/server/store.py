@@ -445,5 +445,8 @@ class _SqliteRead:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self._con.execute(sql, params)
 
+    def json_field(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
     def stream(self, sql: str, params: Sequence[Any] = ()) -> closing[sqlite3.Cursor]:
         return closing(self._con.execute(sql, params))
