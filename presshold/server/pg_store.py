@@ -40,7 +40,13 @@ from presshold.server.hub_id import hub_identity
 from presshold.server.pg_ops import Op, OpSpool
 from presshold.server.session_reads import ReadConnection, SessionReads, StoreUnreadable
 from presshold.server.sql_db import Cursor
-from presshold.server.store import FLUSH_S, MAX_BACKLOG, SYNC_TIMEOUT_S, _Barrier
+from presshold.server.store import (
+    MAX_BACKLOG,
+    SYNC_TIMEOUT_S,
+    _Barrier,
+    wait_for_writer,
+    writer_round,
+)
 
 log = logging.getLogger("presshold.store")
 
@@ -156,31 +162,13 @@ class PgSessionStore(SessionReads):
 
     def sync(self, timeout_s: float = SYNC_TIMEOUT_S) -> bool:
         """Block until every earlier write is committed or safe in the spool file."""
-        if self._thread is None or not self._thread.is_alive():
-            return False
-        barrier = _Barrier()
-        self._ops.put(barrier)
-        return barrier.done.wait(timeout_s) and barrier.ok
+        return wait_for_writer(self._thread, self._ops, timeout_s)
 
     # --- writer thread -------------------------------------------------------------------
     def _run(self) -> None:
         stop = False
         while not stop:
-            ops: list[Op] = []
-            barriers: list[_Barrier] = []
-            deadline = time.monotonic() + FLUSH_S
-            while time.monotonic() < deadline:
-                try:
-                    item = self._ops.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                if isinstance(item, _Barrier):
-                    barriers.append(item)
-                    break
-                ops.append(item)
+            ops, barriers, stop = writer_round(self._ops)
             self._write_out(ops, final=stop)
             for b in barriers:
                 b.release(not self._backlog)

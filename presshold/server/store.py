@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -123,6 +123,43 @@ class _Barrier:
     def release(self, ok: bool) -> None:
         self.ok = ok
         self.done.set()
+
+
+W = TypeVar("W")
+
+
+def writer_round(ops: queue.Queue[W | _Barrier | None]) -> tuple[list[W], list[_Barrier], bool]:
+    """One round of a store's writer thread (both engines): the writes queued within
+    ``FLUSH_S``, cut short when a reader waits at a barrier (commit now, not at the deadline)
+    or when ``close`` queued ``None``. Returns (writes, barriers to release once they are
+    committed, stop)."""
+    writes: list[W] = []
+    barriers: list[_Barrier] = []
+    deadline = time.monotonic() + FLUSH_S
+    while time.monotonic() < deadline:
+        try:
+            item = ops.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if item is None:
+            return writes, barriers, True
+        if isinstance(item, _Barrier):
+            barriers.append(item)
+            break
+        writes.append(item)
+    return writes, barriers, False
+
+
+def wait_for_writer(
+    thread: threading.Thread | None, ops: queue.Queue[Any], timeout_s: float
+) -> bool:
+    """Queue a barrier behind every write queued so far and wait until the writer released it;
+    False when the writer is not running, its commit failed or ``timeout_s`` passed."""
+    if thread is None or not thread.is_alive():
+        return False
+    barrier = _Barrier()
+    ops.put(barrier)
+    return barrier.done.wait(timeout_s) and barrier.ok
 
 
 Op = Callable[[sqlite3.Connection], None]
@@ -248,30 +285,14 @@ class SessionStore(SessionReads):
         Blocking: call it from a worker thread, never on the event loop. False when the writer
         is not running, the commit failed (disk full) or ``timeout_s`` passed: the caller then
         reads what is committed — a failing disk delays a read by at most ``timeout_s``."""
-        if self._thread is None or not self._thread.is_alive():
-            return False
-        barrier = _Barrier()
-        self._ops.put(barrier)
-        return barrier.done.wait(timeout_s) and barrier.ok
+        return wait_for_writer(self._thread, self._ops, timeout_s)
 
     def _run(self) -> None:
         pending: list[_Write] = []
         stop = False
         while not stop:
-            barriers: list[_Barrier] = []
-            deadline = time.monotonic() + FLUSH_S
-            while time.monotonic() < deadline:
-                try:
-                    op = self._ops.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if op is None:
-                    stop = True
-                    break
-                if isinstance(op, _Barrier):
-                    barriers.append(op)  # someone waits to read: commit now, not at the deadline
-                    break
-                pending.append(op)
+            writes, barriers, stop = writer_round(self._ops)
+            pending += writes
             if pending:
                 pending = self._flush(pending)
             for b in barriers:
