@@ -80,8 +80,8 @@ def describe(exc: BaseException) -> str:
 
 
 class PgSessionStore(SessionReads):
-    """:class:`~presshold.server.store_api.SessionStoreAPI` on PostgreSQL; reads are
-    :class:`SessionReads`'."""
+    """:class:`~presshold.server.store_api.SessionStoreAPI` on PostgreSQL; its reads are the
+    shared :class:`SessionReads` on :class:`_PgRead` connections."""
 
     def __init__(self, url: str, data_dir: Path, spool_max_bytes: int = SPOOL_MAX_BYTES) -> None:
         urls.split(url, ("postgresql", "postgres"), "--store")

@@ -178,8 +178,8 @@ class _Write:
 
 
 class SessionStore(SessionReads):
-    """Writes go through :meth:`submit` (non-blocking); reads (:class:`SessionReads`) use their
-    own short connections."""
+    """Writes go through :meth:`submit` (non-blocking); reads are the shared
+    :class:`SessionReads` on short connections of their own (:class:`_SqliteRead`)."""
 
     def __init__(self, data_dir: Path, max_bytes: int | None = None) -> None:
         """``max_bytes``: an optional quota for the store (a clinic laptop's disk is shared);
