@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,21 +19,10 @@ from psycopg.rows import dict_row
 from presshold import urls
 from presshold.errors import StorageError
 from presshold.server import pg_schema
-from presshold.server.pg_store import DatabaseDown, connect, describe
-from presshold.server.sql_db import Cursor, Tx
+from presshold.server.pg_store import DatabaseDown, Qmark, connect, describe
+from presshold.server.sql_db import Tx
 
 log = logging.getLogger("presshold.server")
-
-
-class _PgTx:
-    """psycopg with the ``?`` placeholders the repositories write (no statement of theirs has
-    a literal ``?`` or ``%``)."""
-
-    def __init__(self, con: psycopg.Connection[Any]) -> None:
-        self._con = con
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self._con.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
 
 
 class PgDb:
@@ -109,7 +98,7 @@ class PgDb:
         with self._lock:
             con = self._begin()
             try:
-                yield _PgTx(con)
+                yield Qmark(con)
                 con.execute("COMMIT")
             except psycopg.Error as exc:
                 self._end_badly(con, exc)

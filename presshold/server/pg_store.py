@@ -7,7 +7,8 @@ as :class:`~presshold.server.pg_ops.Op` data and one writer thread commits them 
 so on the dashboard, each flush round moves what it holds into a local spool file
 (``postgres-spool.sqlite3`` in the data dir, bounded) — so memory stays bounded and even a hub
 killed during the outage keeps it — and when the database answers again the spool is written
-first, in order, then the new writes. Reads open short connections of their own.
+first, in order, then the new writes. Reads open short connections of their own and run the
+SQL the SQLite store runs (:mod:`presshold.server.session_reads`).
 
 Why psycopg 3 (not asyncpg): the writer is a thread, as in the SQLite store, and psycopg's
 synchronous API with binary ``COPY`` fits it without an event loop of its own; measured in
@@ -23,7 +24,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,16 +38,14 @@ from presshold.errors import StorageError
 from presshold.server import pg_schema
 from presshold.server.hub_id import hub_identity
 from presshold.server.pg_ops import Op, OpSpool
+from presshold.server.session_reads import ReadConnection, SessionReads, StoreUnreadable
+from presshold.server.sql_db import Cursor
 from presshold.server.store import (
-    COUNTED_EVENTS,
-    FLUSH_S,
     MAX_BACKLOG,
     SYNC_TIMEOUT_S,
-    StoreUnreadable,
     _Barrier,
-    _bounds,
-    _join,
-    row_meta,
+    wait_for_writer,
+    writer_round,
 )
 
 log = logging.getLogger("presshold.store")
@@ -80,8 +79,9 @@ def describe(exc: BaseException) -> str:
     return urls.mask(text[0] if text else type(exc).__name__)
 
 
-class PgSessionStore:
-    """:class:`~presshold.server.store_api.SessionStoreAPI` on PostgreSQL."""
+class PgSessionStore(SessionReads):
+    """:class:`~presshold.server.store_api.SessionStoreAPI` on PostgreSQL; its reads are the
+    shared :class:`SessionReads` on :class:`_PgRead` connections."""
 
     def __init__(self, url: str, data_dir: Path, spool_max_bytes: int = SPOOL_MAX_BYTES) -> None:
         urls.split(url, ("postgresql", "postgres"), "--store")
@@ -162,31 +162,13 @@ class PgSessionStore:
 
     def sync(self, timeout_s: float = SYNC_TIMEOUT_S) -> bool:
         """Block until every earlier write is committed or safe in the spool file."""
-        if self._thread is None or not self._thread.is_alive():
-            return False
-        barrier = _Barrier()
-        self._ops.put(barrier)
-        return barrier.done.wait(timeout_s) and barrier.ok
+        return wait_for_writer(self._thread, self._ops, timeout_s)
 
     # --- writer thread -------------------------------------------------------------------
     def _run(self) -> None:
         stop = False
         while not stop:
-            ops: list[Op] = []
-            barriers: list[_Barrier] = []
-            deadline = time.monotonic() + FLUSH_S
-            while time.monotonic() < deadline:
-                try:
-                    item = self._ops.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                if isinstance(item, _Barrier):
-                    barriers.append(item)
-                    break
-                ops.append(item)
+            ops, barriers, stop = writer_round(self._ops)
             self._write_out(ops, final=stop)
             for b in barriers:
                 b.release(not self._backlog)
@@ -309,15 +291,15 @@ class PgSessionStore:
         """Written in order with the samples before it: committed only once they are."""
         self.submit(Op("cursor", (name, value)))
 
-    # --- reads ---------------------------------------------------------------------------
+    # --- reads (SessionReads) ---------------------------------------------------------------
     @contextmanager
-    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+    def _read(self) -> Iterator[ReadConnection]:
         try:
             con = connect(self.url, row_factory=dict_row, autocommit=True)
         except DatabaseDown as exc:
             raise StoreUnreadable(f"session store unreadable: {self.location}: {exc}") from None
         try:
-            yield con
+            yield _PgRead(con)
         except psycopg.Error as exc:
             raise StoreUnreadable(
                 f"session store unreadable: {self.location}: {describe(exc)}"
@@ -325,125 +307,33 @@ class PgSessionStore:
         finally:
             con.close()
 
-    def cursor(self, name: str) -> str | None:
-        with self._read() as con:
-            r = con.execute("SELECT value FROM cursors WHERE name = %s", (name,)).fetchone()
-        return None if r is None else str(r["value"])
 
-    def cached_metrics(self, sid: str, samples: int) -> dict[str, Any] | None:
-        with self._read() as con:
-            r = con.execute(
-                "SELECT metrics, metrics_samples FROM sessions WHERE id = %s", (sid,)
-            ).fetchone()
-        if r is None or r["metrics"] is None or r["metrics_samples"] != samples:
-            return None
-        return json.loads(r["metrics"])  # type: ignore[no-any-return]
+class Qmark:
+    """psycopg with the ``?`` placeholders that the engine-neutral SQL is written in (no
+    statement of it has a literal ``?`` or ``%``)."""
 
-    def list_sessions(self) -> list[dict[str, Any]]:
-        counts = ", ".join(
-            f"(SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = '{kind}') "
-            f"AS {name}"
-            for name, kind in COUNTED_EVENTS.items()
-        )
-        with self._read() as con:
-            rows = con.execute(
-                f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
-                "WHERE b.session_id = s.id) AS samples, (SELECT e.data FROM events e "
-                "WHERE e.session_id = s.id AND e.kind = 'imported' LIMIT 1) AS imported, "
-                "(SELECT json_agg(DISTINCT e.data::json ->> 'label') FROM events e "
-                "WHERE e.session_id = s.id AND e.kind = 'mark') AS points FROM sessions s"
-                " ORDER BY started_at DESC, created DESC"
-            ).fetchall()
-        out = []
-        for r in rows:  # the same answers as the SQLite store's list (tests/support/store_checks)
-            meta = row_meta(r)
-            fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
-            cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
-            # one computation everywhere: the analysis' counts once there is one (issue 11)
-            meta.update({name: int(cached.get(name, r[name])) for name in COUNTED_EVENTS})
-            meta["samples"] = int(r["samples"])
-            meta["time_in_band_s"] = cached.get("time_in_band_s")
-            imported = r["imported"]
-            if isinstance(imported, str):
-                imported = json.loads(imported)
-            meta["imported_from"] = (imported or {}).get("source") if imported else None
-            meta["points"] = sorted(p for p in (r["points"] or []) if p)
-            out.append(meta)
-        return out
+    def __init__(self, con: psycopg.Connection[Any]) -> None:
+        self._con = con
 
-    def get_session(self, sid: str) -> dict[str, Any] | None:
-        with self._read() as con:
-            r = con.execute("SELECT * FROM sessions WHERE id = %s", (sid,)).fetchone()
-            if r is None:
-                return None
-            meta = row_meta(r)
-            meta["samples"] = int(
-                con.execute(
-                    "SELECT COALESCE(SUM(n), 0) AS n FROM blocks WHERE session_id = %s", (sid,)
-                ).fetchone()["n"]
-            )
-            meta["events"] = [
-                {"t_s": e["t_s"], "kind": e["kind"], **json.loads(e["data"] or "{}")}
-                for e in con.execute(
-                    "SELECT t_s, kind, data FROM events WHERE session_id = %s"
-                    " ORDER BY t_s, created",
-                    (sid,),
-                ).fetchall()
-            ]
-            meta["marks"] = [e for e in meta["events"] if e["kind"] == "mark"]
-            imported = [e for e in meta["events"] if e["kind"] == "imported"]
-            meta["imported_from"] = imported[0].get("source") if imported else None
-            return meta
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        return self._con.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
 
-    def samples(
-        self, sid: str, from_s: float | None = None, to_s: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        parts = [p for p in self.iter_samples(sid, 1 << 62, from_s, to_s)]
-        if not parts:
-            empty = np.zeros(0)
-            return empty, empty, empty
-        return parts[0]
 
-    def extent(
-        self, sid: str, from_s: float | None = None, to_s: float | None = None
-    ) -> tuple[int, float | None, float | None]:
-        lo, hi = _bounds(from_s, to_s)
-        with self._read() as con:
-            r = con.execute(
-                "SELECT COALESCE(SUM(n), 0) AS n, MIN(t_first) AS t0, MAX(t_last) AS t1"
-                " FROM blocks WHERE session_id = %s AND t_last >= %s AND t_first <= %s",
-                (sid, lo, hi),
-            ).fetchone()
-        return int(r["n"]), r["t0"], r["t1"]
+class _PgRead(Qmark):
+    """:class:`ReadConnection` on PostgreSQL: rows stream through a server-side cursor (in a
+    transaction of its own), 2000 blocks a round trip."""
 
-    def iter_samples(
-        self,
-        sid: str,
-        chunk: int = 50_000,
-        from_s: float | None = None,
-        to_s: float | None = None,
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Time-ordered, ``chunk``-ish at a time, through a server-side cursor: an 8 h export
-        never sits in memory."""
-        lo, hi = _bounds(from_s, to_s)
+    inserted = "created"
+
+    def json_field(self, column: str, key: str) -> str:
+        return f"({column}::json ->> '{key}')"
+
+    @contextmanager
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Iterable[Any]]:
         with (
-            self._read() as con,
-            con.transaction(),
-            con.cursor(name="presshold_samples", row_factory=psycopg.rows.tuple_row) as cur,
+            self._con.transaction(),
+            self._con.cursor(name="presshold_samples") as cur,
         ):
             cur.itersize = 2000
-            cur.execute(
-                "SELECT t_s, force_n, raw FROM blocks WHERE session_id = %s AND t_last >= %s"
-                " AND t_first <= %s ORDER BY t_first",
-                (sid, lo, hi),
-            )
-            parts: list[tuple[bytes, bytes, bytes]] = []
-            have = 0
-            for row in cur:
-                parts.append((bytes(row[0]), bytes(row[1]), bytes(row[2])))
-                have += len(row[0]) // 8
-                if have >= chunk:
-                    yield _join(parts, lo, hi)
-                    parts, have = [], 0
-            if parts:
-                yield _join(parts, lo, hi)
+            cur.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+            yield cur

@@ -21,15 +21,21 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from presshold.errors import StorageError
+from presshold.server.session_reads import (
+    ReadConnection,
+    SessionReads,
+    StoreMissing,
+    StoreUnreadable,
+)
 
 log = logging.getLogger("presshold.store")
 
@@ -73,7 +79,6 @@ ADDED_COLUMNS = {
     }
 }
 CURSORS = "CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-COUNTED_EVENTS = {"holds": "hold_end", "holds_completed": "hold_complete", "alerts": "alert_start"}
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -120,15 +125,44 @@ class _Barrier:
         self.done.set()
 
 
+W = TypeVar("W")
+
+
+def writer_round(ops: queue.Queue[W | _Barrier | None]) -> tuple[list[W], list[_Barrier], bool]:
+    """One round of a store's writer thread (both engines): the writes queued within
+    ``FLUSH_S``, cut short when a reader waits at a barrier (commit now, not at the deadline)
+    or when ``close`` queued ``None``. Returns (writes, barriers to release once they are
+    committed, stop)."""
+    writes: list[W] = []
+    barriers: list[_Barrier] = []
+    deadline = time.monotonic() + FLUSH_S
+    while time.monotonic() < deadline:
+        try:
+            item = ops.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if item is None:
+            return writes, barriers, True
+        if isinstance(item, _Barrier):
+            barriers.append(item)
+            break
+        writes.append(item)
+    return writes, barriers, False
+
+
+def wait_for_writer(
+    thread: threading.Thread | None, ops: queue.Queue[Any], timeout_s: float
+) -> bool:
+    """Queue a barrier behind every write queued so far and wait until the writer released it;
+    False when the writer is not running, its commit failed or ``timeout_s`` passed."""
+    if thread is None or not thread.is_alive():
+        return False
+    barrier = _Barrier()
+    ops.put(barrier)
+    return barrier.done.wait(timeout_s) and barrier.ok
+
+
 Op = Callable[[sqlite3.Connection], None]
-
-
-class StoreMissing(StorageError):
-    """No store file yet (nothing recorded, or the data directory could not be created)."""
-
-
-class StoreUnreadable(StorageError):
-    """The store exists but SQLite or the OS cannot read it (corrupt file, I/O error)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +177,9 @@ class _Write:
     """Samples this write stores: what is lost (and reported) if it is ever dropped."""
 
 
-class SessionStore:
-    """Writes go through :meth:`submit` (non-blocking); reads use their own short connections."""
+class SessionStore(SessionReads):
+    """Writes go through :meth:`submit` (non-blocking); reads are the shared
+    :class:`SessionReads` on short connections of their own (:class:`_SqliteRead`)."""
 
     def __init__(self, data_dir: Path, max_bytes: int | None = None) -> None:
         """``max_bytes``: an optional quota for the store (a clinic laptop's disk is shared);
@@ -250,30 +285,14 @@ class SessionStore:
         Blocking: call it from a worker thread, never on the event loop. False when the writer
         is not running, the commit failed (disk full) or ``timeout_s`` passed: the caller then
         reads what is committed — a failing disk delays a read by at most ``timeout_s``."""
-        if self._thread is None or not self._thread.is_alive():
-            return False
-        barrier = _Barrier()
-        self._ops.put(barrier)
-        return barrier.done.wait(timeout_s) and barrier.ok
+        return wait_for_writer(self._thread, self._ops, timeout_s)
 
     def _run(self) -> None:
         pending: list[_Write] = []
         stop = False
         while not stop:
-            barriers: list[_Barrier] = []
-            deadline = time.monotonic() + FLUSH_S
-            while time.monotonic() < deadline:
-                try:
-                    op = self._ops.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if op is None:
-                    stop = True
-                    break
-                if isinstance(op, _Barrier):
-                    barriers.append(op)  # someone waits to read: commit now, not at the deadline
-                    break
-                pending.append(op)
+            writes, barriers, stop = writer_round(self._ops)
+            pending += writes
             if pending:
                 pending = self._flush(pending)
             for b in barriers:
@@ -407,18 +426,18 @@ class SessionStore:
             lambda c: c.execute("INSERT OR REPLACE INTO cursors VALUES (?, ?)", (name, value))
         )
 
-    def cursor(self, name: str) -> str | None:
-        """The last committed :meth:`set_cursor` value (``None``: none, or no store yet)."""
-        try:
-            with self._read() as con:
-                r = con.execute("SELECT value FROM cursors WHERE name=?", (name,)).fetchone()
-        except StoreMissing:
-            return None
-        return None if r is None else str(r[0])
+    def save_metrics(self, sid: str, samples: int, metrics: dict[str, Any]) -> None:
+        """Cache the analysis of a finished session (recomputed if the sample count differs)."""
+        row = (json.dumps(metrics), samples, sid)
+        self.submit(
+            lambda c: c.execute("UPDATE sessions SET metrics=?, metrics_samples=? WHERE id=?", row),
+            sid=sid,
+            grows=False,
+        )
 
-    # --- reads (own connection each call; WAL lets them run beside the writer)
+    # --- reads (SessionReads; own connection each call: WAL lets them run beside the writer)
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> Iterator[ReadConnection]:
         """A read connection; any SQLite/OS failure inside the block (a corrupt file, an I/O
         error) becomes :class:`StoreUnreadable`, a clear message instead of a traceback."""
         if not self.path.exists():
@@ -429,176 +448,26 @@ class SessionStore:
             raise StoreUnreadable(f"session store unreadable: {self.path}: {exc}") from exc
         con.row_factory = sqlite3.Row
         try:
-            yield con
+            yield _SqliteRead(con)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnreadable(f"session store unreadable: {self.path}: {exc}") from exc
         finally:
             con.close()
 
-    def save_metrics(self, sid: str, samples: int, metrics: dict[str, Any]) -> None:
-        """Cache the analysis of a finished session (recomputed if the sample count differs)."""
-        row = (json.dumps(metrics), samples, sid)
-        self.submit(
-            lambda c: c.execute("UPDATE sessions SET metrics=?, metrics_samples=? WHERE id=?", row),
-            sid=sid,
-            grows=False,
-        )
 
-    def cached_metrics(self, sid: str, samples: int) -> dict[str, Any] | None:
-        """The saved analysis, if it was computed over exactly ``samples`` samples."""
-        with self._read() as con:
-            r = con.execute(
-                "SELECT metrics, metrics_samples FROM sessions WHERE id=?", (sid,)
-            ).fetchone()
-        if r is None or r[0] is None or r[1] != samples:
-            return None
-        return json.loads(r[0])  # type: ignore[no-any-return]
+class _SqliteRead:
+    """:class:`ReadConnection` on SQLite: a cursor already steps through its rows one by one."""
 
-    def list_sessions(self) -> list[dict[str, Any]]:
-        """Newest first, with counts from the events table and cached metrics when known."""
-        counts = ", ".join(
-            f"(SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = '{kind}') "
-            f"AS {name}"
-            for name, kind in COUNTED_EVENTS.items()
-        )
-        with self._read() as con:
-            rows = con.execute(
-                f"SELECT s.*, {counts}, (SELECT COALESCE(SUM(n), 0) FROM blocks b "
-                "WHERE b.session_id = s.id) AS samples, (SELECT data FROM events e WHERE "
-                "e.session_id = s.id AND e.kind = 'imported') AS imported, "
-                "(SELECT json_group_array(DISTINCT json_extract(e.data, '$.label')) FROM events e "
-                "WHERE e.session_id = s.id AND e.kind = 'mark') AS points "
-                "FROM sessions s ORDER BY started_at DESC, s.rowid DESC"
-            ).fetchall()
-        out = []
-        for r in rows:
-            meta = row_meta(r)
-            fresh = r["metrics"] and r["metrics_samples"] == r["samples"]
-            cached = json.loads(r["metrics"]).get("metrics", {}) if fresh else {}
-            # one computation everywhere (issue 11): a session analysed over all its samples
-            # shows the analysis' counts, exactly as its page does; the live event counts
-            # stand in only until then (recording, or not yet analysed)
-            meta.update({name: cached.get(name, r[name]) for name in COUNTED_EVENTS})
-            meta["samples"] = r["samples"]
-            meta["time_in_band_s"] = cached.get("time_in_band_s")
-            meta["imported_from"] = (
-                json.loads(r["imported"]).get("source") if r["imported"] else None
-            )
-            meta["points"] = [p for p in json.loads(r["points"] or "[]") if p]
-            out.append(meta)
-        return out
+    inserted = "rowid"
 
-    def get_session(self, sid: str) -> dict[str, Any] | None:
-        with self._read() as con:
-            r = con.execute("SELECT * FROM sessions WHERE id=?", (sid,)).fetchone()
-            if r is None:
-                return None
-            meta = row_meta(r)
-            meta["samples"] = con.execute(
-                "SELECT COALESCE(SUM(n), 0) FROM blocks WHERE session_id=?", (sid,)
-            ).fetchone()[0]
-            meta["events"] = [
-                {"t_s": e["t_s"], "kind": e["kind"], **json.loads(e["data"] or "{}")}
-                for e in con.execute(
-                    "SELECT * FROM events WHERE session_id=? ORDER BY t_s", (sid,)
-                ).fetchall()
-            ]
-            meta["marks"] = [e for e in meta["events"] if e["kind"] == "mark"]
-            imported = [e for e in meta["events"] if e["kind"] == "imported"]
-            meta["imported_from"] = imported[0].get("source") if imported else None
-            return meta
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self._con = con
 
-    def samples(
-        self, sid: str, from_s: float | None = None, to_s: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Stored samples of a session, time-ordered: (t_s, force_n, raw); only the blocks that
-        overlap ``[from_s, to_s]`` are read, then trimmed exactly."""
-        lo = -np.inf if from_s is None else from_s
-        hi = np.inf if to_s is None else to_s
-        with self._read() as con:
-            rows = con.execute(
-                "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? AND t_last >= ? "
-                "AND t_first <= ? ORDER BY t_first",
-                (sid, lo, hi),
-            ).fetchall()
-        if not rows:
-            empty = np.zeros(0)
-            return empty, empty, empty
-        t, f, raw = (np.concatenate([np.frombuffer(r[i], "<f8") for r in rows]) for i in range(3))
-        if from_s is None and to_s is None:
-            return t, f, raw
-        keep = slice(np.searchsorted(t, lo), np.searchsorted(t, hi, side="right"))
-        return t[keep], f[keep], raw[keep]
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._con.execute(sql, params)
 
-    def extent(
-        self, sid: str, from_s: float | None = None, to_s: float | None = None
-    ) -> tuple[int, float | None, float | None]:
-        """(samples in the blocks overlapping the range — an upper bound —, first t, last t)."""
-        lo, hi = _bounds(from_s, to_s)
-        with self._read() as con:
-            n, t0, t1 = con.execute(
-                "SELECT COALESCE(SUM(n), 0), MIN(t_first), MAX(t_last) FROM blocks "
-                "WHERE session_id=? AND t_last >= ? AND t_first <= ?",
-                (sid, lo, hi),
-            ).fetchone()
-        return int(n), t0, t1
+    def json_field(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
 
-    def iter_samples(
-        self,
-        sid: str,
-        chunk: int = 50_000,
-        from_s: float | None = None,
-        to_s: float | None = None,
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Stored samples in time order (optionally within ``[from_s, to_s]``), ``chunk``-ish at
-        a time: exports of 8 h at 1 kHz (28.8 M samples) never hold the whole trace in memory."""
-        lo, hi = _bounds(from_s, to_s)
-        with self._read() as con:
-            cur = con.execute(
-                "SELECT t_s, force_n, raw FROM blocks WHERE session_id=? AND t_last >= ? "
-                "AND t_first <= ? ORDER BY t_first",
-                (sid, lo, hi),
-            )
-            parts: list[tuple[bytes, bytes, bytes]] = []
-            have = 0
-            for row in cur:
-                parts.append((row[0], row[1], row[2]))
-                have += len(row[0]) // 8
-                if have >= chunk:
-                    yield _join(parts, lo, hi)
-                    parts, have = [], 0
-            if parts:
-                yield _join(parts, lo, hi)
-
-
-def _bounds(from_s: float | None, to_s: float | None) -> tuple[float, float]:
-    return (-np.inf if from_s is None else from_s), (np.inf if to_s is None else to_s)
-
-
-def _join(
-    parts: list[tuple[bytes, bytes, bytes]], lo: float = -np.inf, hi: float = np.inf
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    t, f, raw = (np.frombuffer(b"".join(p[i] for p in parts), "<f8") for i in range(3))
-    if lo > t[0] or hi < t[-1]:
-        keep = slice(np.searchsorted(t, lo), np.searchsorted(t, hi, side="right"))
-        t, f, raw = t[keep], f[keep], raw[keep]
-    return t, f, raw
-
-
-def row_meta(r: Any) -> dict[str, Any]:
-    """A session row as the API shows it; shared by the SQLite and PostgreSQL stores (any row
-    indexable by column name), so both answer alike."""
-    return {
-        "id": r["id"],
-        "started_at": r["started_at"],
-        "ended_at": r["ended_at"],
-        "duration_s": r["duration_s"] or 0.0,
-        "label": r["label"],
-        "notes": r["notes"],
-        "sensor": r["sensor"],
-        "settings": json.loads(r["settings"] or "null"),
-        "calibration": json.loads(r["calibration"] or "null"),
-        "station_id": r["station_id"],
-        "station_name": r["station_name"],
-        "client_id": r["client_id"],
-    }
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> closing[sqlite3.Cursor]:
+        return closing(self._con.execute(sql, params))

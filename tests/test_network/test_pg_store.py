@@ -31,6 +31,11 @@ def test_same_answers_as_sqlite(pg_url: str, tmp_path: Path) -> None:
         assert store.sync(5)
     try:
         same_view(sqlite, pg, "s1")
+        (listed,) = pg.list_sessions()
+        assert listed["points"] == ["trapezius", "levator scapulae"]  # in the order first marked
+        meta = pg.get_session("s1")
+        assert meta is not None
+        assert [e["kind"] for e in meta["events"] if e["t_s"] == 1.0] == ["hold_end", "mark", "gap"]
         assert pg.get_session("s2") is None
         assert pg.cursor("mqtt:table-1") == sqlite.cursor("mqtt:table-1") == "abc:42"
         assert pg.cached_metrics("s1", 240) == {"metrics": {"time_in_band_s": 12.5}}
