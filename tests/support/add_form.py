@@ -6,13 +6,17 @@ from typing import Any
 
 import httpx
 
+from support.browser import watched_page
+
 
 def check_one_add_per_submit(
-    page: Any, url: str, *, path: str, api: str, name: Any, busy_js: str, rows: str
+    browser: Any, url: str, *, path: str, api: str, name: Any, busy_js: str, rows: str
 ) -> None:
     """A second Enter while the first add is on its way adds nobody more, and a name typed
     meanwhile is kept when the answer lands (forms used to post once per Enter and reset
-    themselves on the answer, wiping what had been typed since)."""
+    themselves on the answer, wiping what had been typed since). On a page of its own, which
+    logs no console error."""
+    page, console = watched_page(browser, 1280, 800)
     held: list[Any] = []  # POSTs held back: the server answers when the check says so
     page.route(
         "**" + api,
@@ -32,3 +36,5 @@ def check_one_add_per_submit(
     assert box.input_value() == "Eve Next"
     names = [p["name"] for p in httpx.get(url + api).json()]
     assert names.count("Dan Hold") == 1
+    assert console.errors == []
+    page.close()
