@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from support.add_form import check_one_add_per_submit
 from support.browser import browser_and_server, watched_page
 from support.server import ServerProcess
 
@@ -154,23 +153,6 @@ def test_ppt_on_the_simulator_with_the_body_map(
     assert all(t["rate_n_per_s"] > 2 for t in trials)
     httpx.post(server.url + "/api/sessions/current/stop")
     assert console.errors == []
-
-
-def test_a_second_enter_adds_one_client_and_a_name_typed_meanwhile_is_kept(
-    sim: tuple[Any, ServerProcess],
-) -> None:
-    """The form used to post once per Enter and to reset itself when the answer came, wiping
-    whatever had been typed since (a slow server made both easy to hit)."""
-    browser, server = sim
-    check_one_add_per_submit(
-        browser,
-        server.url,
-        path="/clients",
-        api="/api/clients",
-        name=lambda p: p.get_by_label("Name or code"),
-        busy_js="document.querySelector('#new-client [type=submit]').disabled",
-        rows="#clients tbody tr",
-    )
 
 
 _PACE_TEXTS = [

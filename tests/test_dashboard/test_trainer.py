@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.add_form import check_one_add_per_submit
 from support.browser import browser_and_server, watched_page
 from support.server import ServerProcess, wait_for
 
@@ -235,23 +234,6 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
     assert not console.errors, console.errors
     page.close()
     report.close()
-
-
-def test_a_second_enter_adds_one_student_and_a_name_typed_meanwhile_is_kept(
-    classroom: tuple[Any, ServerProcess],
-) -> None:
-    """The form used to post once per Enter and to reset itself when the answer came, wiping
-    whatever had been typed since (a slow server made both easy to hit)."""
-    browser, server = classroom
-    check_one_add_per_submit(
-        browser,
-        server.url,
-        path="/students",
-        api="/api/students",
-        name=lambda p: p.locator("#name"),
-        busy_js="document.getElementById('add-btn').disabled",
-        rows="#students tbody tr",
-    )
 
 
 _BOXES = """() => Object.fromEntries(['#run-panel', '.readouts-panel', '#session-btn', '#tare-btn',
