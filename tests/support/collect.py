@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,7 +50,7 @@ class Collect:
         with self.lock:
             return sum(len(b) for b in self.batches)
 
-    def wait(self, cond, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    def wait(self, cond: Callable[[], object], timeout: float = 5.0) -> bool:
         """Poll ``cond()`` until it is true (True) or ``timeout`` s have passed (False)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
