@@ -29,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import numpy as np  # noqa: E402
 import paho.mqtt.client as paho  # noqa: E402
+from support.recv_count import RecvCount  # noqa: E402
 from support.services import Mosquitto  # noqa: E402
 
 from presshold.network import mqtt  # noqa: E402
@@ -56,15 +57,8 @@ def publish(url: str, rate: float, seconds: float) -> None:
 def subscribe(url: str, kind: str, seconds: float, busy_ms: float) -> dict[str, object]:
     """``--subscribe``: receive for ``seconds`` beside a busy main thread; report."""
     broker = mqtt.parse_broker(url)
-    recvs = 0
-    stock_recv = paho.Client._sock_recv
-
-    def counting(self: paho.Client, bufsize: int) -> bytes:
-        nonlocal recvs
-        recvs += 1
-        return stock_recv(self, bufsize)
-
-    paho.Client._sock_recv = counting  # type: ignore[method-assign]
+    recvs = RecvCount()
+    paho.Client._sock_recv = recvs.recv  # type: ignore[method-assign]
     if kind == "stock":
         c = paho.Client(paho.CallbackAPIVersion.VERSION2, "bench-sub", protocol=paho.MQTTv5)
     else:
@@ -93,7 +87,7 @@ def subscribe(url: str, kind: str, seconds: float, busy_ms: float) -> dict[str, 
         "p50_ms": round(float(np.percentile(a, 50)), 2),
         "p99_ms": round(float(np.percentile(a, 99)), 2),
         "max_ms": round(float(a.max()), 1),
-        "recv_calls_per_message": round(recvs / max(1, len(a)), 2),
+        "recv_calls_per_message": round(recvs.calls / max(1, len(a)), 2),
         "process_cpu_s": round(cpu, 2),  # the busy half included
     }
 

@@ -48,12 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import stage_trace  # noqa: E402  (bench/, beside this file)
+from support.hand_source import HandSource  # noqa: E402
 from support.services import Mosquitto, Postgres, free_port  # noqa: E402
 
 from presshold.firmware_bridge.source import (  # noqa: E402
     ReadingBatch,
-    Source,
-    SourceSink,
     SourceStatus,
 )
 from presshold.network import codec, topics  # noqa: E402
@@ -64,36 +63,9 @@ from presshold.network.spool import Spool  # noqa: E402
 RATE_HZ = 80.0
 
 
-class VirtualSensor(Source):
-    """Fed by :class:`Pacer`; force = creation wall time mod 1000 s."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-        self._status = SourceStatus(
-            connected=True, source="virtual", kind="sim", sensor="virtual", rate_hz=RATE_HZ
-        )
-        self.sink: SourceSink | None = None
-        self.produced = 0
-
-    @property
-    def status(self) -> SourceStatus:
-        return self._status
-
-    def start(self, sink: SourceSink) -> None:
-        self.sink = sink
-        sink.on_status(self._status)
-
-    def stop(self) -> None:
-        self.sink = None
-
-    def read(self) -> None:
-        sink = self.sink
-        if sink is None:
-            return
-        wall = time.time()
-        value = np.array([round(wall % 1000.0, 3)])
-        sink.on_readings(self._make_batch(np.array([time.monotonic()]), value))
-        self.produced += 1
+def virtual_sensor() -> HandSource:
+    """A sensor :class:`Pacer` reads: each force is its creation wall time mod 1000 s."""
+    return HandSource("virtual", RATE_HZ)
 
 
 class Pacer(threading.Thread):
@@ -104,7 +76,7 @@ class Pacer(threading.Thread):
 
     def __init__(
         self,
-        sensors: list[VirtualSensor],
+        sensors: list[HandSource],
         phases: list[float],
         after_read: Callable[[], object] | None = None,
     ) -> None:
@@ -119,7 +91,7 @@ class Pacer(threading.Thread):
             for phase, sensor in self.plan:
                 due = start + (cycle + phase) * period
                 self.stop_event.wait(max(0.0, due - time.monotonic()))
-                sensor.read()
+                sensor.read(round(time.time() % 1000.0, 3))  # see virtual_sensor()
                 if self.after_read is not None:
                     self.after_read()
             cycle += 1
@@ -199,7 +171,7 @@ def run_light(ids: list[int], total: int, broker_url: str, trace_to: Path | None
         client.loop(0.1)
         if time.monotonic() > deadline:
             raise SystemExit("light stations: no hub")
-    sensors = [VirtualSensor() for _ in ids]
+    sensors = [virtual_sensor() for _ in ids]
     lights = [LightStation(f"v{i:02d}", client, acked, trace) for i in ids]
     for light, sensor in zip(lights, sensors, strict=True):
         client.publish(topics.station(light.sid, "status"), light.status(), qos=1, retain=True)
@@ -321,7 +293,7 @@ def run_stations(
     if trace_to is not None:
         trace = stage_trace.Trace()
         stage_trace.install_station(trace)
-    sensors = [VirtualSensor() for _ in ids]
+    sensors = [virtual_sensor() for _ in ids]
     n = len(sensors)
     broker = parse_broker(broker_url)
     pubs = [

@@ -7,7 +7,6 @@ from the simulated hand or a recorded trace. POSIX only, like :mod:`pty_sim`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import threading
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from presshold.firmware_bridge.gauge_sim import SimulatedGauge
+from presshold.firmware_bridge.pty_port import PtyPort
 from presshold.firmware_bridge.simulator import SIM_OFFSET_RAW, SIM_SCALE_N_PER_RAW, HandModel
 
 
@@ -47,43 +47,15 @@ def profile_force(path: Path) -> Callable[[float], float]:
     return lambda t: float(np.interp((t % period) + pt[0], pt, pf))
 
 
-class GaugePty:
+class GaugePty(PtyPort):
     """A :class:`SimulatedGauge` on a pty whose slave is symlinked at ``link`` (if given)."""
 
     def __init__(self, gauge: SimulatedGauge, link: Path | None = None) -> None:
         self.gauge = gauge
-        self.link = link
-        self._lock = threading.Lock()
-        self._master: int | None = None
-        self._slave: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.t0 = time.monotonic()
-        self._plug()
-
-    @property
-    def path(self) -> str:
-        """What ``--source`` gets: the link, else the pty itself."""
-        if self.link is not None:
-            return str(self.link)
-        if self._slave is None:
-            raise RuntimeError("the simulated gauge is unplugged")
-        return os.ttyname(self._slave)
-
-    def _plug(self) -> None:
-        import pty
-        import tty
-
-        master, slave = pty.openpty()
-        tty.setraw(slave)
-        os.set_blocking(master, False)
-        with self._lock:
-            self._master, self._slave = master, slave
-        if self.link is not None:
-            tmp = self.link.with_name(self.link.name + ".tmp")
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(os.ttyname(slave))
-            os.replace(tmp, self.link)
+        super().__init__(link, nonblocking=True)
 
     def start(self) -> GaugePty:
         self._stop.clear()
@@ -94,9 +66,7 @@ class GaugePty:
     def _run(self) -> None:
         pending = bytearray()
         while not self._stop.is_set():
-            # All I/O on the pty happens under the lock that unplug() closes it under: a closed
-            # descriptor's number is soon reused by another file or socket of this process, and
-            # reading or writing it then would steal or corrupt that one's bytes.
+            # under the lock unplug() closes the pty under (see PtyPort)
             with self._lock:
                 master = self._master
                 if master is not None:
@@ -124,17 +94,6 @@ class GaugePty:
         if len(pending) > 4096:  # like a device with nobody listening: drop old bytes
             del pending[:-2048]
         return pending
-
-    def unplug(self) -> None:
-        """Close both ends and remove the link: the reader sees EOF / SerialException."""
-        with self._lock:
-            for fd in (self._master, self._slave):
-                if fd is not None:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-            self._master = self._slave = None
-        if self.link is not None:
-            self.link.unlink(missing_ok=True)
 
     def replug(self) -> None:
         """A new pty behind the same link, like a gauge switched off and on again."""

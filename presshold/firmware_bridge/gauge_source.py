@@ -14,7 +14,6 @@ falls back to PressHold's software tare when it has none or the gauge ignored it
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import time
 from typing import Any
@@ -26,7 +25,7 @@ from presshold.firmware_bridge.calibration import Calibration, CalibrationStore,
 from presshold.firmware_bridge.gauge_dialects import GaugeSpec
 from presshold.firmware_bridge.gauge_poll import Poller, RateMeter, spread_stamps
 from presshold.firmware_bridge.gauge_protocol import GaugeParsed, GaugeParser
-from presshold.firmware_bridge.serial_source import SerialSource, _add, _is_path
+from presshold.firmware_bridge.serial_source import PresenceCheck, SerialSource, _add
 
 log = logging.getLogger("presshold.bridge")
 
@@ -124,8 +123,8 @@ class GaugeSource(SerialSource):
         meter.restart()
         if self.dialect.start is not None:
             poller.send_once(self.dialect.start)
-        watch_path = _is_path(device)
-        last_reply = last_check = last_status = time.monotonic()
+        presence = PresenceCheck(device, self.PRESENCE_CHECK_S)
+        last_reply = last_status = time.monotonic()
         warned_silent = False
         reported: dict[str, int] = {}
         errors = 0
@@ -151,15 +150,8 @@ class GaugeSource(SerialSource):
                     warned_silent = True
                     meter.restart()
                     self._set_status(message=self._silence_message(device))
-                if (
-                    not data
-                    and watch_path
-                    and now - last_reply >= self.PRESENCE_CHECK_S
-                    and now - last_check >= self.PRESENCE_CHECK_S
-                ):  # some drivers just go quiet on unplug: is the port still there?
-                    last_check = now
-                    if not os.path.exists(device):
-                        raise OSError(f"{device} disappeared")
+                if not data:
+                    presence.check(now, quiet_since=last_reply)
                 counts = self._counts(parser, poller.timeouts, errors)
                 if counts != reported and now - last_status >= self.STATUS_PERIOD_S:
                     reported, last_status = counts, now

@@ -177,8 +177,8 @@ class SerialSource(ThreadedSource):
     def _pump(self, ser: Any, device: str) -> None:
         parser = LineParser()
         self._clock.reanchor()  # the device may have restarted while away
-        watch_path = _is_path(device)
-        last_data = last_check = last_status = time.monotonic()
+        presence = PresenceCheck(device, self.PRESENCE_CHECK_S)
+        last_data = last_status = time.monotonic()
         ask_again_at = last_data + self.HELLO_RETRY_S
         reported: dict[str, int] = {}
         last_t_us: int | None = None  # device time of the last reading handed over
@@ -199,15 +199,8 @@ class SerialSource(ThreadedSource):
                 if now >= ask_again_at:  # the first '?' may have reached a resetting board
                     ask_again_at = float("inf")
                     self.request_hello()
-                if (
-                    not data
-                    and watch_path
-                    and now - last_data >= self.PRESENCE_CHECK_S
-                    and now - last_check >= self.PRESENCE_CHECK_S
-                ):  # some drivers just go quiet on unplug: is the port still there?
-                    last_check = now
-                    if not os.path.exists(device):
-                        raise OSError(f"{device} disappeared")
+                if not data:
+                    presence.check(now, quiet_since=last_data)
                 if parser.rejected != reported and now - last_status >= self.STATUS_PERIOD_S:
                     reported, last_status = dict(parser.rejected), now
                     self._set_status(rejected=_add(self._rejected_before, reported))
@@ -385,6 +378,29 @@ def _read_block(ser: Any) -> bytes:
     while data and len(data) < MAX_BLOCK and (more := ser.in_waiting):
         data += ser.read(min(more, MAX_BLOCK))
     return data
+
+
+class PresenceCheck:
+    """Some drivers just go quiet on unplug instead of failing the read: once a port has been
+    quiet for ``period_s``, look (at most that often) whether its device path is still there.
+    Ports that are not paths (``COM3``, URLs) cannot be looked at and are left alone."""
+
+    def __init__(self, device: str, period_s: float) -> None:
+        self.device = device
+        self.period_s = period_s
+        self._watch = _is_path(device)
+        self._last_check = time.monotonic()
+
+    def check(self, now: float, quiet_since: float) -> None:
+        """Raise ``OSError`` (an unplug, to the reader) when the quiet port's path is gone."""
+        if (
+            self._watch
+            and now - quiet_since >= self.period_s
+            and now - self._last_check >= self.period_s
+        ):
+            self._last_check = now
+            if not os.path.exists(self.device):
+                raise OSError(f"{self.device} disappeared")
 
 
 def _is_path(port: str) -> bool:

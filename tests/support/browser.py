@@ -12,8 +12,11 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from support.server import ServerProcess
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -65,6 +68,21 @@ def launch_browser() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def browser_and_server(data_dir: Path, **server: Any) -> Iterator[tuple[Any, ServerProcess]]:
+    """A browser and a real ``presshold serve`` (``server``: ServerProcess's options) on
+    ``data_dir``: what a module of dashboard tests shares; both closed on exit."""
+    with launch_browser() as browser, ServerProcess(data_dir, **server) as srv:
+        yield browser, srv
+
+
+def watched_page(browser: Any, width: int, height: int) -> tuple[Any, ConsoleErrors]:
+    """A new ``width``×``height`` page, and the console errors it will log (none, the test
+    asserts at the end)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    return page, ConsoleErrors(page)
 
 
 class ConsoleErrors:

@@ -4,9 +4,11 @@ app's lifespan run, so station and route behaviour is tested in milliseconds."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -16,6 +18,7 @@ from presshold.server.app import create_app
 from presshold.server.config import ServerSettings
 from presshold.server.deps import AppState
 from presshold.server.stations import StationRegistry
+from presshold.server.viewers import Viewer
 from support.fake_source import FakeSource
 
 
@@ -52,3 +55,13 @@ async def running(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield InProcess(app, client, fakes)
+
+
+async def drain(viewer: Viewer, quiet_s: float) -> list[dict[str, Any]]:
+    """Every message queued for ``viewer`` until none comes for ``quiet_s``, decoded."""
+    got = []
+    while True:
+        try:
+            got.append(json.loads(await asyncio.wait_for(viewer.get(), quiet_s)))
+        except TimeoutError:
+            return got

@@ -7,43 +7,25 @@ symlink are exercised for real. Linux/macOS only (uses :mod:`pty`).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pty
 import threading
 import time
-import tty
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from presshold.firmware_bridge.pty_port import PtyPort
 
-class PtyDevice:
+
+class PtyDevice(PtyPort):
     """A fake sensor writing protocol-v1 lines into a pty whose slave is symlinked at ``link``."""
 
+    link: Path
+
     def __init__(self, link: Path, rate_hz: float = 80.0) -> None:
-        self.link = Path(link)
         self.rate_hz = float(rate_hz)
-        self._lock = threading.Lock()
-        self._master: int | None = None
-        self._slave: int | None = None
         self._stream: threading.Thread | None = None
         self._stop = threading.Event()
-        self._open_pty()
-
-    @property
-    def path(self) -> str:
-        """The symlink: what ``--source`` gets."""
-        return str(self.link)
-
-    def _open_pty(self) -> None:
-        master, slave = pty.openpty()
-        tty.setraw(slave)
-        with self._lock:
-            self._master, self._slave = master, slave
-        tmp = self.link.with_name(self.link.name + ".tmp")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(os.ttyname(slave))
-        os.replace(tmp, self.link)
+        super().__init__(Path(link))
 
     def write(self, data: bytes) -> None:
         with self._lock:
@@ -93,20 +75,10 @@ class PtyDevice:
             self._stream.join(timeout=2)
             self._stream = None
 
-    def unplug(self) -> None:
-        """Close both ends and remove the link: the reader sees EOF/SerialException."""
-        with self._lock:
-            for fd in (self._master, self._slave):
-                if fd is not None:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-            self._master = self._slave = None
-        self.link.unlink(missing_ok=True)
-
     def replug(self) -> None:
         """A new pty behind the same link, then a hello, like a board re-enumerating."""
         self.unplug()
-        self._open_pty()
+        self._plug()
         time.sleep(0.05)
         self.send_hello(rate=self.rate_hz)
 

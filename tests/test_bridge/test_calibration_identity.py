@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import serial.tools.list_ports
+from support.collect import streaming
 from support.pty_device import PtyDevice
-from test_bridge.test_serial_pty import FakePort, streaming
+from test_bridge.test_serial_pty import FakePort
 
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore, generic_sensor_id
 

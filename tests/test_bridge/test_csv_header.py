@@ -109,8 +109,8 @@ def test_every_row_in_any_chunking_arrives_with_its_time(values, clock, period_u
 
 def test_a_times_measures_sketch_on_a_serial_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """End to end over a pty: force is the Measures column, spaced by the device's millis()."""
+    from support.collect import streaming
     from support.pty_device import PtyDevice
-    from test_bridge.test_serial_pty import streaming
 
     with PtyDevice(tmp_path / "ttyCSV") as dev, streaming(dev.path, data_dir=tmp_path) as (_, sink):
         dev.write(b"\nTimes,Measures\n")

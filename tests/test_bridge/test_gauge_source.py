@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,40 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.collect import Collect
 
-from presshold.firmware_bridge import ReadingBatch, SourceStatus, open_source
+from presshold.firmware_bridge import open_source
 from presshold.firmware_bridge.gauge_pty import GaugePty
 from presshold.firmware_bridge.gauge_sim import SimulatedGauge
 from presshold.firmware_bridge.gauge_source import GaugeSource
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.values: list[float] = []
-        self.times: list[float] = []
-        self.lock = threading.Lock()
-
-    def on_readings(self, batch: ReadingBatch) -> None:
-        with self.lock:
-            self.values += batch.force_n.tolist()
-            self.times += batch.t_s.tolist()
-
-    def on_status(self, status: SourceStatus) -> None:
-        pass
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.values)
-
-    def wait_more(self, n: int, timeout: float = 5.0) -> list[float]:
-        """Wait for ``n`` readings beyond those seen so far; return them."""
-        start = self.count()
-        end = time.monotonic() + timeout
-        while self.count() < start + n:
-            assert time.monotonic() < end, f"only {self.count() - start} of {n} readings came"
-            time.sleep(0.01)
-        with self.lock:
-            return self.values[start:]
 
 
 def wait_until(pred: Callable[[], object], timeout: float = 5.0) -> None:
@@ -56,11 +27,11 @@ def wait_until(pred: Callable[[], object], timeout: float = 5.0) -> None:
 @contextmanager
 def gauge_source(
     tmp_path: Path, gauge: SimulatedGauge, spec: str
-) -> Iterator[tuple[GaugeSource, Sink]]:
+) -> Iterator[tuple[GaugeSource, Collect]]:
     with GaugePty(gauge, tmp_path / "ttyGAUGE") as sim:
         src = open_source(spec.format(port=sim.path), data_dir=tmp_path)
         assert isinstance(src, GaugeSource)
-        sink = Sink()
+        sink = Collect()
         src.start(sink)
         try:
             wait_until(lambda: src.status.connected)
@@ -116,8 +87,7 @@ def test_stamps_increase_and_the_rate_is_reported(tmp_path: Path) -> None:
     gauge = SimulatedGauge("mark10", lambda t: 1.0)
     with gauge_source(tmp_path, gauge, "mark10:{port}") as (src, sink):
         wait_until(lambda: src.status.rate_hz is not None)
-        with sink.lock:
-            t = np.array(sink.times)
+        t = sink.times()
         assert np.all(np.diff(t) > 0)
         assert src.status.rate_hz > 20  # type: ignore[operator]
         assert "readings/s (polling '?C', 2 in flight)" in (src.status.message or "")

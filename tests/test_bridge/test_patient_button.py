@@ -3,15 +3,15 @@ and ``presshold simulate --pty --button-at`` feeding a real SerialSource."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.collect import Collect
+from support.simulate_pty import SimulatePty
 
 from presshold.firmware_bridge import open_source
 from presshold.firmware_bridge.protocol import LineParser, format_reading
@@ -68,43 +68,31 @@ def test_simulated_client_presses_at_threshold_with_hysteresis_and_taps() -> Non
     assert c.feed(np.arange(6) * 0.125, np.zeros(6)) == [(0.0, True), (0.375, False)]
 
 
+class CollectPresses(Collect):
+    """Also keeps the patient button's changes, (t_s, pressed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.presses: list[tuple[float, bool]] = []
+
+    def on_button(self, t_s: float, pressed: bool) -> None:
+        self.presses.append((t_s, pressed))
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="pty")
 def test_simulate_pty_client_presses_the_button(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "presshold", "simulate", "--pty", "--rate", "200", "--seed", "3"]
-    proc = subprocess.Popen([*cmd, "--button-at", "5"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        src = open_source(proc.stdout.readline().strip(), data_dir=tmp_path)
-        forces: list[np.ndarray] = []
-        times: list[np.ndarray] = []
-        presses: list[tuple[float, bool]] = []
-
-        class Sink:
-            def on_readings(self, b):  # type: ignore[no-untyped-def]
-                forces.append(b.force_n)
-                times.append(b.t_s)
-
-            def on_status(self, s):  # type: ignore[no-untyped-def]
-                pass
-
-            def on_button(self, t_s: float, pressed: bool) -> None:
-                presses.append((t_s, pressed))
-
-        src.start(Sink())
-        end = time.monotonic() + 30  # the hand model presses within seconds; judged on content
-        while time.monotonic() < end and not any(p for _, p in presses):
-            time.sleep(0.05)
+    with SimulatePty("--rate", "200", "--seed", "3", "--button-at", "5") as sim:
+        src = open_source(sim.path, data_dir=tmp_path)
+        sink = CollectPresses()
+        src.start(sink)
+        # the hand model presses within seconds; judged on content
+        sink.wait(lambda: any(p for _, p in sink.presses), timeout=30)
         src.stop()
-        assert any(p for _, p in presses), "the simulated client never pressed"
-        t, f = np.concatenate(times), np.concatenate(forces)
-        t_press = next(tp for tp, p in presses if p)
+        assert any(p for _, p in sink.presses), "the simulated client never pressed"
+        t, f = sink.times(), sink.values()
+        t_press = next(tp for tp, p in sink.presses if p)
         i = int(np.searchsorted(t, t_press))
         assert t[i] == t_press  # stamped exactly as the reading it came with
         # at the threshold crossing (decided on the median of three: within two readings)
         assert f[i] >= 4.9 and np.min(f[i - 4 : i]) < 5.0
         assert src.status.rejected.keys() <= {"partial"}
-    finally:
-        proc.terminate()
-        assert proc.wait(timeout=5) == 0
-        if proc.stdout is not None:
-            proc.stdout.close()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support.collect import Collect
 
 from presshold.errors import TraceFormatError
 from presshold.firmware_bridge import ReplaySource, open_source
@@ -19,22 +19,12 @@ def test_replay_streams_the_trace_in_order(tmp_path: Path) -> None:
     csv.write_text("# session abc\nt_s,force_n\n" + "".join(f"{a},{a * 10}\n" for a in t))
     src = open_source(str(csv), data_dir=tmp_path)
     assert isinstance(src, ReplaySource) and src.status.rate_hz == pytest.approx(100)
-    got = []
-
-    class Sink:
-        def on_readings(self, b):  # type: ignore[no-untyped-def]
-            got.append(b)
-
-        def on_status(self, s):  # type: ignore[no-untyped-def]
-            pass
-
-    src.start(Sink())
+    sink = Collect()
+    src.start(sink)
     time.sleep(0.6)
     src.stop()
-    force = np.concatenate([b.force_n for b in got])
-    np.testing.assert_allclose(force, t * 10)
-    ts = np.concatenate([b.t_s for b in got])
-    np.testing.assert_allclose(np.diff(ts), 0.01, atol=1e-9)
+    np.testing.assert_allclose(sink.values(), t * 10)
+    np.testing.assert_allclose(np.diff(sink.times()), 0.01, atol=1e-9)
 
 
 def test_replay_of_a_parquet_export(tmp_path: Path) -> None:
@@ -67,19 +57,9 @@ def test_replay_faster_than_real_time(tmp_path: Path) -> None:
     t = np.arange(400) / 100.0
     csv.write_text("t_s,force_kgf\n" + "".join(f"{a},{a}\n" for a in t))
     src = open_source(str(csv), data_dir=tmp_path, replay_speed=8)
-    got = []
-    done = threading.Event()
-
-    class Sink:
-        def on_readings(self, b):  # type: ignore[no-untyped-def]
-            got.append(b)
-
-        def on_status(self, s):  # type: ignore[no-untyped-def]
-            if s.message == "replay finished":
-                done.set()
-
-    src.start(Sink())
-    assert done.wait(10)
+    sink = Collect()
+    src.start(sink)
+    assert sink.wait(lambda: any(s.message == "replay finished" for s in sink.statuses), 10)
     src.stop()
-    np.testing.assert_allclose(np.concatenate([b.force_n for b in got]), t * 9.80665)
-    np.testing.assert_allclose(np.diff(np.concatenate([b.t_s for b in got])), 0.01 / 8, atol=1e-9)
+    np.testing.assert_allclose(sink.values(), t * 9.80665)
+    np.testing.assert_allclose(np.diff(sink.times()), 0.01 / 8, atol=1e-9)

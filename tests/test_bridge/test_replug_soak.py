@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.collect import Collect
 from support.pty_device import PtyDevice
 from support.soak import choose
-from test_bridge.test_serial_pty import Collect
 
 from presshold.firmware_bridge import open_source
 

@@ -5,67 +5,19 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.collect import Collect, streaming
 from support.pty_device import PtyDevice
 
-from presshold.firmware_bridge import ReadingBatch, Source, SourceStatus, open_source
+from presshold.firmware_bridge import ReadingBatch, open_source
 from presshold.firmware_bridge.calibration import Calibration, CalibrationStore
 from presshold.firmware_bridge.protocol import LineParser
 from presshold.firmware_bridge.serial_source import SerialSource
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.batches: list[ReadingBatch] = []
-        self.statuses: list[SourceStatus] = []
-        self.lock = threading.Lock()
-
-    def on_readings(self, batch: ReadingBatch) -> None:
-        with self.lock:
-            self.batches.append(batch)
-
-    def on_status(self, status: SourceStatus) -> None:
-        with self.lock:
-            self.statuses.append(status)
-
-    def values(self) -> np.ndarray:
-        with self.lock:
-            return (
-                np.concatenate([b.force_n for b in self.batches]) if self.batches else np.empty(0)
-            )
-
-    def times(self) -> np.ndarray:
-        with self.lock:
-            return np.concatenate([b.t_s for b in self.batches]) if self.batches else np.empty(0)
-
-    def wait(self, cond, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if cond():
-                return True
-            time.sleep(0.01)
-        return False
-
-
-@contextmanager
-def streaming(spec: str, **kwargs: Any) -> Iterator[tuple[Source, Collect]]:
-    """``open_source(spec)`` started into a :class:`Collect`, connected; stopped afterwards."""
-    src = open_source(spec, **kwargs)
-    sink = Collect()
-    src.start(sink)
-    try:
-        assert sink.wait(lambda: src.status.connected, timeout=5)
-        yield src, sink
-    finally:
-        src.stop()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.signal import welch
+from support.collect import Collect
 
 from presshold.errors import CalibrationError
 from presshold.firmware_bridge import CalibrationStore, SimulatedSource, open_source
@@ -44,23 +45,15 @@ def test_hand_ramps_holds_near_target_with_tremor_and_rests() -> None:
 def test_sim_source_streams_in_newtons_and_tares(tmp_path: Path) -> None:
     src = open_source("sim", data_dir=tmp_path, rate_hz=200)
     assert isinstance(src, SimulatedSource)
-    batches = []
-
-    class Sink:
-        def on_readings(self, b):  # type: ignore[no-untyped-def]
-            batches.append(b)
-
-        def on_status(self, s):  # type: ignore[no-untyped-def]
-            pass
-
+    sink = Collect()
     with pytest.raises(CalibrationError):
         src.tare()
-    src.start(Sink())
+    src.start(sink)
     time.sleep(0.4)
     src.stop()
-    t = np.concatenate([b.t_s for b in batches])
+    t = sink.times()
     assert len(t) > 40 and np.all(np.diff(t) > 0)
-    assert abs(np.median(np.concatenate([b.force_n for b in batches]))) < 5  # resting at start
+    assert abs(np.median(sink.values())) < 5  # resting at start
 
 
 def test_fit_from_tare_and_known_weights_is_saved(tmp_path: Path) -> None:

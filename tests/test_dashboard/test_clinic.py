@@ -9,8 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.add_form import check_one_add_per_submit
-from support.browser import ConsoleErrors, launch_browser
+from support.browser import browser_and_server, watched_page
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -18,16 +17,15 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
-    with launch_browser() as browser, ServerProcess(tmp_path_factory.mktemp("clinic")) as server:
-        yield browser, server
+    with browser_and_server(tmp_path_factory.mktemp("clinic")) as both:
+        yield both
 
 
 def test_add_choose_and_delete_a_client(
     sim: tuple[Any, ServerProcess], artifacts_dir: Path
 ) -> None:
     browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1280, 800)
     page.goto(server.url + "/clients")
     page.get_by_text("No clients yet").wait_for()
     page.get_by_label("Name or code").fill("Bea Smith")
@@ -70,8 +68,7 @@ def test_discomfort_keys_and_the_client_signal_cue(
     sim: tuple[Any, ServerProcess], artifacts_dir: Path
 ) -> None:
     browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1280, 800)
     page.goto(server.url + "/")
     page.locator("#status[data-state='simulated']").wait_for()
     sid = httpx.post(server.url + "/api/sessions", json={"label": "visit"}).json()["id"]
@@ -115,8 +112,7 @@ def test_ppt_on_the_simulator_with_the_body_map(
     """The simulated hand ramps, the simulated client presses at 20 N: thresholds are taken at
     the site picked on the body map, repeated, summarised, and a target set from them."""
     browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1280, 1000)
     httpx.put(server.url + "/api/settings", json={"target_n": 40, "hold_s": 1.5})
     page.goto(server.url + "/")
     page.locator("#status[data-state='simulated']").wait_for()
@@ -157,27 +153,6 @@ def test_ppt_on_the_simulator_with_the_body_map(
     assert all(t["rate_n_per_s"] > 2 for t in trials)
     httpx.post(server.url + "/api/sessions/current/stop")
     assert console.errors == []
-
-
-def test_a_second_enter_adds_one_client_and_a_name_typed_meanwhile_is_kept(
-    sim: tuple[Any, ServerProcess],
-) -> None:
-    """The form used to post once per Enter and to reset itself when the answer came, wiping
-    whatever had been typed since (a slow server made both easy to hit)."""
-    browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    console = ConsoleErrors(page)
-    check_one_add_per_submit(
-        page,
-        server.url,
-        path="/clients",
-        api="/api/clients",
-        name=lambda p: p.get_by_label("Name or code"),
-        busy_js="document.querySelector('#new-client [type=submit]').disabled",
-        rows="#clients tbody tr",
-    )
-    assert console.errors == []
-    page.close()
 
 
 _PACE_TEXTS = [

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.browser import ConsoleErrors, launch_browser
+from support.browser import browser_and_server, watched_page
 from support.server import ServerProcess, wait_for
 
 pytestmark = pytest.mark.browser
@@ -21,8 +21,8 @@ SITES = (("upper trapezius", "L"), ("infraspinatus", "R"))
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
-    with launch_browser() as browser, ServerProcess(tmp_path_factory.mktemp("visits")) as server:
-        yield browser, server
+    with browser_and_server(tmp_path_factory.mktemp("visits")) as both:
+        yield both
 
 
 def _visit(page: Any, server: ServerProcess, client_id: str, press_at: float, pain: str) -> str:
@@ -69,8 +69,7 @@ def test_two_visits_show_progress_and_print(
     sim: tuple[Any, ServerProcess], artifacts_dir: Path
 ) -> None:
     browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1280, 1000)
     client = httpx.post(
         server.url + "/api/clients", json={"name": "Dana K.", "sensitivity": "sensitive"}
     ).json()

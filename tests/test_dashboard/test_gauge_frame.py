@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.browser import ConsoleErrors, launch_browser
+from support.browser import browser_and_server, watched_page
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -36,14 +36,13 @@ WATCH_JS = """() => {
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
-    with launch_browser() as browser, ServerProcess(tmp_path_factory.mktemp("gauge")) as server:
-        yield browser, server
+    with browser_and_server(tmp_path_factory.mktemp("gauge")) as both:
+        yield both
 
 
 def test_a_frame_message_reaches_the_gauge_in_the_next_animation_frame(sim) -> None:
     browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1280, 800)
     page.add_init_script(COUNTER_JS)
     page.goto(server.url + "/")
     page.locator("#status[data-state='simulated']").wait_for()

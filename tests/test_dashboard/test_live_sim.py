@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser import ConsoleErrors, launch_browser
+from support.browser import ConsoleErrors, browser_and_server, watched_page
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -18,14 +18,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
-    with launch_browser() as browser, ServerProcess(tmp_path_factory.mktemp("dash-sim")) as server:
-        yield browser, server
+    with browser_and_server(tmp_path_factory.mktemp("dash-sim")) as both:
+        yield both
 
 
 def test_live_view_on_the_simulator(sim: tuple[Any, ServerProcess], artifacts_dir: Path) -> None:
     browser, server = sim
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1280, 800)
     page.goto(server.url + "/")
     page.locator("#status[data-state='simulated']").wait_for()
     meter = page.get_by_role("meter", name="Pressure")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser import ConsoleErrors, launch_browser
+from support.browser import browser_and_server, watched_page
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -16,17 +16,15 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def class12(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
-    data = tmp_path_factory.mktemp("overview")
-    with launch_browser() as browser, ServerProcess(data, source="sim:12") as server:
-        yield browser, server
+    with browser_and_server(tmp_path_factory.mktemp("overview"), source="sim:12") as both:
+        yield both
 
 
 def test_twelve_tiles_fit_one_screen_and_follow_their_stations(
     class12: tuple[Any, ServerProcess], artifacts_dir: Path
 ) -> None:
     browser, server = class12
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1920, 1080)
     page.goto(server.url + "/overview")
     page.wait_for_function("document.querySelectorAll('.tile').length === 12")
     names = [f"Simulated hand {i}" for i in range(1, 13)]

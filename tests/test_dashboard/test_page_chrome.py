@@ -9,8 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.browser import ConsoleErrors, launch_browser
-from support.server import ServerProcess
+from support.browser import browser_and_server, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +22,7 @@ LONG_NAME = "Treatment table 4 — window side (Dr. Müller-Lüdenscheidt)"
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, dict[str, str]]]:
     """The browser, the server's URL and every page (path → the link marked current, if any)."""
     data = tmp_path_factory.mktemp("chrome")
-    with launch_browser() as browser, ServerProcess(data, source="sim:2") as server:
+    with browser_and_server(data, source="sim:2") as (browser, server):
         url = server.url
         student = httpx.post(url + "/api/students", json={"name": "Ana"}).json()["id"]
         client = httpx.post(url + "/api/clients", json={"name": "Bo"}).json()["id"]
@@ -64,8 +63,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, 
 def test_every_page_links_to_every_other_the_same_way(pages: tuple[Any, str, dict]) -> None:
     """Overview had no Clients link, Sessions no Students, a session page neither."""
     browser, url, paths = pages
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1366, 768)
     for path, current in paths.items():
         if path.endswith("/report"):
             continue  # printable: no page links

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.add_form import check_one_add_per_submit
-from support.browser import ConsoleErrors, launch_browser
+from support.browser import browser_and_server, watched_page
 from support.server import ServerProcess, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
@@ -66,17 +65,15 @@ def pdf_text(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerProcess]]:
-    data = tmp_path_factory.mktemp("trainer")
-    with launch_browser() as browser, ServerProcess(data, source="sim:2") as server:
-        yield browser, server
+    with browser_and_server(tmp_path_factory.mktemp("trainer"), source="sim:2") as both:
+        yield both
 
 
 def test_two_students_two_protocols_overview_and_pdf_reports(
     classroom: tuple[Any, ServerProcess], artifacts_dir: Path
 ) -> None:
     browser, server = classroom
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, 1280, 900)
 
     # 1. two students, from the Students page
     page.goto(server.url + "/students")
@@ -107,8 +104,7 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
         assert page.locator("#class-error").inner_text() == ""
 
         # 3. the student's screen at the blind station hides the force once the trial starts
-        live = browser.new_page(viewport={"width": 1280, "height": 900})
-        live_console = ConsoleErrors(live)
+        live, live_console = watched_page(browser, 1280, 900)
         live.goto(server.url + "/?station=sim-1")
         live.locator("#run-panel").wait_for()
         assert BLIND in live.locator("#run-panel").inner_text()
@@ -240,27 +236,6 @@ def test_two_students_two_protocols_overview_and_pdf_reports(
     report.close()
 
 
-def test_a_second_enter_adds_one_student_and_a_name_typed_meanwhile_is_kept(
-    classroom: tuple[Any, ServerProcess],
-) -> None:
-    """The form used to post once per Enter and to reset itself when the answer came, wiping
-    whatever had been typed since (a slow server made both easy to hit)."""
-    browser, server = classroom
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    console = ConsoleErrors(page)
-    check_one_add_per_submit(
-        page,
-        server.url,
-        path="/students",
-        api="/api/students",
-        name=lambda p: p.locator("#name"),
-        busy_js="document.getElementById('add-btn').disabled",
-        rows="#students tbody tr",
-    )
-    assert console.errors == []
-    page.close()
-
-
 _BOXES = """() => Object.fromEntries(['#run-panel', '.readouts-panel', '#session-btn', '#tare-btn',
   '#gauge', '#timer'].map(s => { const r = document.querySelector(s).getBoundingClientRect();
   return [s, [r.top, r.bottom, r.left, r.right]]; }))"""
@@ -280,8 +255,7 @@ def test_a_run_and_its_results_never_push_the_readouts_off_the_page(
     protocol = next(
         p for p in httpx.get(server.url + "/api/protocols").json() if p["name"] == BLIND
     )
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    console = ConsoleErrors(page)
+    page, console = watched_page(browser, size[0], size[1])
     page.goto(server.url + "/?station=sim-2")
     page.locator("#status[data-state='simulated']").wait_for()
     r = httpx.post(

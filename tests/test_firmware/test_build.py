@@ -32,6 +32,17 @@ def test_each_sketch_folder_is_named_like_its_ino_and_shares_the_formatter() -> 
     assert copy.read_bytes() == FORMAT_H.read_bytes()
 
 
+def compile_harness(source: str, exe: Path) -> Path:
+    """``source`` (C99 including the sketches' formatter) built for the host as ``exe``: the
+    firmware's formatting checked by the bridge's own parser, no AVR simulation needed."""
+    require_toolchain()
+    c_file = exe.with_suffix(".c")
+    c_file.write_text(source)
+    cc = [shutil.which("gcc") or "gcc", "-std=c99", "-Wall", "-Werror", f"-I{FORMAT_H.parent}"]
+    subprocess.run([*cc, str(c_file), "-o", str(exe)], check=True)
+    return exe
+
+
 HARNESS = r"""
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,11 +60,7 @@ int main(int argc, char **argv) {
 
 def test_formatted_lines_parse_back_exactly(tmp_path: Path) -> None:
     """The firmware's formatter, compiled for the host, through the bridge's parser."""
-    require_toolchain()
-    exe = tmp_path / "fmt"
-    (tmp_path / "fmt.c").write_text(HARNESS)
-    cc = [shutil.which("gcc") or "gcc", "-std=c99", "-Wall", "-Werror", f"-I{FORMAT_H.parent}"]
-    subprocess.run([*cc, str(tmp_path / "fmt.c"), "-o", str(exe)], check=True)
+    exe = compile_harness(HARNESS, tmp_path / "fmt")
     cases = [
         (0, 0),
         (1, 1),
@@ -103,11 +110,7 @@ int main(int argc, char **argv) {
 
 def test_button_lines_fit_and_the_debouncer_waits_for_a_steady_contact(tmp_path: Path) -> None:
     """The button formatter and debouncer, compiled for the host."""
-    require_toolchain()
-    exe = tmp_path / "btn"
-    (tmp_path / "btn.c").write_text(BUTTON_HARNESS)
-    cc = [shutil.which("gcc") or "gcc", "-std=c99", "-Wall", "-Werror", f"-I{FORMAT_H.parent}"]
-    subprocess.run([*cc, str(tmp_path / "btn.c"), "-o", str(exe)], check=True)
+    exe = compile_harness(BUTTON_HARNESS, tmp_path / "btn")
     cases = [(0, 0, 0), (4_294_967_295, -2_147_483_648, 1), (12_500, 84_213, 1)]
     out = subprocess.run(
         [str(exe), "line", *(str(v) for c in cases for v in c)], check=True, capture_output=True

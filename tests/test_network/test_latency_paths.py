@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import paho.mqtt.client as paho
 import pytest
+from support.hand_source import HandSource
+from support.recv_count import RecvCount
 from support.services import Mosquitto
 
-from presshold.firmware_bridge.source import Source, SourceSink, SourceStatus
 from presshold.network import codec, mqtt
 from presshold.network.mqtt import connect, make_client, parse_broker
 from presshold.network.publisher import StationPublisher
@@ -115,15 +116,8 @@ def test_a_burst_is_read_with_a_few_system_calls(
     """While the subscriber's thread is busy, 500 messages queue in its socket; it then reads
     them in a few large ``recv`` calls (stock paho: three or more per message, each one a
     release of the GIL)."""
-    calls = 0
-    stock = paho.Client._sock_recv
-
-    def counting(self: paho.Client, bufsize: int) -> bytes:
-        nonlocal calls
-        calls += 1
-        return stock(self, bufsize)
-
-    monkeypatch.setattr(paho.Client, "_sock_recv", counting)
+    recvs = RecvCount()
+    monkeypatch.setattr(paho.Client, "_sock_recv", recvs.recv)
     inbox = Inbox()
     gate = threading.Event()
     sub = subscriber(broker, "t/burst", inbox)
@@ -138,11 +132,11 @@ def test_a_burst_is_read_with_a_few_system_calls(
     for k in range(500):
         pub.publish("t/burst", k.to_bytes(4, "little") + bytes(100), qos=0)
     time.sleep(0.5)  # delivered by the broker into the subscriber's socket
-    calls = 0
+    recvs.calls = 0
     gate.set()
     assert inbox.wait(500)
     assert [int.from_bytes(p[:4], "little") for p in inbox.payloads] == list(range(500))
-    assert calls < 25, f"{calls} recv calls for the burst of 500 messages"
+    assert recvs.calls < 25, f"{recvs.calls} recv calls for the burst of 500 messages"
     close(sub, pub)
 
 
@@ -182,34 +176,6 @@ def test_handoff_keeps_order_across_threads_with_one_wakeup_per_burst() -> None:
     loop.close()
     h.post(ran.append, ("late", 0))  # shutdown: dropped, never raised into a reader thread
     assert ("late", 0) not in ran
-
-
-class HandSource(Source):
-    """A sensor the test reads by hand: ``read(k)`` is one reading with raw = force = k."""
-
-    def __init__(self) -> None:
-        super().__init__(None)
-        self._status = SourceStatus(
-            connected=True, source="hand", kind="sim", sensor="hand", rate_hz=80.0
-        )
-        self.sink: SourceSink | None = None
-
-    @property
-    def status(self) -> SourceStatus:
-        return self._status
-
-    def start(self, sink: SourceSink) -> None:
-        self.sink = sink
-        sink.on_status(self._status)
-
-    def stop(self) -> None:
-        self.sink = None
-
-    def read(self, k: float) -> None:
-        assert self.sink is not None
-        self.sink.on_readings(
-            self._make_batch(np.array([time.monotonic()]), np.array([k], dtype=float))
-        )
 
 
 def test_a_station_sends_a_reading_as_it_arrives_and_groups_the_next_ones(

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.collect import Collect, streaming
 from support.pty_device import PtyDevice
 from support.server import ServerProcess, free_port
-from test_bridge.test_serial_pty import Collect, streaming
 
 from presshold.firmware_bridge import open_source
 from presshold.server.data_lock import DataDirBusy, DataDirLock

@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 import websockets
 from support.csvfile import read_export
-from support.inprocess import running
+from support.inprocess import drain, running
 from support.server import ServerProcess
 
 from presshold.server.exports import csv_lines
 from presshold.server.session_metrics import session_metrics
-from presshold.server.viewers import Viewer
 from presshold.treatment import SettingsPatch
 
 
@@ -59,15 +57,6 @@ def test_ctrl_c_exits_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in srv.log()
 
 
-async def _drain(viewer: Viewer) -> list[dict[str, Any]]:
-    got = []
-    while True:
-        try:
-            got.append(json.loads(await asyncio.wait_for(viewer.get(), 0.2)))
-        except TimeoutError:
-            return got
-
-
 @pytest.mark.anyio
 async def test_starting_a_session_frames_the_parked_samples_first(tmp_path: Path) -> None:
     """Starting a session ingests what the source parked and then restarts the time base: those
@@ -78,7 +67,7 @@ async def test_starting_a_session_frames_the_parked_samples_first(tmp_path: Path
         values = np.arange(1.0, 11.0)
         app.fakes["fake"].push(values)  # parked; the loop has not run yet
         station.start_session(label="next")
-        msgs = await _drain(viewer)
+        msgs = await drain(viewer, 0.2)
         kinds = [m.get("kind", m["type"]) for m in msgs]
         framed = [s[1] for m in msgs if m["type"] == "frame" for s in m["samples"]]
         assert framed == values.tolist()

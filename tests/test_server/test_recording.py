@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,8 +9,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import websockets
 from support.csvfile import read_export
+from support.kill9 import kill_9_while_recording
 from support.pty_device import PtyDevice
 from support.server import ServerProcess
 
@@ -79,20 +77,7 @@ def test_kill_9_loses_at_most_the_last_second(
     tmp_path: Path, client: Callable[[str], httpx.Client]
 ) -> None:
     """Readings the live view showed more than a second before kill -9 are all on disk."""
-    with PtyDevice(tmp_path / "ttyK", rate_hz=100) as dev:
-        srv = ServerProcess(tmp_path / "d", source=dev.path).start()
-        try:
-            api = client(srv.url)
-            _wait(lambda: api.get("/api/health").json()["connected"])
-            dev.send_hello(sensor="kill-test", rate=100, unit="N")
-            dev.start_stream(lambda t: round(t * 100) + 1.0)  # reading k has the value k
-            _wait(lambda: api.get("/api/health").json()["recording"])
-            time.sleep(1.5)
-            shown = _newest_live_value(srv.ws_url)  # on screen now …
-            time.sleep(1.0)  # … and a second older than the kill
-        finally:
-            srv.kill()
-            dev.stop_stream()
+    shown = kill_9_while_recording(tmp_path / "d", tmp_path / "ttyK")
     with ServerProcess(tmp_path / "d", source="sim") as srv2:
         api = client(srv2.url)
         old = [s for s in api.get("/api/sessions").json() if s["ended_at"] == "recovered"]
@@ -100,17 +85,6 @@ def test_kill_9_loses_at_most_the_last_second(
         data = _csv_values(api.get(f"/api/sessions/{old[0]['id']}/export.csv").text)
         stored = set(data[:, 1].tolist())
         assert shown > 50 and set(np.arange(1.0, shown + 1).tolist()) <= stored
-
-
-def _newest_live_value(ws_url: str) -> float:
-    async def read() -> float:
-        async with websockets.connect(ws_url, max_size=None) as ws:
-            while True:
-                m = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                if m["type"] == "frame" and m["samples"]:
-                    return float(m["samples"][-1][1])
-
-    return asyncio.run(read())
 
 
 def test_bad_requests_are_clear_4xx(tmp_path: Path, client: Callable[[str], httpx.Client]) -> None:

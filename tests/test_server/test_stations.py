@@ -9,23 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support.inprocess import running
+from support.inprocess import drain, running
 
 from presshold.firmware_bridge.sources import expand
 from presshold.server.live import MAX_FRAME_RATE_HZ
 from presshold.server.stations import slug
-from presshold.server.viewers import Viewer
 
 pytestmark = pytest.mark.anyio
-
-
-async def _messages(viewer: Viewer, wait_s: float = 0.1) -> list[dict[str, Any]]:
-    got = []
-    while True:
-        try:
-            got.append(json.loads(await asyncio.wait_for(viewer.get(), wait_s)))
-        except TimeoutError:
-            return got
 
 
 def test_station_ids_are_short_url_safe_and_stable() -> None:
@@ -124,7 +114,7 @@ async def test_a_fault_at_one_station_leaves_the_others_recording(tmp_path: Path
         app.fakes["a"].set_connected(False, "unplugged")
         viewer = b.add_viewer()
         app.fakes["b"].push(np.full(50, 7.0))
-        msgs = await _messages(viewer)
+        msgs = await drain(viewer, 0.1)
         assert not a.status.connected and b.status.connected
         assert any(m["type"] == "frame" and m["samples"] for m in msgs)
         health = (await app.client.get("/api/health")).json()
@@ -140,7 +130,7 @@ async def test_a_sample_reaches_a_viewer_without_waiting_for_a_tick(tmp_path: Pa
     async with running(tmp_path) as app:
         station = app.stations.get()
         viewer = station.add_viewer()
-        await _messages(viewer, 0.05)  # status + history
+        await drain(viewer, 0.05)  # status + history
         loop = asyncio.get_running_loop()
         app.fakes["fake"].push([12.5])
         t0 = loop.time()
@@ -176,7 +166,7 @@ async def test_a_1khz_stream_is_capped_and_a_slow_viewer_is_told_what_it_lost(
         frames = [m for m in fast_msgs if m["type"] == "frame"]
         assert sum(len(f["samples"]) for f in frames) == 1000  # every sample, grouped
         assert len(frames) <= MAX_FRAME_RATE_HZ * elapsed + 3
-        slow_msgs = await _messages(slow, 0.05)
+        slow_msgs = await drain(slow, 0.05)
         if len(frames) + 4 > slow.limit:  # it overflowed: told first, never an unbounded queue
             assert slow_msgs[0]["type"] == "dropped" and slow_msgs[0]["frames"] > 0
         assert len(slow_msgs) <= slow.limit + 1

@@ -6,17 +6,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from support.inprocess import running
+from support.inprocess import drain, running
 from support.presser import student_presses
-
-from presshold.server.viewers import Viewer
 
 pytestmark = pytest.mark.anyio
 
@@ -29,13 +26,10 @@ QUICK_BLIND = {
 }  # fmt: skip
 
 
-async def _drain(viewer: Viewer) -> list[dict[str, Any]]:
-    got = []
-    while True:
-        try:
-            got.append(json.loads(await asyncio.wait_for(viewer.get(), 0.001)))
-        except TimeoutError:
-            return got
+@pytest.fixture
+def short_lead_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's first trial starts 0.2 s after Start (not the seconds a student gets)."""
+    monkeypatch.setattr("presshold.server.trainer.service.LEAD_IN_S", 0.2)
 
 
 async def test_students_crud_and_formula_safe_csv(tmp_path: Path) -> None:
@@ -103,10 +97,8 @@ async def test_protocols_builtins_validation_and_round_trip(tmp_path: Path) -> N
         assert (await c.delete(f"/api/protocols/{pid}-2")).status_code == 200
 
 
-async def test_blind_run_frames_carry_no_force(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("presshold.server.trainer.service.LEAD_IN_S", 0.2)
+@pytest.mark.usefixtures("short_lead_in")
+async def test_blind_run_frames_carry_no_force(tmp_path: Path) -> None:
     async with running(tmp_path) as app:
         c = app.client
         sid = (await c.post("/api/students", json={"name": "Ada"})).json()["id"]
@@ -133,12 +125,12 @@ async def test_blind_run_frames_carry_no_force(
         async with asyncio.timeout(15):
             while not any(m.get("kind") == "run_end" for m in student):
                 await asyncio.sleep(0.05)
-                student += await _drain(student_view)
-                trainer += await _drain(trainer_view)
-                tiles += await _drain(overview)
+                student += await drain(student_view, 0.001)
+                trainer += await drain(trainer_view, 0.001)
+                tiles += await drain(overview, 0.001)
         stop.set()
         await presser
-        trainer += await _drain(trainer_view)
+        trainer += await drain(trainer_view, 0.001)
 
         frames = [m for m in student if m["type"] == "frame" and m.get("run")]
         hidden = [f for f in frames if f["run"]["phase"] in ("rest", "press", "hold", "release")]
@@ -182,12 +174,10 @@ async def test_blind_run_frames_carry_no_force(
         assert "Quick blind 20 N × 2" in report and "Ada" in report and "<svg" in report
 
 
-async def test_full_then_after_feedback_reveals_after_release(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("short_lead_in")
+async def test_full_then_after_feedback_reveals_after_release(tmp_path: Path) -> None:
     """A shown trial streams the force; an "after" trial hides it, then its trial_end brings
     the trace, the band and the error to the student's screen."""
-    monkeypatch.setattr("presshold.server.trainer.service.LEAD_IN_S", 0.2)
     body = {
         "name": "Seen then after",
         "steps": [
@@ -208,7 +198,7 @@ async def test_full_then_after_feedback_reveals_after_release(
         async with asyncio.timeout(15):
             while not any(m.get("kind") == "run_end" for m in got):
                 await asyncio.sleep(0.05)
-                got += await _drain(student_view)
+                got += await drain(student_view, 0.001)
         stop.set()
         await presser
         frames = [m for m in got if m["type"] == "frame" and m.get("run")]
@@ -228,10 +218,8 @@ async def test_full_then_after_feedback_reveals_after_release(
         assert [t["shown"] for t in run["trials"]] == [True, False]
 
 
-async def test_a_step_with_a_reference_scores_against_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("presshold.server.trainer.service.LEAD_IN_S", 0.2)
+@pytest.mark.usefixtures("short_lead_in")
+async def test_a_step_with_a_reference_scores_against_it(tmp_path: Path) -> None:
     async with running(tmp_path) as app:
         c = app.client
         sid = (await c.post("/api/sessions", json={"label": "expert"})).json()["id"]
