@@ -82,7 +82,8 @@ def test_default_source_explains_none_and_several(ports) -> None:  # type: ignor
 
 
 def test_serve_without_source_says_why(ports, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main(["serve", "--data-dir", "/nonexistent-not-used"]) == 2
+    # port 0: any free port, so a PressHold already running on 8000 (a demo) does not matter
+    assert main(["serve", "--data-dir", "/nonexistent-not-used", "--http-port", "0"]) == 2
     assert "no USB serial sensor found" in capsys.readouterr().err
 
 
