@@ -6,7 +6,6 @@ first (both under the schema's advisory lock). Imported only for ``--store postg
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from psycopg.rows import dict_row
 from presshold import urls
 from presshold.errors import StorageError
 from presshold.server import pg_schema
-from presshold.server.pg_store import DatabaseDown, Qmark, connect, describe
+from presshold.server.pg_store import DatabaseDown, Qmark, close_quietly, connect, describe
 from presshold.server.sql_db import Tx
 
 log = logging.getLogger("presshold.server")
@@ -75,9 +74,7 @@ class PgDb:
         return con
 
     def _drop(self) -> None:
-        if self._con is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._con.close()
+        close_quietly(self._con)
         self._con = None
 
     def _begin(self) -> psycopg.Connection[Any]:

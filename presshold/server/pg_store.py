@@ -218,9 +218,7 @@ class PgSessionStore(SessionReads):
         return True
 
     def _drop_connection(self) -> None:
-        if self._con is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._con.close()
+        close_quietly(self._con)
         self._con = None
 
     def _commit(self, ops: list[Op]) -> None:
@@ -337,3 +335,11 @@ class _PgRead(Qmark):
             cur.itersize = 2000
             cur.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
             yield cur
+
+
+def close_quietly(con: psycopg.Connection[Any] | None) -> None:
+    """Close a connection that may already be broken (the database went away): nothing to
+    report, the caller reconnects."""
+    if con is not None:
+        with contextlib.suppress(psycopg.Error):
+            con.close()
